@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 EntroScope developers
+#include "config.h"
+
+#include "errors.h"
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <sstream>
+
+namespace entroscope {
+namespace {
+
+using nlohmann::json;
+
+int64_t readInt(const json &j, const char *key, int64_t fallback, const std::string &path, int64_t minValue)
+{
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null())
+        return fallback;
+    if (!it->is_number_integer() && !(it->is_number_float() && it->get<double>() == static_cast<int64_t>(it->get<double>())))
+        throw Error(path + ": \"" + key + "\" must be an integer, got " + it->dump());
+    const auto v = it->is_number_integer() ? it->get<int64_t>() : static_cast<int64_t>(it->get<double>());
+    if (v < minValue)
+        throw Error(path + ": \"" + key + "\" must be >= " + std::to_string(minValue) + ", got " + std::to_string(v));
+    return v;
+}
+
+std::string readString(const json &j, const char *key, const std::string &fallback, const std::string &path)
+{
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null())
+        return fallback;
+    if (!it->is_string())
+        throw Error(path + ": \"" + key + "\" must be a string, got " + it->dump());
+    return it->get<std::string>();
+}
+
+bool readBool(const json &j, const char *key, bool fallback, const std::string &path)
+{
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null())
+        return fallback;
+    if (!it->is_boolean())
+        throw Error(path + ": \"" + key + "\" must be true or false, got " + it->dump());
+    return it->get<bool>();
+}
+
+double readDouble(const json &j, const char *key, double fallback, const std::string &path)
+{
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null())
+        return fallback;
+    if (!it->is_number())
+        throw Error(path + ": \"" + key + "\" must be a number, got " + it->dump());
+    return it->get<double>();
+}
+
+} // namespace
+
+GauConfig GauConfig::fromFile(const std::string &path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw Error(path + ": cannot open (missing or unreadable config.json)");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return fromJsonText(ss.str(), path);
+}
+
+GauConfig GauConfig::fromJsonText(const std::string &text, const std::string &path)
+{
+    json j;
+    try {
+        j = json::parse(text);
+    } catch (const json::parse_error &e) {
+        std::string what = e.what();
+        if (auto pos = what.find("parse error"); pos != std::string::npos)
+            what = what.substr(pos);
+        throw Error(path + ": not valid JSON (" + what + ")");
+    }
+    if (!j.is_object())
+        throw Error(path + ": expected a JSON object at the top level");
+
+    GauConfig c;
+    const std::string modelType = readString(j, "model_type", "gau_alpha", path);
+    if (modelType != "gau_alpha")
+        throw Error(path + ": \"model_type\" is \"" + modelType + "\", EntroScope runs \"gau_alpha\" models only");
+    c.vocabSize = readInt(j, "vocab_size", c.vocabSize, path, 1);
+    c.hiddenSize = readInt(j, "hidden_size", c.hiddenSize, path, 1);
+    c.embeddingSize = readInt(j, "embedding_size", c.hiddenSize, path, 1);
+    c.intermediateSize = readInt(j, "intermediate_size", c.intermediateSize, path, 1);
+    c.numLayers = readInt(j, "num_hidden_layers", c.numLayers, path, 1);
+    c.keySize = readInt(j, "attention_key_size", c.keySize, path, 2);
+    c.typeVocabSize = readInt(j, "type_vocab_size", c.typeVocabSize, path, 1);
+    c.maxPositionEmbeddings = readInt(j, "max_position_embeddings", c.maxPositionEmbeddings, path, 1);
+    c.padTokenId = readInt(j, "pad_token_id", c.padTokenId, path, 0);
+    c.hiddenAct = readString(j, "hidden_act", c.hiddenAct, path);
+    c.normalization = readString(j, "normalization", c.normalization, path);
+    c.normMethod = readString(j, "norm_method", "", path);
+    c.attentionScale = readBool(j, "attention_scale", c.attentionScale, path);
+    c.useBias = readBool(j, "use_bias", c.useBias, path);
+    c.layerNormEps = readDouble(j, "layer_norm_eps", c.layerNormEps, path);
+
+    if (auto it = j.find("my_info_dict"); it != j.end() && it->is_object()) {
+        const json &info = *it;
+        if (info.contains("train_len") && !info["train_len"].is_null())
+            c.trainLen = readInt(info, "train_len", 0, path + " my_info_dict", 1);
+        if (auto nm = info.find("train_norm_method"); nm != info.end() && nm->is_object()
+            && nm->contains("CosScale_value") && !(*nm)["CosScale_value"].is_null()) {
+            c.cosScaleValue = readDouble(*nm, "CosScale_value", 128, path + " my_info_dict.train_norm_method");
+            if (!(*c.cosScaleValue > 0))
+                throw Error(path + ": my_info_dict.train_norm_method.CosScale_value must be > 0");
+        }
+    }
+
+    if (c.keySize % 2 != 0)
+        throw Error(path + ": \"attention_key_size\" must be even for RoPE, got " + std::to_string(c.keySize));
+    if (c.embeddingSize != c.hiddenSize)
+        throw Error(path + ": \"embedding_size\" (" + std::to_string(c.embeddingSize) + ") differs from \"hidden_size\" ("
+                    + std::to_string(c.hiddenSize) + "); GAU-α has no embedding projection");
+    if (c.hiddenAct != "swish" && c.hiddenAct != "silu")
+        throw Error(path + ": \"hidden_act\" is \"" + c.hiddenAct + "\", only swish/silu is supported");
+    if (c.normalization != "softmax" && c.normalization != "softmax_plus" && c.normalization != "squared_relu")
+        throw Error(path + ": \"normalization\" is \"" + c.normalization
+                    + "\" (expected softmax, softmax_plus or squared_relu)");
+    if (c.useBias)
+        throw Error(path + ": \"use_bias\": true is not supported (GAU-α checkpoints have no biases)");
+    if (!c.attentionScale)
+        throw Error(path + ": \"attention_scale\": false is not supported (scores are divided by sqrt(d))");
+    if (!(c.layerNormEps >= 0))
+        throw Error(path + ": \"layer_norm_eps\" must be >= 0");
+    return c;
+}
+
+std::string GauConfig::toJsonText() const
+{
+    json j = {
+        {"architectures", {"GAUAlphaForMaskedLM"}},
+        {"model_type", "gau_alpha"},
+        {"vocab_size", vocabSize},
+        {"hidden_size", hiddenSize},
+        {"embedding_size", embeddingSize},
+        {"intermediate_size", intermediateSize},
+        {"num_hidden_layers", numLayers},
+        {"attention_key_size", keySize},
+        {"type_vocab_size", typeVocabSize},
+        {"max_position_embeddings", maxPositionEmbeddings},
+        {"pad_token_id", padTokenId},
+        {"hidden_act", hiddenAct},
+        {"normalization", normalization},
+        {"attention_scale", attentionScale},
+        {"use_bias", useBias},
+        {"layer_norm_eps", layerNormEps},
+        {"hidden_dropout_prob", 0.1},
+        {"attention_probs_dropout_prob", 0.1},
+        {"torch_dtype", "float32"},
+    };
+    if (!normMethod.empty())
+        j["norm_method"] = normMethod;
+    json info = {{"task", "train"}};
+    if (trainLen)
+        info["train_len"] = *trainLen;
+    json nm = {{"name", normMethod.empty() ? "noCosScale" : normMethod}};
+    if (cosScaleValue)
+        nm["CosScale_value"] = *cosScaleValue;
+    info["train_norm_method"] = nm;
+    info["train_normalization"] = {{"name", normalization}};
+    j["my_info_dict"] = info;
+    return j.dump(2) + "\n";
+}
+
+} // namespace entroscope

@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 EntroScope developers
+#include "gau_model.h"
+
+#include "analysis.h"
+#include "errors.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+
+namespace entroscope {
+namespace {
+
+constexpr double kRopeBase = 10000.0;
+constexpr int64_t kScoresPerBlock = int64_t{1} << 22; // ~16 MB of float32 scores per block
+
+torch::Tensor rmsNorm(const torch::Tensor &x, double eps)
+{
+    return x * torch::rsqrt(x.pow(2).mean(-1, true) + eps);
+}
+
+/// Per-frequency inverse frequencies (float64) and the positions' scale for a method at length n.
+struct RopeSetup
+{
+    torch::Tensor invFreq; ///< [d/2] float64
+    double positionScale = 1.0;
+    double scoreScale = 1.0; ///< YaRN's (0.1 ln s + 1)^2
+};
+
+RopeSetup ropeSetup(const Method &m, int64_t n, int64_t T, int64_t d)
+{
+    RopeSetup r;
+    const auto dbl = torch::TensorOptions().dtype(torch::kFloat64);
+    auto idx = torch::arange(0, d / 2, dbl);
+    double base = kRopeBase;
+    const bool longer = n > T;
+    if (m.position.kind == PositionKind::Ntk && longer)
+        base = kRopeBase * std::pow(static_cast<double>(n) / T, static_cast<double>(d) / (d - 2));
+    r.invFreq = torch::pow(base, -2.0 * idx / static_cast<double>(d));
+    if (m.position.kind == PositionKind::Pi && longer)
+        r.positionScale = static_cast<double>(T) / static_cast<double>(n);
+    if (m.position.kind == PositionKind::Yarn && longer) {
+        const double s = static_cast<double>(n) / T;
+        int64_t lo = 0, hi = 0;
+        yarnRampLimits(d, T, kRopeBase, lo, hi);
+        const double span = std::max<double>(static_cast<double>(hi - lo), 1e-3);
+        auto ramp = 1.0 - ((idx - static_cast<double>(lo)) / span).clamp(0.0, 1.0);
+        r.invFreq = (r.invFreq / s) * (1.0 - ramp) + r.invFreq * ramp;
+        const double f = 0.1 * std::log(s) + 1.0;
+        r.scoreScale = f * f;
+    }
+    return r;
+}
+
+/// cos/sin tables [P, d/2] float32 for the given float64 positions (angles computed in float64).
+std::pair<torch::Tensor, torch::Tensor> ropeTables(const torch::Tensor &positions, const torch::Tensor &invFreq)
+{
+    auto ang = positions.unsqueeze(1) * invFreq.unsqueeze(0);
+    return {torch::cos(ang).to(torch::kFloat32), torch::sin(ang).to(torch::kFloat32)};
+}
+
+/// Interleaved-pair rotation of x [..., P, d] by tables [P, d/2] (or [1, d/2] broadcast).
+torch::Tensor applyRope(const torch::Tensor &x, const torch::Tensor &cos, const torch::Tensor &sin)
+{
+    auto sizes = x.sizes().vec();
+    auto pairs = x.reshape({-1, x.size(-2), x.size(-1) / 2, 2});
+    auto x0 = pairs.select(-1, 0);
+    auto x1 = pairs.select(-1, 1);
+    auto y0 = x0 * cos - x1 * sin;
+    auto y1 = x0 * sin + x1 * cos;
+    return torch::stack({y0, y1}, -1).reshape(sizes);
+}
+
+} // namespace
+
+struct GauModel::LayerHooks
+{
+    /// block: [rows, n] float32 attention of batch item 0; called for every block of every layer.
+    std::function<void(int layer, int64_t row0, const torch::Tensor &block)> onBlock;
+    std::function<void(int layer)> onLayerDone;
+};
+
+GauModel::GauModel(std::shared_ptr<const Checkpoint> checkpoint)
+    : m_ck(std::move(checkpoint))
+{
+    if (!m_ck)
+        throw Error("GauModel: no checkpoint");
+}
+
+std::vector<int64_t> fillToLength(const std::vector<int64_t> &tokens, int64_t n, const std::string &fill)
+{
+    if (n < 1)
+        throw Error("--length: must be at least 1, got " + std::to_string(n));
+    if (tokens.empty())
+        throw Error("input: the text gives no tokens");
+    std::vector<int64_t> out;
+    if (fill == "truncate") {
+        if (static_cast<int64_t>(tokens.size()) < n)
+            throw Error("--fill truncate: the input has " + std::to_string(tokens.size()) + " tokens, fewer than --length "
+                        + std::to_string(n) + " (use --fill tile to repeat it)");
+        out.assign(tokens.begin(), tokens.begin() + n);
+    } else if (fill == "tile") {
+        out.reserve(static_cast<size_t>(n));
+        while (static_cast<int64_t>(out.size()) < n)
+            out.push_back(tokens[out.size() % tokens.size()]);
+    } else {
+        throw Error("--fill: unknown '" + fill + "' (expected tile or truncate)");
+    }
+    return out;
+}
+
+torch::Tensor GauModel::forward(const torch::Tensor &ids, const Method &method, int64_t T, int64_t blockRowsIn,
+                                LayerHooks *hooks, const CancelToken *cancel) const
+{
+    const auto &c = m_ck->config;
+    const int64_t B = ids.size(0), n = ids.size(1);
+    const int64_t E = c.intermediateSize, S = c.keySize;
+    const double eps = c.layerNormEps;
+    const double invSqrtD = 1.0 / std::sqrt(static_cast<double>(S));
+
+    if (ids.numel() > 0) {
+        const int64_t lo = ids.min().item<int64_t>(), hi = ids.max().item<int64_t>();
+        if (lo < 0 || hi >= c.vocabSize)
+            throw Error("input: token id " + std::to_string(lo < 0 ? lo : hi) + " is outside the vocabulary (0.."
+                        + std::to_string(c.vocabSize - 1) + ")");
+    }
+
+    auto h = rmsNorm(m_ck->wordEmbeddings.index_select(0, ids.reshape(-1)).reshape({B, n, -1})
+                         + m_ck->typeEmbeddings[0],
+                     eps);
+
+    // Position tables, shared by all layers.
+    const RopeSetup rs = ropeSetup(method, n, T, S);
+    const auto dbl = torch::TensorOptions().dtype(torch::kFloat64);
+    auto positions = torch::arange(0, n, dbl) * rs.positionScale;
+    auto [cosT, sinT] = ropeTables(positions, rs.invFreq);
+    torch::Tensor cosW, sinW;
+    const int64_t W = method.position.window;
+    if (method.clampsRelative()) {
+        std::tie(cosW, sinW) = ropeTables(torch::full({1}, static_cast<double>(W - 1), dbl), rs.invFreq);
+    }
+
+    const double tau = temperatureFactor(method.temperature, n, T, S);
+    const bool squaredRelu = method.temperature == Temperature::SquaredRelu;
+    const double scoreScale = invSqrtD * rs.scoreScale;
+
+    int64_t blockRows = blockRowsIn > 0 ? blockRowsIn : std::max<int64_t>(16, kScoresPerBlock / std::max<int64_t>(n * B, 1));
+    blockRows = std::min(blockRows, n);
+
+    auto keyIdx = torch::arange(0, n, torch::kInt64);
+    for (int64_t l = 0; l < c.numLayers; ++l) {
+        const auto &L = m_ck->layers[static_cast<size_t>(l)];
+        auto x = torch::silu(torch::matmul(h, L.iDense.t()));
+        auto u = x.narrow(-1, 0, E);
+        auto v = x.narrow(-1, E, E).contiguous();
+        auto z = x.narrow(-1, 2 * E, S);
+        auto q = z * L.qGamma;
+        auto k = z * L.kGamma;
+        if (method.qk.cosScale) {
+            q = q / (q.norm(2, -1, true) + 1e-9) * (method.qk.scale * std::sqrt(static_cast<double>(S)));
+            k = k / (k.norm(2, -1, true) + 1e-9);
+        }
+        torch::Tensor qr = q, kr = k, qW, kW;
+        if (method.rotates()) {
+            qr = applyRope(q, cosT, sinT);
+            kr = applyRope(k, cosT, sinT);
+        }
+        if (method.clampsRelative()) {
+            qW = applyRope(q, cosW, sinW);
+            kW = applyRope(k, cosW, sinW);
+        }
+        auto krT = kr.transpose(1, 2).contiguous();
+        torch::Tensor kT, kWT;
+        if (method.clampsRelative()) {
+            kT = k.transpose(1, 2).contiguous();
+            kWT = kW.transpose(1, 2).contiguous();
+        }
+
+        auto out = torch::empty({B, n, E}, torch::kFloat32);
+        for (int64_t r0 = 0; r0 < n; r0 += blockRows) {
+            if (cancel && cancel->isCancelled())
+                throw Cancelled();
+            const int64_t rows = std::min(blockRows, n - r0);
+            auto s = torch::matmul(qr.narrow(1, r0, rows), krT);
+            torch::Tensor rel; // i - j, [rows, n], only when a method needs distances
+            const bool needRel = method.clampsRelative() || method.hasVisibilityMask()
+                                 || method.position.kind == PositionKind::Alibi;
+            if (needRel)
+                rel = torch::arange(r0, r0 + rows, torch::kInt64).unsqueeze(1) - keyIdx.unsqueeze(0);
+            if (method.clampsRelative()) {
+                auto farPos = torch::matmul(qW.narrow(1, r0, rows), kT);  // relative +(W-1)
+                auto farNeg = torch::matmul(q.narrow(1, r0, rows), kWT);  // relative -(W-1)
+                s = torch::where(rel > (W - 1), farPos, torch::where(rel < -(W - 1), farNeg, s));
+            }
+            s = s * scoreScale;
+            if (method.position.kind == PositionKind::Alibi)
+                s = s - rel.abs().to(torch::kFloat32) * static_cast<float>(method.position.slope);
+            torch::Tensor visible;
+            if (method.hasVisibilityMask()) {
+                visible = rel.abs() < method.position.window;
+                if (method.position.kind != PositionKind::Window)
+                    visible = visible | (keyIdx.unsqueeze(0) < method.position.sinks);
+            }
+            torch::Tensor a;
+            if (squaredRelu) {
+                a = torch::relu(s).pow(2) / static_cast<double>(n);
+                if (visible.defined())
+                    a = a * visible.to(torch::kFloat32);
+            } else {
+                if (tau != 1.0)
+                    s = s * tau;
+                if (visible.defined())
+                    s = s.masked_fill(visible.logical_not(), -std::numeric_limits<float>::infinity());
+                a = torch::softmax(s, -1);
+            }
+            out.narrow(1, r0, rows).copy_(torch::matmul(a, v));
+            if (hooks && hooks->onBlock)
+                hooks->onBlock(static_cast<int>(l), r0, a[0]);
+        }
+        auto o = torch::matmul(u * out, L.oDense.t());
+        h = rmsNorm(h + o, eps);
+        if (hooks && hooks->onLayerDone)
+            hooks->onLayerDone(static_cast<int>(l));
+    }
+    return h;
+}
+
+torch::Tensor GauModel::hidden(const torch::Tensor &ids, const Method &method, int64_t trainLength,
+                               const CancelToken *cancel) const
+{
+    c10::InferenceMode guard;
+    return forward(ids, method, trainLength, 0, nullptr, cancel);
+}
+
+torch::Tensor GauModel::logits(const torch::Tensor &ids, const Method &method, int64_t trainLength,
+                               const CancelToken *cancel) const
+{
+    c10::InferenceMode guard;
+    auto h = forward(ids, method, trainLength, 0, nullptr, cancel);
+    return torch::matmul(h, m_ck->decoder.t());
+}
+
+AnalysisResult GauModel::analyze(const std::vector<int64_t> &ids, const AnalysisRequest &req,
+                                 const ProgressFn &progress, const CancelToken *cancel) const
+{
+    c10::InferenceMode guard;
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto &c = m_ck->config;
+    const int64_t n = static_cast<int64_t>(ids.size());
+    if (n < 1)
+        throw Error("input: no tokens to analyse");
+    for (int l : req.fullMapLayers)
+        if (l < 0 || l >= c.numLayers)
+            throw Error("layer " + std::to_string(l) + " does not exist (the model has " + std::to_string(c.numLayers)
+                        + " layers)");
+
+    AnalysisResult result;
+    result.length = n;
+    result.trainLength = req.trainLength;
+    result.keySize = c.keySize;
+    result.method = req.method.spec();
+    result.tokens = ids;
+    if (m_ck->tokenizer)
+        for (auto id : ids)
+            result.tokenTexts.push_back(m_ck->tokenizer->idToToken(id));
+
+    const bool rawRows = req.method.temperature == Temperature::SquaredRelu;
+    std::vector<std::unique_ptr<LayerMetricsAccumulator>> acc;
+    if (req.metrics)
+        for (int64_t l = 0; l < c.numLayers; ++l)
+            acc.push_back(std::make_unique<LayerMetricsAccumulator>(static_cast<int>(l), n, req.trainLength, rawRows));
+
+    // Pooled maps: pool factor p, R x R cells; blocks are aligned to p rows.
+    const int64_t pool = req.pooledMaps ? std::max<int64_t>(1, (n + req.maxPooledSize - 1) / req.maxPooledSize) : 1;
+    const int64_t R = (n + pool - 1) / pool;
+    std::vector<AttentionMap> fullMaps(req.fullMapLayers.size());
+    std::vector<torch::Tensor> pooledMax, pooledMean;
+    if (req.pooledMaps) {
+        for (int64_t l = 0; l < c.numLayers; ++l) {
+            pooledMax.push_back(torch::zeros({R, R}));
+            pooledMean.push_back(torch::zeros({R, R}));
+        }
+    }
+    for (size_t k = 0; k < req.fullMapLayers.size(); ++k) {
+        auto &m = fullMaps[k];
+        m.layer = req.fullMapLayers[k];
+        m.length = n;
+        m.rows = m.cols = static_cast<int>(n);
+        m.data.resize(static_cast<size_t>(n * n));
+    }
+    // Counts of real cells per pooled row/column (the last may be partial), for the mean.
+    auto cellCounts = torch::full({R}, static_cast<double>(pool), torch::kFloat32);
+    if (n % pool)
+        cellCounts[R - 1] = static_cast<double>(n % pool);
+    auto cellArea = cellCounts.unsqueeze(1) * cellCounts.unsqueeze(0);
+
+    int64_t blockRows = req.blockRows > 0 ? req.blockRows : std::max<int64_t>(16, kScoresPerBlock / n);
+    blockRows = std::max<int64_t>(pool, (blockRows / pool) * pool);
+
+    LayerHooks hooks;
+    hooks.onBlock = [&](int layer, int64_t row0, const torch::Tensor &block) {
+        const int64_t rows = block.size(0);
+        auto contiguous = block.contiguous();
+        if (req.metrics)
+            acc[static_cast<size_t>(layer)]->add(contiguous, row0);
+        if (req.rowSink)
+            req.rowSink(layer, row0, rows, n, contiguous.data_ptr<float>());
+        for (auto &m : fullMaps)
+            if (m.layer == layer)
+                std::memcpy(m.data.data() + row0 * n, contiguous.data_ptr<float>(), sizeof(float) * rows * n);
+        if (req.pooledMaps) {
+            const int64_t cellRows = (rows + pool - 1) / pool;
+            auto padded = torch::constant_pad_nd(contiguous, {0, R * pool - n, 0, cellRows * pool - rows}, 0);
+            auto cells = padded.view({cellRows, pool, R, pool});
+            const int64_t cr0 = row0 / pool;
+            pooledMax[static_cast<size_t>(layer)].narrow(0, cr0, cellRows).copy_(cells.amax({1, 3}));
+            pooledMean[static_cast<size_t>(layer)].narrow(0, cr0, cellRows).copy_(cells.sum({1, 3}));
+        }
+    };
+    hooks.onLayerDone = [&](int layer) {
+        if (progress)
+            progress(static_cast<double>(layer + 1) / (c.numLayers + (req.mlmTop1 ? 1 : 0)),
+                     "layer " + std::to_string(layer + 1) + "/" + std::to_string(c.numLayers));
+    };
+
+    auto idsT = torch::tensor(ids, torch::kInt64).unsqueeze(0);
+    auto h = forward(idsT, req.method, req.trainLength, blockRows, &hooks, cancel)[0];
+
+    if (req.mlmTop1) {
+        result.mlmTop1.resize(static_cast<size_t>(n));
+        const int64_t rowsPerBlock = std::max<int64_t>(1, kScoresPerBlock / c.vocabSize);
+        for (int64_t r0 = 0; r0 < n; r0 += rowsPerBlock) {
+            if (cancel && cancel->isCancelled())
+                throw Cancelled();
+            const int64_t rows = std::min(rowsPerBlock, n - r0);
+            auto top = torch::matmul(h.narrow(0, r0, rows), m_ck->decoder.t()).argmax(-1);
+            auto ta = top.accessor<int64_t, 1>();
+            for (int64_t r = 0; r < rows; ++r)
+                result.mlmTop1[static_cast<size_t>(r0 + r)] = ta[r];
+        }
+        if (progress)
+            progress(1.0, "MLM head");
+    }
+
+    for (auto &a : acc)
+        result.layers.push_back(a->finish());
+    for (auto &m : fullMaps)
+        result.maps.push_back(std::move(m));
+    if (req.pooledMaps) {
+        for (int64_t l = 0; l < c.numLayers; ++l) {
+            auto emit = [&](const torch::Tensor &t, AttentionMap::Pooling kind) {
+                AttentionMap m;
+                m.layer = static_cast<int>(l);
+                m.length = n;
+                m.rows = m.cols = static_cast<int>(R);
+                m.pool = static_cast<int>(pool);
+                m.pooling = pool == 1 ? AttentionMap::Pooling::None : kind;
+                auto ct = t.contiguous();
+                m.data.assign(ct.data_ptr<float>(), ct.data_ptr<float>() + R * R);
+                result.maps.push_back(std::move(m));
+            };
+            emit(pooledMax[static_cast<size_t>(l)], AttentionMap::Pooling::Max);
+            if (pool > 1)
+                emit(pooledMean[static_cast<size_t>(l)] / cellArea, AttentionMap::Pooling::Mean);
+        }
+    }
+    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return result;
+}
+
+int64_t estimateAnalysisBytes(const GauConfig &c, int64_t n, const AnalysisRequest &req)
+{
+    const double H = static_cast<double>(c.hiddenSize), E = static_cast<double>(c.intermediateSize),
+                 S = static_cast<double>(c.keySize), L = static_cast<double>(c.numLayers);
+    const double nn = static_cast<double>(n);
+    double bytes = nn * (3 * H + 2 * (2 * E + S) + 2 * E + 8 * S) * 4.0; // activations of one layer
+    bytes += std::min(nn * nn, static_cast<double>(kScoresPerBlock) + nn * 16) * 4.0 * 10; // block temporaries
+    bytes += nn * L * 8.0;                                                      // per-query entropies
+    bytes += static_cast<double>(req.fullMapLayers.size()) * nn * nn * 4.0;     // kept full maps
+    if (req.pooledMaps) {
+        const double side = std::min<double>(nn, req.maxPooledSize);
+        bytes += L * 2 * side * side * 4.0 * 2;
+    }
+    return static_cast<int64_t>(std::min(bytes, 9.0e18));
+}
+
+int64_t availableMemoryBytes()
+{
+    std::ifstream in("/proc/meminfo");
+    std::string key;
+    int64_t value = 0;
+    std::string unit;
+    while (in >> key >> value >> unit)
+        if (key == "MemAvailable:")
+            return value * 1024;
+    return 0;
+}
+
+std::string formatBytes(double bytes)
+{
+    const char *units[] = {"B", "KB", "MB", "GB", "TB", "PB", "EB"};
+    int u = 0;
+    while (bytes >= 1000 && u < 6) {
+        bytes /= 1000;
+        ++u;
+    }
+    char buf[32];
+    std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", bytes, units[u]);
+    return buf;
+}
+
+} // namespace entroscope

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 EntroScope developers
+#pragma once
+
+// The GAU-α forward pass in LibTorch ops (gau_alpha.md §2), parameterised by a Method (METHODS.md §1).
+// Attention is computed in blocks of query rows: metrics stream, and only the maps a caller asks for
+// are kept.
+
+#include "checkpoint.h"
+#include "method.h"
+#include "result_types.h"
+
+#include <torch/types.h>
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace entroscope {
+
+/// What one analysis computes besides the forward itself.
+struct AnalysisRequest
+{
+    Method method;
+    int64_t trainLength = 64;
+    bool metrics = true;            ///< per-layer metrics of METHODS.md §3
+    bool mlmTop1 = true;            ///< argmax of the MLM logits per position (computed in row blocks)
+    std::vector<int> fullMapLayers; ///< layers whose full [n, n] map goes into AnalysisResult::maps
+    bool pooledMaps = false;        ///< max- and mean-pooled maps (<= maxPooledSize per side) of every layer
+    int maxPooledSize = 1024;
+    /// Called with every block of attention rows of every layer (raw weights as applied to the values):
+    /// layer, first row, row count, n, row-major float32 data. Used to stream --maps to disk.
+    std::function<void(int layer, int64_t row0, int64_t rows, int64_t n, const float *data)> rowSink;
+    int64_t blockRows = 0; ///< query rows per block; 0 = automatic (about 4M scores per block)
+};
+
+/// Bytes one analysis at length n is expected to need at its peak (activations, a block of scores,
+/// kept maps). Used to refuse absurd lengths before allocating.
+int64_t estimateAnalysisBytes(const GauConfig &config, int64_t n, const AnalysisRequest &request);
+
+/// Memory the system reports as available (MemAvailable), in bytes; 0 when unknown.
+int64_t availableMemoryBytes();
+
+/// "1.5 GB"-style rendering of a byte count.
+std::string formatBytes(double bytes);
+
+class GauModel
+{
+public:
+    explicit GauModel(std::shared_ptr<const Checkpoint> checkpoint);
+
+    const Checkpoint &checkpoint() const { return *m_ck; }
+
+    /// Runs the forward over `ids` (already filled to length n, no padding) and computes what `request`
+    /// asks. Thread-safe (const); sets InferenceMode in the calling thread. Throws Error for bad ids,
+    /// Cancelled when `cancel` is set (checked between blocks). progress gets fractions in [0, 1].
+    AnalysisResult analyze(const std::vector<int64_t> &ids, const AnalysisRequest &request,
+                           const ProgressFn &progress = {}, const CancelToken *cancel = nullptr) const;
+
+    /// MLM logits [B, n, V] of a batch of equal-length sequences under a method (tests, evaluation).
+    torch::Tensor logits(const torch::Tensor &ids, const Method &method, int64_t trainLength,
+                         const CancelToken *cancel = nullptr) const;
+
+    /// Final hidden states [B, n, H] (no metrics, no maps).
+    torch::Tensor hidden(const torch::Tensor &ids, const Method &method, int64_t trainLength,
+                         const CancelToken *cancel = nullptr) const;
+
+private:
+    struct LayerHooks;
+    torch::Tensor forward(const torch::Tensor &ids, const Method &method, int64_t trainLength, int64_t blockRows,
+                          LayerHooks *hooks, const CancelToken *cancel) const;
+
+    std::shared_ptr<const Checkpoint> m_ck;
+};
+
+/// Builds the n input ids of METHODS.md §2 from a token list: "tile" repeats it, "truncate" takes the
+/// first n (Error when shorter). Error for an empty list or n < 1.
+std::vector<int64_t> fillToLength(const std::vector<int64_t> &tokens, int64_t n, const std::string &fill);
+
+} // namespace entroscope

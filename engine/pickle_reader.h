@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 EntroScope developers
+#pragma once
+
+// Reading state dicts from PyTorch checkpoint files without executing anything from them.
+
+#include <torch/types.h>
+
+#include <map>
+#include <string>
+
+namespace entroscope {
+
+/// Tensors by key, each a contiguous float32 copy (fp16/bf16/fp64 are converted; views and
+/// transposed strides are materialised). Tensors that shared a storage in the file stay correct
+/// but no longer share memory.
+using StateDict = std::map<std::string, torch::Tensor>;
+
+/// Reads a `torch.save` zip file (PyTorch >= 1.6) with a restricted protocol-2..5 unpickler over
+/// caffe2's PyTorchStreamReader. Only the globals a state dict needs are accepted
+/// (collections.OrderedDict, torch._utils._rebuild_tensor_v2 / _rebuild_parameter, torch.*Storage);
+/// any other global (os.system, builtins.eval, ...) is refused before anything runs. The top-level
+/// object must be a dict; non-tensor values are skipped. Throws Error naming `path` and the reason
+/// (legacy format, truncated zip, forbidden global, out-of-bounds view, ...).
+StateDict readTorchZip(const std::string &path);
+
+/// Reads a `model.safetensors` file (F32/F16/BF16/F64 tensors). Throws Error naming `path`.
+StateDict readSafetensors(const std::string &path);
+
+/// Writes a state dict so that Python's `torch.load` returns a dict of float32 tensors
+/// (zip format, pickle protocol 2). Writes to `path + ".partial"` then renames. Throws Error.
+void writeTorchZip(const std::string &path, const StateDict &tensors);
+
+} // namespace entroscope

@@ -1,0 +1,639 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 EntroScope developers
+#include "tokenizer.h"
+
+#include "errors.h"
+
+#include <sentencepiece_processor.h>
+#include <unicode/normalizer2.h>
+#include <unicode/uchar.h>
+#include <unicode/unistr.h>
+#include <unicode/ustring.h>
+#include <unicode/utf16.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string_view>
+#include <unordered_map>
+
+namespace fs = std::filesystem;
+
+namespace entroscope {
+
+Tokenizer::~Tokenizer() = default;
+
+namespace {
+
+const char *const kPadName = "[PAD]";
+const char *const kUnkName = "[UNK]";
+const char *const kClsName = "[CLS]";
+const char *const kSepName = "[SEP]";
+const char *const kMaskName = "[MASK]";
+
+// HF WordpieceTokenizer.max_input_chars_per_word: a longer word is [UNK] without a search.
+constexpr size_t kMaxWordChars = 100;
+
+constexpr char32_t kReplacement = 0xFFFD;
+
+// Strict UTF-8 decoding (no overlongs, surrogates or values above U+10FFFF). On an invalid byte it
+// returns false with cp = U+FFFD and moves on by that one byte, so bad input never stalls the caller.
+bool decodeUtf8(const unsigned char *&p, const unsigned char *end, char32_t &cp)
+{
+    const unsigned char b0 = *p++;
+    if (b0 < 0x80) {
+        cp = b0;
+        return true;
+    }
+    int extra;
+    char32_t value;
+    char32_t minimum;
+    if (b0 >= 0xC2 && b0 <= 0xDF) {
+        extra = 1, value = b0 & 0x1F, minimum = 0x80;
+    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+        extra = 2, value = b0 & 0x0F, minimum = 0x800;
+    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+        extra = 3, value = b0 & 0x07, minimum = 0x10000;
+    } else {
+        cp = kReplacement;
+        return false;
+    }
+    cp = kReplacement;
+    if (end - p < extra)
+        return false;
+    for (int k = 0; k < extra; ++k) {
+        if ((p[k] & 0xC0) != 0x80)
+            return false;
+        value = (value << 6) | (p[k] & 0x3F);
+    }
+    if (value < minimum || value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF))
+        return false;
+    p += extra;
+    cp = value;
+    return true;
+}
+
+void appendUtf8(std::string &out, char32_t cp)
+{
+    if (cp < 0x80) {
+        out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+        out += static_cast<char>(0xC0 | (cp >> 6));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        out += static_cast<char>(0xE0 | (cp >> 12));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+        out += static_cast<char>(0xF0 | (cp >> 18));
+        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+}
+
+bool isValidUtf8(std::string_view s)
+{
+    auto p = reinterpret_cast<const unsigned char *>(s.data());
+    const auto end = p + s.size();
+    char32_t cp;
+    while (p < end) {
+        if (!decodeUtf8(p, end, cp))
+            return false;
+    }
+    return true;
+}
+
+size_t countCodePoints(std::string_view s)
+{
+    // Every byte that is not a continuation byte starts a code point (the text was validated).
+    return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) {
+        return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    }));
+}
+
+// BERT's _is_chinese_char: the CJK ideograph blocks that get spaces around them. Deliberately not
+// "all of Han" (no kana, hangul, CJK punctuation or radicals), since the vocabulary was built this way.
+bool isCjkIdeograph(char32_t c)
+{
+    return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x20000 && c <= 0x2A6DF)
+           || (c >= 0x2A700 && c <= 0x2B73F) || (c >= 0x2B740 && c <= 0x2B81F) || (c >= 0x2B820 && c <= 0x2CEAF)
+           || (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
+}
+
+// BERT's _is_punctuation: all ASCII non-alphanumeric printables count ($, +, ^, ... are symbols, not
+// punctuation, in Unicode) plus every Unicode P* character.
+bool isPunctuation(char32_t c)
+{
+    if (c < 0x80)
+        return (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126);
+    return (U_GET_GC_MASK(static_cast<UChar32>(c)) & U_GC_P_MASK) != 0;
+}
+
+// libsentencepiece's status texts may end in spaces or span lines; Error messages are one line.
+std::string oneLine(std::string text)
+{
+    std::replace(text.begin(), text.end(), '\n', ' ');
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\r'))
+        text.pop_back();
+    return text;
+}
+
+/// The WordPiece side: vocab.txt with HF BertTokenizer (slow) rules.
+///
+/// Pipeline per text, in HF's order:
+///  1. the literal special tokens [PAD] [UNK] [CLS] [SEP] [MASK] (those in the vocabulary) are cut
+///     out of the raw text, case-sensitively, wherever they occur (HF's added-token trie), and the
+///     pieces between them are tokenised independently;
+///  2. lowercase one code point at a time (see appendLowered for why not per word);
+///  3. clean: drop U+0000, U+FFFD and all C* (controls, format chars such as U+200B/U+FEFF/U+00AD,
+///     unassigned, private use) except \t \n \r; \t \n \r and Zs become a space;
+///  4. CJK ideographs become words of their own;
+///  5. split at whitespace; like Python's str.split() this includes U+2028/U+2029, the only
+///     separators that survive step 3;
+///  6. per word: NFD and drop Mn (accents; NFD also maps CJK compatibility ideographs to unified ones);
+///  7. split at punctuation, each punctuation character a piece;
+///  8. WordPiece: greedy longest match first, continuation pieces looked up with "##"; a piece longer
+///     than 100 code points, or one that cannot be covered, is a single [UNK].
+/// HF also NFC-normalises before step 5. With per-word lowercasing and NFD following it, that has
+/// changed no result we could find (fixtures, and a differential run of 36 000 random mixed-script
+/// texts against the fixture script's Python reference), so it is skipped.
+/// Character properties come from ICU (Unicode 15 in Debian 12), HF's from Python's unicodedata
+/// (Unicode 14 in Python 3.11): characters new in Unicode 15 are unassigned, hence dropped, there
+/// but kept (and usually [UNK]) here.
+class WordPieceTokenizer final : public Tokenizer
+{
+public:
+    WordPieceTokenizer(std::vector<std::string> tokens, std::string source)
+        : m_tokens(std::move(tokens))
+        , m_source(std::move(source))
+    {
+        // The maps hold views into m_tokens, which is never modified after this point.
+        m_wordStart.reserve(m_tokens.size() * 2);
+        m_continuation.reserve(m_tokens.size());
+        for (size_t id = 0; id < m_tokens.size(); ++id) {
+            const std::string_view token = m_tokens[id];
+            const size_t chars = countCodePoints(token);
+            // Assignment, not insert: with duplicate lines the later id wins, as in HF's dict.
+            m_wordStart[token] = static_cast<int64_t>(id);
+            m_maxTokenChars = std::max(m_maxTokenChars, chars);
+            if (token.size() > 2 && token.compare(0, 2, "##") == 0)
+                m_continuation[token.substr(2)] = static_cast<int64_t>(id);
+        }
+        m_padId = tokenToId(kPadName);
+        m_unkId = tokenToId(kUnkName);
+        m_clsId = tokenToId(kClsName);
+        m_sepId = tokenToId(kSepName);
+        m_maskId = tokenToId(kMaskName);
+        for (const char *name : {kPadName, kUnkName, kClsName, kSepName, kMaskName}) {
+            const int64_t id = tokenToId(name);
+            if (id >= 0)
+                m_specials.push_back({name, id});
+        }
+        UErrorCode status = U_ZERO_ERROR;
+        m_nfd = icu::Normalizer2::getNFDInstance(status);
+        if (U_FAILURE(status) || !m_nfd)
+            throw Error(m_source + ": ICU has no NFD normaliser (" + u_errorName(status) + ")");
+    }
+
+    std::vector<int64_t> encode(const std::string &utf8, bool addSpecial) const override
+    {
+        std::vector<int64_t> ids;
+        // Chinese text gives about one id per 3 bytes, ASCII text fewer: a cheap upper-ish bound.
+        ids.reserve(utf8.size() / 3 + 2);
+        if (addSpecial) {
+            requireSpecial(m_clsId, kClsName);
+            requireSpecial(m_sepId, kSepName);
+            ids.push_back(m_clsId);
+        }
+        encodeInto(utf8, ids);
+        if (addSpecial)
+            ids.push_back(m_sepId);
+        return ids;
+    }
+
+    std::vector<std::string> tokenize(const std::string &utf8) const override
+    {
+        std::vector<int64_t> ids;
+        encodeInto(utf8, ids);
+        std::vector<std::string> pieces;
+        pieces.reserve(ids.size());
+        for (int64_t id : ids)
+            pieces.push_back(m_tokens[static_cast<size_t>(id)]);
+        return pieces;
+    }
+
+    std::string idToToken(int64_t id) const override
+    {
+        if (id < 0 || id >= vocabSize())
+            throw Error(m_source + ": token id " + std::to_string(id) + " is outside the vocabulary (0.."
+                        + std::to_string(vocabSize() - 1) + ")");
+        return m_tokens[static_cast<size_t>(id)];
+    }
+
+    int64_t tokenToId(const std::string &token) const override
+    {
+        const auto it = m_wordStart.find(token);
+        return it == m_wordStart.end() ? -1 : it->second;
+    }
+
+    int64_t vocabSize() const override { return static_cast<int64_t>(m_tokens.size()); }
+
+    std::string kind() const override { return "wordpiece"; }
+
+private:
+    struct Special
+    {
+        std::string text;
+        int64_t id;
+    };
+
+    // Per-call buffers, reused across words so that a long text costs no allocation per word.
+    struct Scratch
+    {
+        std::u32string word;        // current whitespace-delimited word, already lowercased
+        bool wordNeedsNfd = false;  // it holds a code point NFD would change, or an Mn to drop
+        std::u32string normalized;  // the word after NFD and Mn removal
+        std::string utf8;           // the piece under WordPiece search, as UTF-8 ...
+        std::vector<size_t> offsets; // ... and the byte offset of each of its code points
+    };
+
+    void requireSpecial(int64_t id, const char *name) const
+    {
+        if (id < 0)
+            throw Error(m_source + ": the vocabulary has no " + name + " entry, needed to add special tokens");
+    }
+
+    void encodeInto(std::string_view text, std::vector<int64_t> &out) const
+    {
+        Scratch s;
+        size_t segmentStart = 0;
+        size_t pos = 0;
+        while ((pos = text.find('[', pos)) != std::string_view::npos) {
+            const Special *hit = nullptr;
+            for (const Special &special : m_specials) {
+                if (text.compare(pos, special.text.size(), special.text) == 0) {
+                    hit = &special;
+                    break;
+                }
+            }
+            if (!hit) {
+                ++pos;
+                continue;
+            }
+            encodeSegment(text.substr(segmentStart, pos - segmentStart), s, out);
+            out.push_back(hit->id);
+            pos += hit->text.size();
+            segmentStart = pos;
+        }
+        encodeSegment(text.substr(segmentStart), s, out);
+    }
+
+    // Steps 2-5 in one pass over the code points; words go to finishWord.
+    void encodeSegment(std::string_view segment, Scratch &s, std::vector<int64_t> &out) const
+    {
+        auto p = reinterpret_cast<const unsigned char *>(segment.data());
+        const auto end = p + segment.size();
+        s.word.clear();
+        s.wordNeedsNfd = false;
+        while (p < end) {
+            if (*p < 0x80) {
+                // ASCII fast path: no normalisation, no ICU call.
+                const char32_t c = *p++;
+                if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+                    finishWord(s, out);
+                else if (c < 0x20 || c == 0x7F)
+                    continue; // Cc, NUL included
+                else
+                    s.word.push_back(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+                continue;
+            }
+            char32_t c;
+            if (!decodeUtf8(p, end, c) || c == kReplacement)
+                continue;
+            const uint32_t category = U_GET_GC_MASK(static_cast<UChar32>(c));
+            if (category & U_GC_C_MASK)
+                continue;
+            if ((category & U_GC_ZS_MASK) || c == 0x2028 || c == 0x2029) {
+                finishWord(s, out);
+            } else if (isCjkIdeograph(c)) {
+                finishWord(s, out);
+                appendChecked(c, s);
+                finishWord(s, out);
+            } else {
+                appendLowered(c, s);
+            }
+        }
+        finishWord(s, out);
+    }
+
+    // HF (PreTrainedTokenizer.tokenize with do_lower_case) lowercases the text outside the special
+    // tokens one character at a time, before BasicTokenizer lowercases each word again. So str.lower()
+    // never sees a context: "ΟΔΟΣ" becomes "οδοσ", not "οδος" with a final sigma. ICU lowercases one
+    // code point without context the same way (full mapping: U+0130 becomes "i" + U+0307).
+    void appendLowered(char32_t c, Scratch &s) const
+    {
+        if (!u_hasBinaryProperty(static_cast<UChar32>(c), UCHAR_CHANGES_WHEN_LOWERCASED)) {
+            appendChecked(c, s);
+            return;
+        }
+        UChar src[2];
+        int32_t srcLength = 0;
+        U16_APPEND_UNSAFE(src, srcLength, static_cast<UChar32>(c));
+        UChar dst[8];
+        UErrorCode status = U_ZERO_ERROR;
+        const int32_t dstLength = u_strToLower(dst, 8, src, srcLength, "", &status);
+        if (U_FAILURE(status)) {
+            appendChecked(c, s);
+            return;
+        }
+        for (int32_t k = 0; k < dstLength;) {
+            UChar32 lowered;
+            U16_NEXT(dst, k, dstLength, lowered);
+            appendChecked(static_cast<char32_t>(lowered), s);
+        }
+    }
+
+    void appendChecked(char32_t c, Scratch &s) const
+    {
+        if (c >= 0x80
+            && (!m_nfd->isInert(static_cast<UChar32>(c)) || u_charType(static_cast<UChar32>(c)) == U_NON_SPACING_MARK))
+            s.wordNeedsNfd = true;
+        s.word.push_back(c);
+    }
+
+    // Steps 6-8 for one whitespace-delimited word.
+    void finishWord(Scratch &s, std::vector<int64_t> &out) const
+    {
+        if (s.word.empty())
+            return;
+        const std::u32string *word = &s.word;
+        if (s.wordNeedsNfd) {
+            UErrorCode status = U_ZERO_ERROR;
+            const icu::UnicodeString decomposed = m_nfd->normalize(
+                icu::UnicodeString::fromUTF32(reinterpret_cast<const UChar32 *>(s.word.data()),
+                                              static_cast<int32_t>(s.word.size())),
+                status);
+            if (U_FAILURE(status))
+                throw Error(m_source + ": NFD normalisation failed (" + u_errorName(status) + ")");
+            s.normalized.clear();
+            for (int32_t k = 0; k < decomposed.length();) {
+                const UChar32 c = decomposed.char32At(k);
+                k += U16_LENGTH(c);
+                if (u_charType(c) != U_NON_SPACING_MARK)
+                    s.normalized.push_back(static_cast<char32_t>(c));
+            }
+            word = &s.normalized;
+        }
+        const char32_t *pieceStart = word->data();
+        const char32_t *const wordEnd = word->data() + word->size();
+        for (const char32_t *q = pieceStart; q != wordEnd; ++q) {
+            if (isPunctuation(*q)) {
+                if (q != pieceStart)
+                    wordPiece(pieceStart, q, s, out);
+                wordPiece(q, q + 1, s, out);
+                pieceStart = q + 1;
+            }
+        }
+        if (pieceStart != wordEnd)
+            wordPiece(pieceStart, wordEnd, s, out);
+        s.word.clear();
+        s.wordNeedsNfd = false;
+    }
+
+    // Step 8: greedy longest-match-first. Candidates are views into one UTF-8 buffer, so a lookup
+    // builds no string; no vocabulary entry is longer than m_maxTokenChars, so longer candidates are
+    // not tried (same result as HF, which tries them and fails).
+    void wordPiece(const char32_t *begin, const char32_t *end, Scratch &s, std::vector<int64_t> &out) const
+    {
+        const size_t n = static_cast<size_t>(end - begin);
+        if (n > kMaxWordChars) {
+            out.push_back(unknownId());
+            return;
+        }
+        s.utf8.clear();
+        s.offsets.clear();
+        for (const char32_t *q = begin; q != end; ++q) {
+            s.offsets.push_back(s.utf8.size());
+            appendUtf8(s.utf8, *q);
+        }
+        s.offsets.push_back(s.utf8.size());
+
+        const size_t mark = out.size();
+        size_t start = 0;
+        while (start < n) {
+            const auto &map = start == 0 ? m_wordStart : m_continuation;
+            int64_t id = -1;
+            size_t stop = std::min(n, start + m_maxTokenChars);
+            for (; stop > start; --stop) {
+                const auto it = map.find(
+                    std::string_view(s.utf8.data() + s.offsets[start], s.offsets[stop] - s.offsets[start]));
+                if (it != map.end()) {
+                    id = it->second;
+                    break;
+                }
+            }
+            if (id < 0) {
+                out.resize(mark);
+                out.push_back(unknownId());
+                return;
+            }
+            out.push_back(id);
+            start = stop;
+        }
+    }
+
+    int64_t unknownId() const
+    {
+        if (m_unkId < 0)
+            throw Error(m_source + ": the text has a word that is not in the vocabulary, and the vocabulary "
+                                   "has no [UNK] entry");
+        return m_unkId;
+    }
+
+    std::vector<std::string> m_tokens;                            // id -> token
+    std::unordered_map<std::string_view, int64_t> m_wordStart;    // token -> id (every entry)
+    std::unordered_map<std::string_view, int64_t> m_continuation; // "##x" entries, keyed by x
+    size_t m_maxTokenChars = 1;
+    std::vector<Special> m_specials; // the special tokens present in the vocabulary
+    std::string m_source;            // the vocab file, for messages
+    const icu::Normalizer2 *m_nfd = nullptr; // owned by ICU, immutable, thread-safe
+};
+
+/// The SentencePiece side: libsentencepiece does all the work; this only adapts names and errors.
+class SentencePieceTokenizer final : public Tokenizer
+{
+public:
+    explicit SentencePieceTokenizer(std::string path)
+        : m_source(std::move(path))
+    {
+        std::error_code ec;
+        if (!fs::exists(m_source, ec))
+            throw Error(m_source + ": SentencePiece model file does not exist");
+        if (!fs::is_regular_file(m_source, ec))
+            throw Error(m_source + ": not a file (a SentencePiece *.model file was expected)");
+        sentencepiece::util::Status status;
+        try {
+            status = m_processor.Load(m_source);
+        } catch (const std::exception &e) {
+            // protobuf reports a runtime version clash by throwing (see the header); a corrupt file
+            // comes back as a status instead.
+            throw Error(m_source + ": cannot load the SentencePiece model: " + oneLine(e.what()));
+        }
+        if (!status.ok())
+            throw Error(m_source + ": cannot load the SentencePiece model: " + oneLine(status.ToString()));
+        if (m_processor.GetPieceSize() <= 0)
+            throw Error(m_source + ": the SentencePiece model has no pieces");
+
+        m_padId = specialId(kPadName, m_processor.pad_id());
+        m_unkId = specialId(kUnkName, m_processor.unk_id());
+        m_clsId = specialId(kClsName, m_processor.bos_id());
+        m_sepId = specialId(kSepName, m_processor.eos_id());
+        m_maskId = specialId(kMaskName, tokenToId("<mask>"));
+    }
+
+    std::vector<int64_t> encode(const std::string &utf8, bool addSpecial) const override
+    {
+        std::vector<int> raw;
+        const auto status = m_processor.Encode(utf8, &raw);
+        if (!status.ok())
+            throw Error(m_source + ": SentencePiece cannot encode the text: " + oneLine(status.ToString()));
+        std::vector<int64_t> ids;
+        ids.reserve(raw.size() + 2);
+        if (addSpecial) {
+            requireSpecial(m_clsId, "[CLS] (or a BOS piece)");
+            requireSpecial(m_sepId, "[SEP] (or an EOS piece)");
+            ids.push_back(m_clsId);
+        }
+        ids.insert(ids.end(), raw.begin(), raw.end());
+        if (addSpecial)
+            ids.push_back(m_sepId);
+        return ids;
+    }
+
+    std::vector<std::string> tokenize(const std::string &utf8) const override
+    {
+        std::vector<std::string> pieces;
+        const auto status = m_processor.Encode(utf8, &pieces);
+        if (!status.ok())
+            throw Error(m_source + ": SentencePiece cannot encode the text: " + oneLine(status.ToString()));
+        return pieces;
+    }
+
+    std::string idToToken(int64_t id) const override
+    {
+        if (id < 0 || id >= vocabSize())
+            throw Error(m_source + ": token id " + std::to_string(id) + " is outside the vocabulary (0.."
+                        + std::to_string(vocabSize() - 1) + ")");
+        return m_processor.IdToPiece(static_cast<int>(id));
+    }
+
+    int64_t tokenToId(const std::string &token) const override
+    {
+        // PieceToId answers unk_id() for an unknown piece; only the unknown piece itself may map there.
+        const int id = m_processor.PieceToId(token);
+        if (id < 0 || (id == m_processor.unk_id() && m_processor.IdToPiece(id) != token))
+            return -1;
+        return id;
+    }
+
+    int64_t vocabSize() const override { return m_processor.GetPieceSize(); }
+
+    std::string kind() const override { return "sentencepiece"; }
+
+private:
+    int64_t specialId(const char *bertName, int64_t fallback) const
+    {
+        const int64_t id = tokenToId(bertName);
+        if (id >= 0)
+            return id;
+        return fallback >= 0 && fallback < vocabSize() ? fallback : -1;
+    }
+
+    void requireSpecial(int64_t id, const char *what) const
+    {
+        if (id < 0)
+            throw Error(m_source + ": the SentencePiece model has no " + what + ", needed to add special tokens");
+    }
+
+    sentencepiece::SentencePieceProcessor m_processor;
+    std::string m_source;
+};
+
+} // namespace
+
+std::unique_ptr<Tokenizer> Tokenizer::fromVocabFile(const std::string &path)
+{
+    std::error_code ec;
+    if (fs::is_directory(path, ec))
+        throw Error(path + ": is a folder, a vocab.txt file was expected");
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw Error(path + ": cannot open the vocabulary file (missing or unreadable)");
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    if (in.bad())
+        throw Error(path + ": cannot read the vocabulary file");
+    std::string data = buffer.str();
+
+    std::string_view rest = data;
+    if (rest.size() >= 3 && rest.compare(0, 3, "\xEF\xBB\xBF") == 0)
+        rest.remove_prefix(3);
+
+    // Python's text mode, which HF's load_vocab reads with, ends a line at \n, \r\n or a lone \r.
+    std::vector<std::string> tokens;
+    while (!rest.empty()) {
+        const size_t eol = rest.find_first_of("\r\n");
+        const std::string_view line = rest.substr(0, eol);
+        if (!isValidUtf8(line))
+            throw Error(path + ": line " + std::to_string(tokens.size() + 1) + " is not valid UTF-8");
+        tokens.emplace_back(line);
+        if (eol == std::string_view::npos)
+            break;
+        const size_t next = (rest[eol] == '\r' && eol + 1 < rest.size() && rest[eol + 1] == '\n') ? eol + 2 : eol + 1;
+        rest.remove_prefix(next);
+    }
+    if (tokens.empty())
+        throw Error(path + ": the vocabulary file is empty");
+    return std::make_unique<WordPieceTokenizer>(std::move(tokens), path);
+}
+
+std::unique_ptr<Tokenizer> Tokenizer::fromSentencePieceFile(const std::string &path)
+{
+    return std::make_unique<SentencePieceTokenizer>(path);
+}
+
+std::unique_ptr<Tokenizer> Tokenizer::fromFolder(const std::string &dir)
+{
+    std::error_code ec;
+    const fs::path folder(dir);
+    if (!fs::exists(folder, ec))
+        throw Error(dir + ": model folder does not exist");
+    if (!fs::is_directory(folder, ec))
+        throw Error(dir + ": not a folder (give the model folder that holds vocab.txt or a *.model file)");
+
+    const fs::path vocab = folder / "vocab.txt";
+    if (fs::exists(vocab, ec))
+        return fromVocabFile(vocab.string());
+
+    std::vector<fs::path> models;
+    for (const auto &entry : fs::directory_iterator(folder, ec)) {
+        if (entry.path().extension() == ".model" && entry.is_regular_file(ec))
+            models.push_back(entry.path());
+    }
+    if (ec)
+        throw Error(dir + ": cannot list the folder (" + ec.message() + ")");
+    if (models.empty())
+        throw Error(dir + ": no tokenizer (neither vocab.txt nor a SentencePiece *.model file)");
+    if (models.size() > 1) {
+        std::sort(models.begin(), models.end());
+        std::string names;
+        for (const auto &m : models)
+            names += (names.empty() ? "" : ", ") + m.filename().string();
+        throw Error(dir + ": several SentencePiece models (" + names + "); keep one, or add vocab.txt");
+    }
+    return fromSentencePieceFile(models.front().string());
+}
+
+} // namespace entroscope

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 EntroScope developers
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace entroscope {
+
+/// Turns UTF-8 text into the token ids of a model's vocabulary.
+///
+/// Two implementations, chosen by the files of a model folder (fromFolder):
+/// - "wordpiece": BERT WordPiece from a vocab.txt, bit-for-bit the rules of Hugging Face's slow
+///   BertTokenizer with do_lower_case=true, tokenize_chinese_chars=true, strip_accents=None (the
+///   configuration of GAU-alpha and of Chinese BERT-family checkpoints). See tokenizer.cpp for the
+///   pipeline and the places where HF's behaviour is subtle.
+/// - "sentencepiece": a SentencePiece *.model through libsentencepiece, used as it is.
+///
+/// Ownership and lifetime: factories return a self-contained object (the vocabulary is copied in;
+/// the files may be deleted afterwards). Objects are immutable after construction, so every const
+/// member may be called from several threads at once.
+///
+/// Errors: factories and the few members that can fail throw entroscope::Error with a one-line
+/// message that names the file (or folder) and the reason. Malformed UTF-8 in the text is not an
+/// error: each invalid byte is read as U+FFFD, which the WordPiece rules drop (SentencePiece maps it
+/// to its unknown piece).
+class Tokenizer
+{
+public:
+    virtual ~Tokenizer();
+
+    Tokenizer(const Tokenizer &) = delete;
+    Tokenizer &operator=(const Tokenizer &) = delete;
+
+    /// Loads the tokenizer of a model folder: dir/vocab.txt (WordPiece) if it exists, else the one
+    /// *.model file of the folder (SentencePiece). Throws Error naming the folder if it does not
+    /// exist, has neither, or has several *.model files and no vocab.txt; loading errors of the
+    /// chosen file name that file.
+    static std::unique_ptr<Tokenizer> fromFolder(const std::string &dir);
+
+    /// WordPiece vocabulary: one token per line, UTF-8, id = line index (0-based). A trailing newline,
+    /// CRLF or lone CR line ends (Python's universal newlines, as HF reads the file) and a UTF-8 byte
+    /// order mark (which HF would keep as part of the first token) are tolerated; an empty line in the
+    /// middle is an (unreachable) token of its own, so ids stay line numbers. When a token occurs
+    /// twice the later line wins in tokenToId, as in HF. Throws Error naming the file if it cannot be
+    /// read, is empty, or is not UTF-8.
+    static std::unique_ptr<Tokenizer> fromVocabFile(const std::string &path);
+
+    /// SentencePiece model file. Throws Error with the file name and libsentencepiece's status message.
+    /// Caution: Debian's libsentencepiece exports the protobuf 3.14 runtime it embeds. In a process that
+    /// also has the system libprotobuf (LibTorch's) loaded first, its model parsing fails protobuf's
+    /// version check; that failure arrives here as an Error too, not as a crash.
+    static std::unique_ptr<Tokenizer> fromSentencePieceFile(const std::string &path);
+
+    /// Text -> ids. addSpecial puts [CLS] before and [SEP] after (METHODS.md: off by default, texts are
+    /// analysed without them); throws Error if the vocabulary lacks either. Literal special tokens in
+    /// the text ("[MASK]", case-sensitive) become their ids. WordPiece throws Error only if the text
+    /// needs [UNK] and the vocabulary has none. Linear in the text length.
+    virtual std::vector<int64_t> encode(const std::string &utf8, bool addSpecial = false) const = 0;
+
+    /// The pieces encode() would produce (WordPiece: "##" marks a word continuation, unknown words are
+    /// the [UNK] token; SentencePiece: pieces with U+2581 for spaces), without [CLS]/[SEP].
+    virtual std::vector<std::string> tokenize(const std::string &utf8) const = 0;
+
+    /// The vocabulary entry of an id; throws Error for an id outside [0, vocabSize()).
+    virtual std::string idToToken(int64_t id) const = 0;
+
+    /// The id of a vocabulary entry, or -1 if there is none (no fallback to [UNK]).
+    virtual int64_t tokenToId(const std::string &token) const = 0;
+
+    /// Number of ids (WordPiece: lines of vocab.txt; SentencePiece: pieces), i.e. the embedding rows.
+    virtual int64_t vocabSize() const = 0;
+
+    /// Ids of the special tokens, -1 if the vocabulary has none. WordPiece: the entries "[PAD]",
+    /// "[UNK]", "[CLS]", "[SEP]", "[MASK]". SentencePiece: the same pieces if the model has them,
+    /// otherwise the model's pad_id(), unk_id(), bos_id() (for CLS), eos_id() (for SEP) and the piece
+    /// "<mask>" (for MASK).
+    int64_t padId() const { return m_padId; }
+    int64_t unkId() const { return m_unkId; }
+    int64_t clsId() const { return m_clsId; }
+    int64_t sepId() const { return m_sepId; }
+    int64_t maskId() const { return m_maskId; }
+
+    /// "wordpiece" or "sentencepiece".
+    virtual std::string kind() const = 0;
+
+protected:
+    Tokenizer() = default;
+
+    int64_t m_padId = -1;
+    int64_t m_unkId = -1;
+    int64_t m_clsId = -1;
+    int64_t m_sepId = -1;
+    int64_t m_maskId = -1;
+};
+
+} // namespace entroscope
