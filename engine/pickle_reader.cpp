@@ -483,7 +483,10 @@ StateDict readTorchZip(const std::string &path)
     try {
         reader = std::make_unique<caffe2::serialize::PyTorchStreamReader>(path);
     } catch (const c10::Error &e) {
-        throw Error(path + ": damaged or truncated zip (" + firstLine(e.what_without_backtrace()) + ")");
+        const std::string why = firstLine(e.what_without_backtrace());
+        if (why.find("central directory") != std::string::npos)
+            throw Error(path + ": damaged or truncated zip (" + why + ")");
+        throw Error(path + ": a zip file but not a PyTorch checkpoint (" + why + ")");
     }
     try {
         if (!reader->hasRecord("data.pkl"))

@@ -3,20 +3,29 @@
 #include "tokenizer.h"
 
 #include "errors.h"
+#include "sentencepiece_plugin.h"
 
-#include <sentencepiece_processor.h>
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
 #include <unicode/ustring.h>
 #include <unicode/utf16.h>
 
+#include <dlfcn.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <string_view>
 #include <unordered_map>
+
+// Set by engine/CMakeLists.txt: the module's file name and where the build put it.
+#if !defined(ENTROSCOPE_SENTENCEPIECE_PLUGIN_NAME) || !defined(ENTROSCOPE_SENTENCEPIECE_PLUGIN_PATH)
+#error "ENTROSCOPE_SENTENCEPIECE_PLUGIN_NAME and ENTROSCOPE_SENTENCEPIECE_PLUGIN_PATH must be defined"
+#endif
 
 namespace fs = std::filesystem;
 
@@ -131,7 +140,8 @@ bool isPunctuation(char32_t c)
     return (U_GET_GC_MASK(static_cast<UChar32>(c)) & U_GC_P_MASK) != 0;
 }
 
-// libsentencepiece's status texts may end in spaces or span lines; Error messages are one line.
+// libsentencepiece's status texts and dlerror() may end in spaces or span lines; Error messages are
+// one line.
 std::string oneLine(std::string text)
 {
     std::replace(text.begin(), text.end(), '\n', ' ');
@@ -461,7 +471,144 @@ private:
     const icu::Normalizer2 *m_nfd = nullptr; // owned by ICU, immutable, thread-safe
 };
 
-/// The SentencePiece side: libsentencepiece does all the work; this only adapts names and errors.
+/// The entry points of the SentencePiece plugin (sentencepiece_plugin.h explains why it is one).
+struct SentencePiecePlugin
+{
+    decltype(&entroscope_sp_create) create = nullptr;
+    decltype(&entroscope_sp_destroy) destroy = nullptr;
+    decltype(&entroscope_sp_free) free = nullptr;
+    decltype(&entroscope_sp_encode_ids) encodeIds = nullptr;
+    decltype(&entroscope_sp_encode_pieces) encodePieces = nullptr;
+    decltype(&entroscope_sp_id_to_piece) idToPiece = nullptr;
+    decltype(&entroscope_sp_piece_to_id) pieceToId = nullptr;
+    decltype(&entroscope_sp_get_piece_size) pieceSize = nullptr;
+    decltype(&entroscope_sp_pad_id) padId = nullptr;
+    decltype(&entroscope_sp_unk_id) unkId = nullptr;
+    decltype(&entroscope_sp_bos_id) bosId = nullptr;
+    decltype(&entroscope_sp_eos_id) eosId = nullptr;
+};
+
+constexpr const char *kPluginEnv = "ENTROSCOPE_SENTENCEPIECE_PLUGIN";
+constexpr size_t kPluginErrorSize = 1024; // protobuf's version-clash text is about 400 bytes
+
+// Where the module may be, in order. The variable, when set, is the only place: a deliberate choice
+// that silently fell back to another copy would hide the mistake. Otherwise the layout of an
+// installed or relocated tree (bin/ beside lib/), the executable's own folder, and last the build
+// tree, so that tests and the build's executables work without any set-up.
+std::vector<std::string> pluginCandidates(bool &fromEnv)
+{
+    const char *variable = std::getenv(kPluginEnv);
+    fromEnv = variable && *variable;
+    if (fromEnv)
+        return {variable};
+    std::vector<std::string> candidates;
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec && exe.has_parent_path()) {
+        candidates.push_back((exe.parent_path().parent_path() / "lib" / ENTROSCOPE_SENTENCEPIECE_PLUGIN_NAME).string());
+        candidates.push_back((exe.parent_path() / ENTROSCOPE_SENTENCEPIECE_PLUGIN_NAME).string());
+    }
+    const std::string built = ENTROSCOPE_SENTENCEPIECE_PLUGIN_PATH;
+    if (std::find(candidates.begin(), candidates.end(), built) == candidates.end())
+        candidates.push_back(built);
+    return candidates;
+}
+
+// dlsym for one entry point; false (with the reason) if the module lacks it.
+template<typename F>
+bool resolve(void *handle, const char *name, F &target, std::string &why)
+{
+    dlerror();
+    void *symbol = dlsym(handle, name);
+    if (!symbol) {
+        const char *text = dlerror();
+        why = text ? text : std::string(name) + ": symbol not found";
+        return false;
+    }
+    target = reinterpret_cast<F>(symbol);
+    return true;
+}
+
+// Opens one candidate; false (with the reason) if it is not a usable plugin.
+bool openPlugin(const std::string &path, SentencePiecePlugin &api, std::string &why)
+{
+    // RTLD_DEEPBIND: libsentencepiece (and this module) look symbols up in their own dependency tree
+    // before the executable's, so its embedded protobuf 3.14 is used even when LibTorch's
+    // libprotobuf.so.32 is already loaded. RTLD_LOCAL keeps those 3.14 symbols from being seen by
+    // anything loaded later. RTLD_NOW reports a missing dependency here, not at a first call.
+    void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+    if (!handle) {
+        const char *text = dlerror();
+        why = text ? text : path + ": dlopen failed";
+        return false;
+    }
+    // On failure below the handle is left open on purpose: unloading code that may have registered
+    // protobuf descriptors and exit handlers is riskier than one leaked handle on an error path.
+    decltype(&entroscope_sp_abi_version) abiVersion = nullptr;
+    if (!resolve(handle, "entroscope_sp_abi_version", abiVersion, why))
+        return false;
+    if (abiVersion() != ENTROSCOPE_SP_ABI_VERSION) {
+        why = path + ": plugin interface version " + std::to_string(abiVersion()) + ", this program needs "
+              + std::to_string(ENTROSCOPE_SP_ABI_VERSION) + " (a module from another build?)";
+        return false;
+    }
+    return resolve(handle, "entroscope_sp_create", api.create, why)
+           && resolve(handle, "entroscope_sp_destroy", api.destroy, why)
+           && resolve(handle, "entroscope_sp_free", api.free, why)
+           && resolve(handle, "entroscope_sp_encode_ids", api.encodeIds, why)
+           && resolve(handle, "entroscope_sp_encode_pieces", api.encodePieces, why)
+           && resolve(handle, "entroscope_sp_id_to_piece", api.idToPiece, why)
+           && resolve(handle, "entroscope_sp_piece_to_id", api.pieceToId, why)
+           && resolve(handle, "entroscope_sp_get_piece_size", api.pieceSize, why)
+           && resolve(handle, "entroscope_sp_pad_id", api.padId, why)
+           && resolve(handle, "entroscope_sp_unk_id", api.unkId, why)
+           && resolve(handle, "entroscope_sp_bos_id", api.bosId, why)
+           && resolve(handle, "entroscope_sp_eos_id", api.eosId, why);
+}
+
+// The plugin, loaded on first use and kept for the life of the process (never dlclose'd, for the
+// reason in openPlugin). A failure is not remembered, so a later call may succeed, e.g. after the
+// environment variable was set. Throws Error naming the model file that needed it.
+const SentencePiecePlugin &sentencePiecePlugin(const std::string &modelPath)
+{
+    static std::mutex mutex;
+    static SentencePiecePlugin loaded;
+    static bool isLoaded = false;
+    const std::lock_guard<std::mutex> lock(mutex);
+    if (isLoaded)
+        return loaded;
+
+    bool fromEnv = false;
+    const std::vector<std::string> candidates = pluginCandidates(fromEnv);
+    std::string reasons;
+    for (const std::string &path : candidates) {
+        std::error_code ec;
+        if (!fs::exists(path, ec)) {
+            if (fromEnv)
+                reasons = path + " (from " + kPluginEnv + ") does not exist";
+            continue;
+        }
+        SentencePiecePlugin api;
+        std::string why;
+        if (openPlugin(path, api, why)) {
+            loaded = api;
+            isLoaded = true;
+            return loaded;
+        }
+        reasons += (reasons.empty() ? "" : "; ") + oneLine(why);
+    }
+    if (reasons.empty()) {
+        std::string places;
+        for (const std::string &path : candidates)
+            places += (places.empty() ? "" : ", ") + path;
+        reasons = "not found (looked for " + places + "; set " + kPluginEnv + " to its path)";
+    }
+    throw Error(modelPath + ": cannot load the SentencePiece plugin " + ENTROSCOPE_SENTENCEPIECE_PLUGIN_NAME + ": "
+                + reasons);
+}
+
+/// The SentencePiece side: libsentencepiece, reached through the plugin, does all the work; this only
+/// adapts names and errors.
 class SentencePieceTokenizer final : public Tokenizer
 {
 public:
@@ -473,40 +620,40 @@ public:
             throw Error(m_source + ": SentencePiece model file does not exist");
         if (!fs::is_regular_file(m_source, ec))
             throw Error(m_source + ": not a file (a SentencePiece *.model file was expected)");
-        sentencepiece::util::Status status;
-        try {
-            status = m_processor.Load(m_source);
-        } catch (const std::exception &e) {
-            // protobuf reports a runtime version clash by throwing (see the header); a corrupt file
-            // comes back as a status instead.
-            throw Error(m_source + ": cannot load the SentencePiece model: " + oneLine(e.what()));
-        }
-        if (!status.ok())
-            throw Error(m_source + ": cannot load the SentencePiece model: " + oneLine(status.ToString()));
-        if (m_processor.GetPieceSize() <= 0)
+        m_api = &sentencePiecePlugin(m_source);
+
+        char error[kPluginErrorSize];
+        m_model = ModelPtr(m_api->create(m_source.c_str(), error, sizeof error), m_api->destroy);
+        if (!m_model)
+            throw Error(m_source + ": cannot load the SentencePiece model: " + oneLine(error));
+        m_pieceSize = m_api->pieceSize(model());
+        m_modelUnkId = m_api->unkId(model());
+        if (m_pieceSize <= 0)
             throw Error(m_source + ": the SentencePiece model has no pieces");
 
-        m_padId = specialId(kPadName, m_processor.pad_id());
-        m_unkId = specialId(kUnkName, m_processor.unk_id());
-        m_clsId = specialId(kClsName, m_processor.bos_id());
-        m_sepId = specialId(kSepName, m_processor.eos_id());
+        m_padId = specialId(kPadName, m_api->padId(model()));
+        m_unkId = specialId(kUnkName, m_modelUnkId);
+        m_clsId = specialId(kClsName, m_api->bosId(model()));
+        m_sepId = specialId(kSepName, m_api->eosId(model()));
         m_maskId = specialId(kMaskName, tokenToId("<mask>"));
     }
 
     std::vector<int64_t> encode(const std::string &utf8, bool addSpecial) const override
     {
-        std::vector<int> raw;
-        const auto status = m_processor.Encode(utf8, &raw);
-        if (!status.ok())
-            throw Error(m_source + ": SentencePiece cannot encode the text: " + oneLine(status.ToString()));
+        int32_t *raw = nullptr;
+        size_t count = 0;
+        char error[kPluginErrorSize];
+        if (m_api->encodeIds(model(), utf8.data(), utf8.size(), &raw, &count, error, sizeof error) != 0)
+            throw Error(m_source + ": SentencePiece cannot encode the text: " + oneLine(error));
+        const PluginBuffer owner{raw, m_api->free};
         std::vector<int64_t> ids;
-        ids.reserve(raw.size() + 2);
+        ids.reserve(count + 2);
         if (addSpecial) {
             requireSpecial(m_clsId, "[CLS] (or a BOS piece)");
             requireSpecial(m_sepId, "[SEP] (or an EOS piece)");
             ids.push_back(m_clsId);
         }
-        ids.insert(ids.end(), raw.begin(), raw.end());
+        ids.insert(ids.end(), raw, raw + count);
         if (addSpecial)
             ids.push_back(m_sepId);
         return ids;
@@ -514,35 +661,60 @@ public:
 
     std::vector<std::string> tokenize(const std::string &utf8) const override
     {
+        char *bytes = nullptr;
+        size_t *ends = nullptr;
+        size_t count = 0;
+        char error[kPluginErrorSize];
+        if (m_api->encodePieces(model(), utf8.data(), utf8.size(), &bytes, &ends, &count, error, sizeof error) != 0)
+            throw Error(m_source + ": SentencePiece cannot encode the text: " + oneLine(error));
+        const PluginBuffer bytesOwner{bytes, m_api->free};
+        const PluginBuffer endsOwner{ends, m_api->free};
         std::vector<std::string> pieces;
-        const auto status = m_processor.Encode(utf8, &pieces);
-        if (!status.ok())
-            throw Error(m_source + ": SentencePiece cannot encode the text: " + oneLine(status.ToString()));
+        pieces.reserve(count);
+        size_t begin = 0;
+        for (size_t k = 0; k < count; ++k) {
+            pieces.emplace_back(bytes + begin, ends[k] - begin);
+            begin = ends[k];
+        }
         return pieces;
     }
 
     std::string idToToken(int64_t id) const override
     {
-        if (id < 0 || id >= vocabSize())
+        size_t size = 0;
+        const char *piece = id >= 0 && id < vocabSize() ? m_api->idToPiece(model(), static_cast<int32_t>(id), &size)
+                                                        : nullptr;
+        if (!piece)
             throw Error(m_source + ": token id " + std::to_string(id) + " is outside the vocabulary (0.."
                         + std::to_string(vocabSize() - 1) + ")");
-        return m_processor.IdToPiece(static_cast<int>(id));
+        return std::string(piece, size);
     }
 
     int64_t tokenToId(const std::string &token) const override
     {
         // PieceToId answers unk_id() for an unknown piece; only the unknown piece itself may map there.
-        const int id = m_processor.PieceToId(token);
-        if (id < 0 || (id == m_processor.unk_id() && m_processor.IdToPiece(id) != token))
+        const int32_t id = m_api->pieceToId(model(), token.data(), token.size());
+        if (id < 0 || id >= m_pieceSize || (id == m_modelUnkId && idToToken(id) != token))
             return -1;
         return id;
     }
 
-    int64_t vocabSize() const override { return m_processor.GetPieceSize(); }
+    int64_t vocabSize() const override { return m_pieceSize; }
 
     std::string kind() const override { return "sentencepiece"; }
 
 private:
+    // Destroyed by the plugin that made it, also when the constructor throws after create.
+    using ModelPtr = std::unique_ptr<EntroscopeSpModel, decltype(&entroscope_sp_destroy)>;
+
+    // Frees a buffer the plugin allocated, with the plugin's own free, on every path out of a call.
+    struct PluginBuffer
+    {
+        void *buffer;
+        decltype(&entroscope_sp_free) release;
+        ~PluginBuffer() { release(buffer); }
+    };
+
     int64_t specialId(const char *bertName, int64_t fallback) const
     {
         const int64_t id = tokenToId(bertName);
@@ -551,14 +723,19 @@ private:
         return fallback >= 0 && fallback < vocabSize() ? fallback : -1;
     }
 
+    const EntroscopeSpModel *model() const { return m_model.get(); }
+
     void requireSpecial(int64_t id, const char *what) const
     {
         if (id < 0)
             throw Error(m_source + ": the SentencePiece model has no " + what + ", needed to add special tokens");
     }
 
-    sentencepiece::SentencePieceProcessor m_processor;
     std::string m_source;
+    const SentencePiecePlugin *m_api = nullptr; // lives until the process ends
+    ModelPtr m_model{nullptr, nullptr};         // immutable after construction
+    int64_t m_pieceSize = 0;
+    int64_t m_modelUnkId = -1;
 };
 
 } // namespace

@@ -16,7 +16,9 @@ namespace entroscope {
 ///   BertTokenizer with do_lower_case=true, tokenize_chinese_chars=true, strip_accents=None (the
 ///   configuration of GAU-alpha and of Chinese BERT-family checkpoints). See tokenizer.cpp for the
 ///   pipeline and the places where HF's behaviour is subtle.
-/// - "sentencepiece": a SentencePiece *.model through libsentencepiece, used as it is.
+/// - "sentencepiece": a SentencePiece *.model through libsentencepiece, used as it is. libsentencepiece
+///   is not linked into the program: it sits in a plugin (libentroscope_sentencepiece.so, see
+///   sentencepiece_plugin.h) that is opened on the first SentencePiece load.
 ///
 /// Ownership and lifetime: factories return a self-contained object (the vocabulary is copied in;
 /// the files may be deleted afterwards). Objects are immutable after construction, so every const
@@ -49,9 +51,12 @@ public:
     static std::unique_ptr<Tokenizer> fromVocabFile(const std::string &path);
 
     /// SentencePiece model file. Throws Error with the file name and libsentencepiece's status message.
-    /// Caution: Debian's libsentencepiece exports the protobuf 3.14 runtime it embeds. In a process that
-    /// also has the system libprotobuf (LibTorch's) loaded first, its model parsing fails protobuf's
-    /// version check; that failure arrives here as an Error too, not as a crash.
+    /// libsentencepiece runs in a plugin opened with RTLD_DEEPBIND, because Debian's libsentencepiece
+    /// embeds a protobuf 3.14 runtime that clashes with LibTorch's libprotobuf.so.32 in one symbol
+    /// scope. The plugin is looked up in $ENTROSCOPE_SENTENCEPIECE_PLUGIN if that is set (and only
+    /// there), else in <executable dir>/../lib, the executable's dir and the build tree, and kept
+    /// loaded once found. If it cannot be found or opened, the Error names the model file and the
+    /// reason (dlerror's text, or the places searched).
     static std::unique_ptr<Tokenizer> fromSentencePieceFile(const std::string &path);
 
     /// Text -> ids. addSpecial puts [CLS] before and [SEP] after (METHODS.md: off by default, texts are

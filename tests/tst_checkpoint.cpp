@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 EntroScope developers
+// Checkpoint loading: both file shapes in the wild, fp16/bf16, safetensors, prefix-less keys,
+// and every broken or hostile input the fixture script makes.
+
+#include "checkpoint.h"
+#include "errors.h"
+#include "pickle_reader.h"
+#include "test_util.h"
+
+#include <QTemporaryDir>
+#include <torch/torch.h>
+
+using namespace entroscope;
+using testutil::dataPath;
+
+class TestCheckpoint : public QObject
+{
+    Q_OBJECT
+
+    static std::shared_ptr<const Checkpoint> load(const QString &model)
+    {
+        return Checkpoint::load(dataPath("models/" + model).toStdString());
+    }
+
+private Q_SLOTS:
+    void junnyuShape()
+    {
+        // OrderedDict, transposed dense weights, no decoder key: tied to the word embeddings.
+        auto ck = load("tiny-junnyu");
+        QCOMPARE(ck->config.numLayers, int64_t{3});
+        QCOMPARE(ck->config.trainLength(), int64_t{16});
+        QCOMPARE(ck->layers.size(), size_t{3});
+        QCOMPARE(ck->layers[0].iDense.sizes().vec(), (std::vector<int64_t>{2 * 48 + 16, 24}));
+        QVERIFY(ck->layers[0].iDense.is_contiguous());
+        QVERIFY(ck->decoder.is_same(ck->wordEmbeddings));
+        QVERIFY(ck->tokenizer);
+        QCOMPARE(ck->tokenizer->maskId(), int64_t{103});
+    }
+
+    void nekoShape()
+    {
+        auto ck = load("tiny-neko");
+        QVERIFY(ck->config.trainedWithCosScale());
+        QCOMPARE(*ck->config.cosScaleValue, 8.0);
+        QCOMPARE(ck->config.normalization, std::string("softmax"));
+        QVERIFY(torch::equal(ck->decoder, ck->wordEmbeddings));
+    }
+
+    void halfPrecisionAndPrefixlessKeys_data()
+    {
+        QTest::addColumn<QString>("model");
+        QTest::addColumn<double>("tolerance");
+        QTest::newRow("fp16") << "tiny-neko-fp16" << 2e-3;
+        QTest::newRow("bf16 without prefix") << "tiny-neko-bf16" << 1.6e-2;
+    }
+    void halfPrecisionAndPrefixlessKeys()
+    {
+        QFETCH(QString, model);
+        QFETCH(double, tolerance);
+        auto ref = load("tiny-neko");
+        auto ck = load(model);
+        QCOMPARE(ck->wordEmbeddings.scalar_type(), torch::kFloat32);
+        for (size_t l = 0; l < ref->layers.size(); ++l) {
+            const auto &a = ref->layers[l].iDense;
+            const auto rel = ((ck->layers[l].iDense - a).abs() / (a.abs() + 1e-3)).max().item<double>();
+            QVERIFY2(rel < tolerance, qPrintable(QString::number(rel)));
+        }
+    }
+
+    void safetensorsEqualsPickle()
+    {
+        auto a = load("tiny-junnyu"), b = load("tiny-safetensors");
+        QVERIFY(b->weightsFile.find("model.safetensors") != std::string::npos);
+        QVERIFY(torch::equal(a->wordEmbeddings, b->wordEmbeddings));
+        for (size_t l = 0; l < a->layers.size(); ++l) {
+            QVERIFY(torch::equal(a->layers[l].iDense, b->layers[l].iDense));
+            QVERIFY(torch::equal(a->layers[l].oDense, b->layers[l].oDense));
+            QVERIFY(torch::equal(a->layers[l].kGamma, b->layers[l].kGamma));
+        }
+    }
+
+    void writeThenReadRoundTrips()
+    {
+        auto ck = load("tiny-neko");
+        QTemporaryDir dir;
+        const std::string path = (dir.path() + "/pytorch_model.bin").toStdString();
+        writeTorchZip(path, ck->stateDict());
+        QVERIFY(!QFile::exists(QString::fromStdString(path + ".partial")));
+        const auto back = readTorchZip(path);
+        const auto orig = ck->stateDict();
+        QCOMPARE(back.size(), orig.size());
+        for (const auto &[k, t] : orig)
+            QVERIFY2(torch::equal(back.at(k), t), k.c_str());
+    }
+
+    void brokenInputs_data()
+    {
+        QTest::addColumn<QString>("folder");
+        QTest::addColumn<QString>("names");   // the file the message must name
+        QTest::addColumn<QString>("reason");  // a word of the reason
+        QTest::newRow("missing folder") << "bad/does-not-exist" << "does-not-exist" << "does not exist";
+        QTest::newRow("no weights") << "bad/no-weights" << "no-weights" << "no weights";
+        QTest::newRow("empty file") << "bad/empty" << "pytorch_model.bin" << "empty";
+        QTest::newRow("truncated") << "bad/truncated" << "pytorch_model.bin" << "truncated";
+        QTest::newRow("zip, not a checkpoint") << "bad/not-a-checkpoint" << "pytorch_model.bin" << "not a PyTorch checkpoint";
+        QTest::newRow("legacy format") << "bad/legacy-format" << "pytorch_model.bin" << "legacy";
+        QTest::newRow("hostile os.system") << "bad/hostile-pickle" << "pytorch_model.bin" << "refused";
+        QTest::newRow("hostile eval") << "bad/hostile-eval" << "pytorch_model.bin" << "builtins.eval";
+        QTest::newRow("missing key") << "bad/missing-key" << "pytorch_model.bin" << "layer.1.gau.o_dense";
+        QTest::newRow("shape mismatch") << "bad/shape-mismatch" << "pytorch_model.bin" << "shape";
+        QTest::newRow("NaN weights") << "bad/nan-weights" << "pytorch_model.bin" << "NaN";
+        QTest::newRow("config not JSON") << "bad/bad-config" << "config.json" << "not valid JSON";
+        QTest::newRow("safetensors offsets") << "bad/bad-safetensors" << "model.safetensors" << "offsets";
+    }
+    void brokenInputs()
+    {
+        QFETCH(QString, folder);
+        QFETCH(QString, names);
+        QFETCH(QString, reason);
+        QFile::remove("/tmp/entroscope_pwned");
+        try {
+            Checkpoint::load(dataPath(folder).toStdString());
+            QFAIL("loaded");
+        } catch (const Error &e) {
+            const QString msg = QString::fromUtf8(e.what());
+            QVERIFY2(msg.contains(names), qPrintable(msg));
+            QVERIFY2(msg.contains(reason), qPrintable(msg));
+            QVERIFY2(!msg.contains('\n'), qPrintable(msg));
+        }
+        QVERIFY2(!QFile::exists("/tmp/entroscope_pwned"), "the hostile pickle ran");
+    }
+
+    void configDefaultsAndValidation()
+    {
+        auto c = GauConfig::fromJsonText("{}", "x.json");
+        QCOMPARE(c.numLayers, int64_t{24});
+        QCOMPARE(c.normalization, std::string("softmax_plus"));
+        QCOMPARE(c.trainLength(), int64_t{512});
+        QVERIFY_THROWS_EXCEPTION(Error, GauConfig::fromJsonText("{\"use_bias\": true}", "x.json"));
+        QVERIFY_THROWS_EXCEPTION(Error, GauConfig::fromJsonText("{\"hidden_size\": \"big\"}", "x.json"));
+        QVERIFY_THROWS_EXCEPTION(Error, GauConfig::fromJsonText("{\"normalization\": \"sparsemax\"}", "x.json"));
+        QVERIFY_THROWS_EXCEPTION(Error, GauConfig::fromJsonText("[1, 2]", "x.json"));
+        const auto back = GauConfig::fromJsonText(load("tiny-neko")->config.toJsonText(), "y.json");
+        QCOMPARE(back.trainLength(), int64_t{16});
+        QCOMPARE(*back.cosScaleValue, 8.0);
+        QCOMPARE(back.normMethod, std::string("CosScale"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCheckpoint)
+#include "tst_checkpoint.moc"

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 EntroScope developers
+// Method parsing, presets, canonical strings and the closed-form factors of METHODS.md.
+
+#include "config.h"
+#include "errors.h"
+#include "method.h"
+#include "test_util.h"
+
+using namespace entroscope;
+
+class TestMethod : public QObject
+{
+    Q_OBJECT
+
+    static GauConfig plainConfig()
+    {
+        GauConfig c;
+        c.keySize = 128;
+        c.maxPositionEmbeddings = 64;
+        c.normalization = "softmax";
+        return c;
+    }
+    static GauConfig cosConfig()
+    {
+        GauConfig c = plainConfig();
+        c.normMethod = "CosScale";
+        c.cosScaleValue = 32;
+        return c;
+    }
+
+private Q_SLOTS:
+    void presets_data()
+    {
+        QTest::addColumn<QString>("preset");
+        QTest::addColumn<bool>("cos");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("native plain") << "native" << false << "softmax|plain|rope";
+        QTest::newRow("native cos") << "native" << true << "softmax|cosscale:32|rope";
+        QTest::newRow("extrapolate") << "extrapolate" << true << "softmax|plain|rope";
+        QTest::newRow("log-n") << "log-n" << false << "softmax_plus|plain|rope";
+        QTest::newRow("infoscale") << "infoscale" << false << "infoscale|plain|rope";
+        QTest::newRow("cosscale default S") << "cosscale" << false << "softmax|cosscale:128|rope";
+        QTest::newRow("cosscale checkpoint S") << "cosscale" << true << "softmax|cosscale:32|rope";
+        QTest::newRow("infoscale+cosscale") << "infoscale+cosscale" << true << "infoscale|cosscale:32|rope";
+        QTest::newRow("pi") << "pi" << false << "softmax|plain|pi";
+        QTest::newRow("ntk") << "ntk" << false << "softmax|plain|ntk";
+        QTest::newRow("yarn") << "yarn" << false << "softmax|plain|yarn";
+        QTest::newRow("rerope") << "rerope" << false << "softmax|plain|rerope:64";
+        QTest::newRow("window") << "window" << false << "softmax|plain|window:64";
+        QTest::newRow("alibi") << "alibi" << false << "softmax|plain|alibi:0.00390625";
+        QTest::newRow("streamingllm") << "streamingllm" << false << "softmax|plain|streamingllm:4:64";
+        QTest::newRow("lminfinite") << "lminfinite" << false << "softmax|plain|lminfinite:4:64";
+    }
+    void presets()
+    {
+        QFETCH(QString, preset);
+        QFETCH(bool, cos);
+        QFETCH(QString, expected);
+        const auto s = Method::preset(preset.toStdString(), cos ? cosConfig() : plainConfig(), 64).spec();
+        QCOMPARE(QString::fromStdString(s.temperature + "|" + s.qk + "|" + s.position), expected);
+    }
+
+    void everyPresetIsListed()
+    {
+        QCOMPARE(presetInfos().size(), size_t{14});
+        for (const auto &p : presetInfos()) {
+            QVERIFY(!p.description.empty());
+            Method::preset(p.name, plainConfig(), 64); // must not throw
+        }
+    }
+
+    void parameterisedForms_data()
+    {
+        QTest::addColumn<QString>("qk");
+        QTest::addColumn<QString>("position");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("cosscale:4") << "cosscale:4" << "rope" << "cosscale:4|rope";
+        QTest::newRow("cosscale:0.5") << "cosscale:0.5" << "rope" << "cosscale:0.5|rope";
+        QTest::newRow("rerope:8") << "plain" << "rerope:8" << "plain|rerope:8";
+        QTest::newRow("window:5") << "plain" << "window:5" << "plain|window:5";
+        QTest::newRow("alibi:0.1") << "plain" << "alibi:0.1" << "plain|alibi:0.1";
+        QTest::newRow("streamingllm:2") << "plain" << "streamingllm:2" << "plain|streamingllm:2:64";
+        QTest::newRow("streamingllm:2:8") << "plain" << "streamingllm:2:8" << "plain|streamingllm:2:8";
+        QTest::newRow("lminfinite:0:8") << "plain" << "lminfinite:0:8" << "plain|lminfinite:0:8";
+    }
+    void parameterisedForms()
+    {
+        QFETCH(QString, qk);
+        QFETCH(QString, position);
+        QFETCH(QString, expected);
+        const auto s = Method::parse("softmax", qk.toStdString(), position.toStdString(), plainConfig(), 64).spec();
+        QCOMPARE(QString::fromStdString(s.qk + "|" + s.position), expected);
+    }
+
+    void invalidParameters_data()
+    {
+        QTest::addColumn<QString>("temperature");
+        QTest::addColumn<QString>("qk");
+        QTest::addColumn<QString>("position");
+        QTest::addColumn<QString>("flag");
+        QTest::newRow("rerope:0") << "softmax" << "plain" << "rerope:0" << "--position";
+        QTest::newRow("window:-3") << "softmax" << "plain" << "window:-3" << "--position";
+        QTest::newRow("window:2.5") << "softmax" << "plain" << "window:2.5" << "--position";
+        QTest::newRow("alibi:-1") << "softmax" << "plain" << "alibi:-1" << "--position";
+        QTest::newRow("alibi:x") << "softmax" << "plain" << "alibi:x" << "--position";
+        QTest::newRow("streamingllm:1:2:3") << "softmax" << "plain" << "streamingllm:1:2:3" << "--position";
+        QTest::newRow("rope:3") << "softmax" << "plain" << "rope:3" << "--position";
+        QTest::newRow("unknown position") << "softmax" << "plain" << "spiral" << "--position";
+        QTest::newRow("cosscale:abc") << "softmax" << "cosscale:abc" << "rope" << "--qk";
+        QTest::newRow("cosscale:0") << "softmax" << "cosscale:0" << "rope" << "--qk";
+        QTest::newRow("unknown qk") << "softmax" << "l2" << "rope" << "--qk";
+        QTest::newRow("unknown temperature") << "hot" << "plain" << "rope" << "--temperature";
+    }
+    void invalidParameters()
+    {
+        QFETCH(QString, temperature);
+        QFETCH(QString, qk);
+        QFETCH(QString, position);
+        QFETCH(QString, flag);
+        try {
+            Method::parse(temperature.toStdString(), qk.toStdString(), position.toStdString(), plainConfig(), 64);
+            QFAIL("no error");
+        } catch (const Error &e) {
+            const QString msg = e.what();
+            QVERIFY2(msg.startsWith(flag), qPrintable(msg));
+            QVERIFY2(!msg.contains('\n'), qPrintable(msg));
+        }
+    }
+
+    void unknownPresetListsTheKnownOnes()
+    {
+        try {
+            Method::preset("magic", plainConfig(), 64);
+            QFAIL("no error");
+        } catch (const Error &e) {
+            QVERIFY(QString(e.what()).contains("infoscale+cosscale"));
+        }
+    }
+
+    void infoScaleFactor()
+    {
+        QCOMPARE(temperatureFactor(Temperature::InfoScale, 64, 64, 128), 1.0);
+        QVERIFY(std::fabs(temperatureFactor(Temperature::InfoScale, 4096, 64, 128) - 1.39179) < 5e-6);
+        QVERIFY(temperatureFactor(Temperature::InfoScale, 32, 64, 128) < 1.0);
+    }
+
+    void otherTemperatures()
+    {
+        QVERIFY(std::fabs(temperatureFactor(Temperature::SoftmaxPlus, 15, 64, 128) - std::log(15.0) / std::log(512.0)) < 1e-12);
+        QCOMPARE(temperatureFactor(Temperature::LogN, 32, 64, 128), 1.0); // never below 1
+        QVERIFY(std::fabs(temperatureFactor(Temperature::LogN, 4096, 64, 128) - 2.0) < 1e-12);
+        QCOMPARE(temperatureFactor(Temperature::Softmax, 4096, 64, 128), 1.0);
+    }
+
+    void yarnRamp()
+    {
+        int64_t lo = -1, hi = -1;
+        yarnRampLimits(128, 64, 10000.0, lo, hi);
+        QCOMPARE(lo, int64_t{0});
+        QCOMPARE(hi, int64_t{17});
+    }
+
+    void visibility()
+    {
+        const auto w = Method::parse("softmax", "plain", "window:3", plainConfig(), 64);
+        QVERIFY(w.visible(10, 8));
+        QVERIFY(!w.visible(10, 7));
+        QVERIFY(w.visible(7, 9));
+        const auto s = Method::parse("softmax", "plain", "streamingllm:2:3", plainConfig(), 64);
+        QVERIFY(s.visible(10, 1));  // sink
+        QVERIFY(!s.visible(10, 2)); // neither sink nor in window
+        QVERIFY(!s.visible(0, 5));  // a sink query sees only its window (no all-seeing sink rows)
+    }
+
+    void numberFormatting()
+    {
+        QCOMPARE(QString::fromStdString(formatNumber(8)), QString("8"));
+        QCOMPARE(QString::fromStdString(formatNumber(0.1)), QString("0.1"));
+        QCOMPARE(QString::fromStdString(formatNumber(1.0 / 256)), QString("0.00390625"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestMethod)
+#include "tst_method.moc"
