@@ -236,6 +236,12 @@ torch::Tensor GauModel::hidden(const torch::Tensor &ids, const Method &method, i
     return forward(ids, method, trainLength, 0, nullptr, cancel);
 }
 
+torch::Tensor GauModel::trainingLogits(const torch::Tensor &ids, const Method &method, int64_t trainLength) const
+{
+    auto h = forward(ids, method, trainLength, 0, nullptr, nullptr);
+    return torch::matmul(h, m_ck->decoder.t());
+}
+
 torch::Tensor GauModel::logits(const torch::Tensor &ids, const Method &method, int64_t trainLength,
                                const CancelToken *cancel) const
 {

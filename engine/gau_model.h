@@ -61,6 +61,10 @@ public:
     torch::Tensor logits(const torch::Tensor &ids, const Method &method, int64_t trainLength,
                          const CancelToken *cancel = nullptr) const;
 
+    /// MLM logits [B, n, V] with autograd enabled (no InferenceMode): for training, where the checkpoint's
+    /// tensors are parameters that require grad. Same forward as everything else.
+    torch::Tensor trainingLogits(const torch::Tensor &ids, const Method &method, int64_t trainLength) const;
+
     /// Final hidden states [B, n, H] (no metrics, no maps).
     torch::Tensor hidden(const torch::Tensor &ids, const Method &method, int64_t trainLength,
                          const CancelToken *cancel = nullptr) const;

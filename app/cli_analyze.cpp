@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 EntroScope developers
+// `entroscope-cli analyze` and `presets`: the headless contract of METHODS.md §5.
+
+#include "cli_common.h"
+#include "npy.h"
+
+#include <iostream>
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace entroscope::cli {
+namespace {
+
+const char *kAnalyzeHelp = R"(usage: entroscope-cli analyze [options] --length N --out DIR
+
+  --model DIR            Hugging Face-style GAU-α folder (default: $ENTROSCOPE_MODEL or the bundled demo model)
+  --text STR | --text-file PATH | --ids 1,2,3
+                         the input (text is tokenised without [CLS]/[SEP] unless --special-tokens)
+  --length N             context length n
+  --fill tile|truncate   how the input reaches n tokens (default tile)
+  --preset NAME          a named method (see `entroscope-cli presets`); or the three axes:
+  --temperature T        softmax | softmax_plus | logn | infoscale | squared_relu
+  --qk Q                 plain | cosscale[:S]
+  --position P           rope | pi | ntk | yarn | rerope[:W] | window[:W] | alibi[:M]
+                         | streamingllm[:S[:W]] | lminfinite[:S[:W]]
+                         (axes not given come from the native preset)
+  --train-length T       override the checkpoint's training length
+  --maps                 also write attention_layer{L}.npy ([n, n] float32) per layer
+  --out DIR              output folder (must not exist or be empty, unless --overwrite)
+  --overwrite            replace an existing output folder (only once the new one is complete)
+  --special-tokens       add [CLS] ... [SEP] around tokenised text
+  --threads N            intra-op threads (default: all cores)
+)";
+
+int analyze(const std::vector<std::string> &argv)
+{
+    const Args a = parseArgs(argv,
+                             {"--model", "--text", "--text-file", "--ids", "--length", "--fill", "--preset",
+                              "--temperature", "--qk", "--position", "--train-length", "--out", "--threads"},
+                             {"--maps", "--overwrite", "--special-tokens"});
+    if (a.flags.count("--help")) {
+        std::cout << kAnalyzeHelp;
+        return 0;
+    }
+    if (!a.has("--length"))
+        throw Error("--length: required");
+    const int64_t n = parseInt("--length", a.get("--length"));
+    if (n < 1)
+        throw Error("--length: must be at least 1, got " + a.get("--length"));
+    if (!a.has("--out"))
+        throw Error("--out: an output folder is required");
+    const std::string fill = a.get("--fill", "tile");
+    if (fill != "tile" && fill != "truncate")
+        throw Error("--fill: unknown '" + fill + "' (expected tile or truncate)");
+    setThreads(a);
+
+    auto ck = Checkpoint::load(modelDir(a));
+    const auto &config = ck->config;
+    const int64_t T = trainLength(a, config);
+    AnalysisRequest req;
+    req.method = methodFromArgs(a, config, T);
+    req.trainLength = T;
+    const std::vector<int64_t> tokens = inputTokens(a, *ck);
+    checkMemory(config, n, req);
+    const std::vector<int64_t> ids = fillToLength(tokens, n, fill);
+
+    StagedOutput out(a.get("--out"), a.flags.count("--overwrite") > 0);
+    const bool maps = a.flags.count("--maps") > 0;
+    if (maps) {
+        const double disk = static_cast<double>(n) * static_cast<double>(n) * 4.0 * static_cast<double>(config.numLayers);
+        std::error_code ec;
+        const auto space = fs::space(out.stage(), ec);
+        if (!ec && disk > static_cast<double>(space.available))
+            throw Error("--maps: the maps at --length " + std::to_string(n) + " take " + formatBytes(disk) + ", but "
+                        + out.stage().parent_path().string() + " has "
+                        + formatBytes(static_cast<double>(space.available)) + " free");
+    }
+
+    warnIfSlowBlas();
+    std::vector<std::unique_ptr<NpyWriter>> writers;
+    if (maps) {
+        for (int64_t l = 0; l < config.numLayers; ++l)
+            writers.push_back(std::make_unique<NpyWriter>(
+                out.path("attention_layer" + std::to_string(l) + ".npy").string(), std::vector<int64_t>{n, n}));
+        req.rowSink = [&](int layer, int64_t, int64_t rows, int64_t cols, const float *data) {
+            writers[static_cast<size_t>(layer)]->write(data, rows * cols);
+        };
+    }
+    const AnalysisResult r = GauModel(ck).analyze(
+        ids, req, [](double f, const std::string &label) { progressLine("analyze", f, label); }, &interruptToken());
+    for (auto &w : writers)
+        w->finish();
+
+    json j;
+    j["length"] = r.length;
+    j["train_length"] = r.trainLength;
+    j["key_size"] = r.keySize;
+    j["method"] = methodJson(r.method);
+    j["tokens"] = r.tokens;
+    j["layers"] = json::array();
+    for (const auto &m : r.layers)
+        j["layers"].push_back(metricsJson(m));
+    j["mlm_top1"] = r.mlmTop1;
+    writeJsonFile(out.path("summary.json"), j);
+    out.commit();
+    std::cerr << "\ranalyze: n=" << n << " " << r.method.label() << ", " << config.numLayers << " layers in "
+              << static_cast<int>(r.seconds * 1000) << " ms -> " << a.get("--out") << "\n";
+    return 0;
+}
+
+int presets(const std::vector<std::string> &argv)
+{
+    const Args a = parseArgs(argv, {}, {});
+    (void)a;
+    for (const auto &p : presetInfos())
+        std::cout << p.name << "\t" << p.description << " [" << p.source << "]\n";
+    return 0;
+}
+
+const Registration kAnalyze{"analyze", "attention maps and metrics of one input at one length under one method", analyze};
+const Registration kPresets{"presets", "list the method presets", presets};
+
+} // namespace
+} // namespace entroscope::cli
