@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 EntroScope developers
+// Method comparison and the MLM evaluation against the PyTorch reference, and the sweep command's
+// files: schema, resume, and an interruption that keeps what finished.
+
+#include "experiments.h"
+#include "test_util.h"
+
+#include <QDir>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <torch/torch.h>
+
+#include <csignal>
+
+using namespace entroscope;
+using testutil::dataPath;
+
+namespace {
+
+std::vector<std::vector<int64_t>> docsOf(const QJsonArray &a)
+{
+    std::vector<std::vector<int64_t>> docs;
+    for (const auto &d : a)
+        docs.push_back(testutil::toIds(d.toArray()));
+    return docs;
+}
+
+QStringList sweepArgs(const QString &out, const QString &lengths)
+{
+    return {"sweep", "--model", dataPath("models/tiny-neko"), "--ids", "300,400,500,600,700", "--lengths", lengths,
+            "--presets", "extrapolate,infoscale", "--out", out};
+}
+
+int runCli(const QStringList &args, QString *err = nullptr)
+{
+    QProcess p;
+    p.start(QStringLiteral(ENTROSCOPE_CLI_PATH), args);
+    p.waitForFinished(300000);
+    if (err)
+        *err = QString::fromUtf8(p.readAllStandardError());
+    return p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+}
+
+} // namespace
+
+class TestExperiments : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase() { torch::set_num_threads(2); }
+
+    void compareMatchesReference_data()
+    {
+        QTest::addColumn<QJsonObject>("spec");
+        QTest::addColumn<bool>("spill");
+        for (const auto &c : testutil::readJson(dataPath("golden/experiments.json")).object()["compare"].toArray()) {
+            const auto o = c.toObject();
+            const QString name = QString("%1 %2 vs %3 n=%4").arg(o["model"].toString(), o["a"].toString(), o["b"].toString()).arg(o["length"].toInt());
+            QTest::newRow(qPrintable(name + " in memory")) << o << false;
+            QTest::newRow(qPrintable(name + " spilled")) << o << true;
+        }
+    }
+    void compareMatchesReference()
+    {
+        QFETCH(QJsonObject, spec);
+        QFETCH(bool, spill);
+        auto ck = Checkpoint::load(dataPath("models/" + spec["model"].toString()).toStdString());
+        const int64_t T = ck->config.trainLength();
+        const auto ids = fillToLength(testutil::toIds(spec["ids"].toArray()), spec["length"].toInt(), "tile");
+        QTemporaryDir tmp;
+        const std::string scratch = (tmp.path() + "/scratch.bin").toStdString();
+        const auto c = compareMethods(GauModel(ck), ids, Method::preset(spec["a"].toString().toStdString(), ck->config, T),
+                                      Method::preset(spec["b"].toString().toStdString(), ck->config, T), T, scratch,
+                                      spill ? 0 : (int64_t{1} << 30));
+        const auto want = spec["js_per_layer"].toArray();
+        QCOMPARE(static_cast<int>(c.jsPerLayer.size()), want.size());
+        for (int l = 0; l < want.size(); ++l)
+            QVERIFY2(std::fabs(c.jsPerLayer[static_cast<size_t>(l)] - want[l].toDouble()) < 1e-5,
+                     qPrintable(QString("layer %1: %2 vs %3").arg(l).arg(c.jsPerLayer[static_cast<size_t>(l)]).arg(want[l].toDouble())));
+        QVERIFY(!QFile::exists(QString::fromStdString(scratch)));
+    }
+
+    void evaluationMatchesReference_data()
+    {
+        QTest::addColumn<QJsonObject>("spec");
+        for (const auto &c : testutil::readJson(dataPath("golden/experiments.json")).object()["evaluate"].toArray()) {
+            const auto o = c.toObject();
+            QTest::newRow(qPrintable(QString("%1 %2 n=%3 positions=%4").arg(o["model"].toString(), o["preset"].toString())
+                                         .arg(o["length"].toInt()).arg(o["positions"].toInt())))
+                << o;
+        }
+    }
+    void evaluationMatchesReference()
+    {
+        QFETCH(QJsonObject, spec);
+        auto ck = Checkpoint::load(dataPath("models/" + spec["model"].toString()).toStdString());
+        const int64_t T = ck->config.trainLength();
+        const auto r = evaluateMlm(GauModel(ck), docsOf(spec["documents"].toArray()), spec["length"].toInt(),
+                                   Method::preset(spec["preset"].toString().toStdString(), ck->config, T), T,
+                                   spec["positions"].toInt(), spec["fill"].toString().toStdString(), 3);
+        QCOMPARE(r.samples, static_cast<int64_t>(spec["samples"].toInt()));
+        QCOMPARE(r.accuracy, spec["accuracy"].toDouble());
+        QVERIFY2(std::fabs(r.loss - spec["loss"].toDouble()) < 1e-4 * spec["loss"].toDouble(),
+                 qPrintable(QString("%1 vs %2").arg(r.loss).arg(spec["loss"].toDouble())));
+    }
+
+    void evaluationPositionsAreEvenlySpaced()
+    {
+        QCOMPARE(evaluationPositions(5, 0), (std::vector<int64_t>{0, 1, 2, 3, 4}));
+        QCOMPARE(evaluationPositions(64, 3), (std::vector<int64_t>{0, 32, 63}));
+        QCOMPARE(evaluationPositions(10, 4), (std::vector<int64_t>{0, 3, 6, 9}));
+        QCOMPARE(evaluationPositions(4, 10), (std::vector<int64_t>{0, 1, 2, 3}));
+    }
+
+    void sweepCsvSchema()
+    {
+        QTemporaryDir tmp;
+        const QString out = tmp.path() + "/sweep";
+        QString err;
+        QCOMPARE(runCli(sweepArgs(out, "8,16,40"), &err), 0);
+        QFile csv(out + "/sweep.csv");
+        QVERIFY(csv.open(QIODevice::ReadOnly));
+        const auto lines = QString::fromUtf8(csv.readAll()).split('\n', Qt::SkipEmptyParts);
+        QCOMPARE(lines[0], QString("length,preset,temperature,qk,position,layer,head,metric,value"));
+        // 3 lengths x 2 presets x 3 layers; 5 scalar metrics, + retained & dilution when n >= T (16),
+        // + distance bins (n=8: 4, n=16: 5, n=40: 7).
+        const int expected = 2 * 3 * ((5 + 4) + (5 + 2 + 5) + (5 + 2 + 7));
+        QCOMPARE(lines.size() - 1, expected);
+        for (const auto &l : lines.mid(1))
+            QCOMPARE(l.count(','), 8);
+        const auto j = testutil::readJson(out + "/sweep.json").object();
+        QVERIFY(j["complete"].toBool());
+        QCOMPARE(j["points"].toArray().size(), 6);
+    }
+
+    void sweepResumesWhereItStopped()
+    {
+        QTemporaryDir tmp;
+        const QString out = tmp.path() + "/sweep";
+        QCOMPARE(runCli(sweepArgs(out, "8,16")), 0);
+        QFile f(out + "/sweep.csv");
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QByteArray full = f.readAll();
+        f.close();
+        // Drop the last point as an interrupted run would have, then run the same command again.
+        auto j = testutil::readJson(out + "/sweep.json").object();
+        auto points = j["points"].toArray();
+        points.removeLast();
+        j["points"] = points;
+        j["complete"] = false;
+        QFile w(out + "/sweep.json");
+        QVERIFY(w.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        w.write(QJsonDocument(j).toJson());
+        w.close();
+        QString err;
+        QCOMPARE(runCli(sweepArgs(out, "8,16"), &err), 0);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QCOMPARE(f.readAll(), full);
+        // Other settings in the same folder are refused, not mixed in.
+        QCOMPARE(runCli(sweepArgs(out, "8,32"), &err), 2);
+        QVERIFY2(err.contains("other settings"), qPrintable(err));
+    }
+
+    void interruptedSweepKeepsFinishedPoints()
+    {
+        QTemporaryDir tmp;
+        const QString out = tmp.path() + "/sweep";
+        QProcess p;
+        p.start(QStringLiteral(ENTROSCOPE_CLI_PATH), sweepArgs(out, "16,2048,4096,8192,8192,16384"));
+        QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(out + "/sweep.json"), 120000);
+        ::kill(static_cast<pid_t>(p.processId()), SIGINT);
+        QVERIFY(p.waitForFinished(120000));
+        QCOMPARE(p.exitCode(), 130);
+        const auto j = testutil::readJson(out + "/sweep.json").object();
+        QVERIFY(!j["complete"].toBool());
+        const int finished = j["points"].toArray().size();
+        QVERIFY(finished >= 1 && finished < 12);
+        QFile csv(out + "/sweep.csv");
+        QVERIFY(csv.open(QIODevice::ReadOnly));
+        QSet<QString> keys;
+        for (const auto &line : QString::fromUtf8(csv.readAll()).split('\n', Qt::SkipEmptyParts).mid(1))
+            keys.insert(line.section(',', 0, 1));
+        QCOMPARE(keys.size(), finished); // the CSV holds exactly the finished points
+        QVERIFY(QDir(out).entryList({"*.partial"}, QDir::Files).isEmpty());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestExperiments)
+#include "tst_experiments.moc"
