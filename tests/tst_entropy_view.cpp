@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 EntroScope developers
+#include "entropy_view.h"
+#include "qcustomplot_compat.h"
+#include "widget_test_data.h"
+
+#include <QJsonArray>
+#include <QSignalSpy>
+#include <QtTest>
+
+#include <cmath>
+
+using namespace entroscope;
+
+class TestEntropyView : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void queryAndLayerData_data()
+    {
+        QTest::addColumn<int>("n");
+        QTest::addColumn<int>("trainLength");
+        QTest::addColumn<int>("layer");
+        QTest::newRow("n > T") << 128 << 64 << 3;
+        QTest::newRow("n = T") << 64 << 64 << 0;
+        QTest::newRow("n < T") << 32 << 64 << 5;
+    }
+    void queryAndLayerData()
+    {
+        QFETCH(int, n);
+        QFETCH(int, trainLength);
+        QFETCH(int, layer);
+        const AnalysisResult result = widgettest::result(n, trainLength, 6, 1);
+        EntropyView view;
+        view.setData(result, layer, 2.0);
+        QCOMPARE(view.selectedLayer(), layer);
+        QVERIFY(!view.isEmptyState());
+
+        const auto &entropy = result.layers[size_t(layer)].entropy;
+        QCOMPARE(view.queryGraph()->dataCount(), n);
+        for (int i = 0; i < n; i += 7) {
+            QCOMPARE(view.queryGraph()->data()->at(i)->key, double(i));
+            QCOMPARE(view.queryGraph()->data()->at(i)->value, entropy[size_t(i)]);
+        }
+        QCOMPARE(view.layerBars()->dataCount(), 6);
+        for (int l = 0; l < 6; ++l)
+            QCOMPARE(view.layerBars()->data()->at(l)->value, result.layers[size_t(l)].entropyMean);
+        QCOMPARE(view.selectedBar()->dataCount(), 1);
+        QCOMPARE(view.selectedBar()->data()->at(0)->key, double(layer));
+
+        // ln n reference in both panels, shared y range with head room above ln n.
+        QCOMPARE(view.lnN(), std::log(double(n)));
+        QVERIFY(view.lnNLine()->visible());
+        QCOMPARE(view.lnNLine()->point1->coords().y(), std::log(double(n)));
+        QCOMPARE(view.lnNLine()->point2->coords().y(), std::log(double(n)));
+        const QCPRange top = view.queryRect()->axis(QCPAxis::atLeft)->range();
+        QCOMPARE(view.layerRect()->axis(QCPAxis::atLeft)->range(), top);
+        QVERIFY(top.upper > std::log(double(n)));
+        QCOMPARE(top.lower, 0.0);
+
+        QVERIFY(view.trainEntropyLine()->visible());
+        QCOMPARE(view.trainEntropyLine()->point1->coords().y(), 2.0);
+        QCOMPARE(view.trainQueryLine()->visible(), trainLength < n);
+        if (trainLength < n)
+            QCOMPARE(view.trainQueryLine()->point1->coords().x(), trainLength - 0.5);
+    }
+
+    void noTrainEntropyLineWithoutValue()
+    {
+        EntropyView view;
+        view.setData(widgettest::result(64, 32, 2, 1), 1, std::nullopt);
+        QVERIFY(!view.trainEntropyLine()->visible());
+        QVERIFY(!view.entropyAtTrainLength().has_value());
+        QVERIFY(view.json()[QStringLiteral("entropy_at_train_length")].isNull());
+    }
+
+    void unknownLayerSelectsFirst()
+    {
+        EntropyView view;
+        view.setData(widgettest::result(32, 16, 3, 1), 42, std::nullopt);
+        QCOMPARE(view.selectedLayer(), 0);
+    }
+
+    void titleNamesLayerAndMethod()
+    {
+        EntropyView view;
+        view.setData(widgettest::result(32, 16, 3, 1), 2, std::nullopt);
+        QVERIFY(view.title().contains(QStringLiteral("layer 2")));
+        QVERIFY(view.title().contains(QStringLiteral("n = 32")));
+        QVERIFY(view.title().contains(QStringLiteral("softmax × plain × rope")));
+    }
+
+    void clickOnBarSelectsLayer()
+    {
+        EntropyView view;
+        view.setData(widgettest::result(64, 32, 8, 1), 0, std::nullopt);
+        view.resize(700, 600);
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        view.plot()->replot();
+        QSignalSpy selected(&view, &EntropyView::layerSelected);
+        QCPAxisRect *rect = view.layerRect();
+        const int x = int(rect->axis(QCPAxis::atBottom)->coordToPixel(5));
+        const int y = int(rect->axis(QCPAxis::atLeft)->coordToPixel(0.5));
+        QTest::mouseClick(view.plot(), Qt::LeftButton, Qt::NoModifier, QPoint(x, y));
+        QCOMPARE(selected.size(), 1);
+        QCOMPARE(selected.first().at(0).toInt(), 5);
+        // A click in the query panel selects nothing.
+        const QPoint inQueries = view.queryRect()->rect().center();
+        QTest::mouseClick(view.plot(), Qt::LeftButton, Qt::NoModifier, inQueries);
+        QCOMPARE(selected.size(), 1);
+    }
+
+    void csvAndJson()
+    {
+        const AnalysisResult result = widgettest::result(16, 8, 3, 1);
+        EntropyView view;
+        view.setData(result, 1, 1.5);
+        const QStringList lines = view.csv().split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        QCOMPARE(lines.first(), QStringLiteral("panel,layer,index,token,value"));
+        QCOMPARE(lines.size(), 1 + 16 + 3);
+        QVERIFY(lines[1].startsWith(QStringLiteral("query_entropy,1,0,the,")));
+        QCOMPARE(lines[1].section(QLatin1Char(','), 4).toDouble(), result.layers[1].entropy[0]);
+        QVERIFY(lines[11].startsWith(QStringLiteral("query_entropy,1,10,\",\",")));
+        QVERIFY(lines.last().startsWith(QStringLiteral("layer_entropy_mean,2,2,,")));
+
+        const QJsonObject json = view.json();
+        QCOMPARE(json[QStringLiteral("layer")].toInt(), 1);
+        QCOMPARE(json[QStringLiteral("length")].toInt(), 16);
+        QCOMPARE(json[QStringLiteral("entropy")].toArray().size(), 16);
+        QCOMPARE(json[QStringLiteral("layers")].toArray().size(), 3);
+        QCOMPARE(json[QStringLiteral("entropy_at_train_length")].toDouble(), 1.5);
+        QCOMPARE(json[QStringLiteral("ln_n")].toDouble(), std::log(16.0));
+    }
+
+    void clearShowsEmptyState()
+    {
+        EntropyView view;
+        QVERIFY(view.isEmptyState());
+        view.setData(widgettest::result(16, 8, 2, 1), 0, std::nullopt);
+        QVERIFY(!view.isEmptyState());
+        view.clear();
+        QVERIFY(view.isEmptyState());
+        QCOMPARE(view.queryGraph()->dataCount(), 0);
+        QCOMPARE(view.layerBars()->dataCount(), 0);
+        QCOMPARE(view.selectedLayer(), -1);
+        QVERIFY(view.csv().isEmpty());
+        view.setData(AnalysisResult(), 0, 1.0);
+        QVERIFY(view.isEmptyState());
+    }
+};
+
+QTEST_MAIN(TestEntropyView)
+#include "tst_entropy_view.moc"

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 EntroScope developers
+#pragma once
+
+// Base of every EntroScope plot widget: a QWidget that owns one QCustomPlot (filling the widget),
+// exposes it for export (plot_export.h) and tests, and returns the data behind the plot as CSV/JSON.
+// GUI thread only. Widgets copy the values they are given; the caller keeps nothing alive for them.
+// Headers forward-declare QCustomPlot types; include "qcustomplot_compat.h" (never <qcustomplot.h>
+// directly: the project builds with QT_NO_KEYWORDS) to use the plot()/colorMap()/… accessors.
+
+#include <QJsonObject>
+#include <QPointer>
+#include <QString>
+#include <QWidget>
+
+class QCustomPlot;
+class QCPItemText;
+
+namespace entroscope {
+
+class PlotView : public QWidget
+{
+    Q_OBJECT
+public:
+    explicit PlotView(QWidget *parent = nullptr);
+    ~PlotView() override;
+
+    /// The plot this widget draws into (owned by the widget). Use it for export; don't restructure it.
+    QCustomPlot *plot() const { return m_plot; }
+    /// The data behind the plot as CSV text (header line, then rows; RFC 4180 quoting). Empty when
+    /// nothing is shown.
+    virtual QString csv() const = 0;
+    /// The data behind the plot as JSON; {} when nothing is shown.
+    virtual QJsonObject json() const = 0;
+
+    /// True while the widget shows its empty-state text instead of data.
+    bool isEmptyState() const;
+    /// The empty-state text currently shown (empty when data is shown).
+    QString emptyStateText() const;
+
+    QSize sizeHint() const override { return QSize(640, 480); }
+    QSize minimumSizeHint() const override { return QSize(200, 150); }
+
+protected:
+    /// Shows `text` centred over the plot (subclasses hide their plottables themselves).
+    void showEmptyState(const QString &text);
+    void hideEmptyState();
+
+    QCustomPlot *m_plot = nullptr;
+
+private:
+    QPointer<QCPItemText> m_emptyItem;
+};
+
+} // namespace entroscope
