@@ -6,7 +6,11 @@
 
 #include <torch/torch.h>
 
+#include <ATen/Parallel.h>
+
+#include <algorithm>
 #include <cmath>
+#include <functional>
 
 namespace entroscope {
 
@@ -33,57 +37,97 @@ LayerMetricsAccumulator::LayerMetricsAccumulator(int layer, int64_t n, int64_t t
 {
 }
 
+namespace {
+
+/// Smallest k with (sum of the k largest values) >= threshold, by repeated halving with nth_element:
+/// O(n) expected instead of a full sort. `values` is scratch and is reordered. n when never reached.
+int64_t smallestTopMass(float *values, int64_t n, double threshold)
+{
+    double acc = 0;
+    int64_t count = 0, b = 0, e = n;
+    // Invariant: acc < threshold; the answer lies in [b, e) once the values above it are counted.
+    while (e - b > 1) {
+        const int64_t mid = b + (e - b) / 2;
+        std::nth_element(values + b, values + mid, values + e, std::greater<float>());
+        double upper = 0;
+        for (int64_t k = b; k < mid; ++k)
+            upper += values[k];
+        if (acc + upper >= threshold) {
+            e = mid;
+        } else {
+            acc += upper;
+            count += mid - b;
+            b = mid;
+        }
+    }
+    return std::min(count + 1, n);
+}
+
+inline int distanceBin(int64_t d)
+{
+    return d == 0 ? 0 : 64 - __builtin_clzll(static_cast<unsigned long long>(d));
+}
+
+} // namespace
+
 void LayerMetricsAccumulator::add(const torch::Tensor &blockIn, int64_t row0)
 {
-    const int64_t rows = blockIn.size(0);
+    // One fused pass per row (max, entropy, sink, retained mass, distance bins) plus a selection for k90,
+    // rows in parallel: the metrics cost a small fraction of the layer's matrix products.
+    auto block = blockIn.to(torch::kFloat32).contiguous();
+    const int64_t rows = block.size(0);
     const int64_t n = m_n;
-    torch::Tensor p = blockIn;
-    if (m_rawRows) {
-        auto sums = p.sum(1, true);
-        p = torch::where(sums > 0, p / sums.clamp_min(1e-30), torch::zeros_like(p));
-    }
-    auto dbl = torch::kFloat64;
-    auto entropy = (-torch::special::xlogy(p, p)).sum(1, false, dbl);
-    auto maxW = std::get<0>(p.max(1)).to(dbl);
-    auto sorted = std::get<0>(p.sort(1, true));
-    auto cs = sorted.cumsum(1, dbl);
-    auto k90 = (cs < (0.9 - 1e-6)).sum(1).to(dbl) + 1.0;
-    k90 = k90.clamp_max(static_cast<double>(n));
-    auto sink = p.select(1, 0).to(dbl);
-
-    auto entA = entropy.accessor<double, 1>();
-    auto maxA = maxW.accessor<double, 1>();
-    auto k90A = k90.accessor<double, 1>();
-    auto sinkA = sink.accessor<double, 1>();
+    const int64_t T = m_trainLength;
+    const int bins = static_cast<int>(m_profileSum.size());
+    const float *base = block.data_ptr<float>();
+    std::vector<double> maxW(static_cast<size_t>(rows)), k90(static_cast<size_t>(rows)), sink(static_cast<size_t>(rows)),
+        retained(static_cast<size_t>(rows), 0.0), profile(static_cast<size_t>(rows * bins), 0.0);
+    const bool wantRetained = n >= T;
+    at::parallel_for(0, rows, 1, [&](int64_t r0, int64_t r1) {
+        std::vector<float> scratch(static_cast<size_t>(n));
+        for (int64_t r = r0; r < r1; ++r) {
+            const float *p = base + r * n;
+            const int64_t i = row0 + r;
+            float scale = 1.0f;
+            if (m_rawRows) {
+                double sum = 0;
+                for (int64_t j = 0; j < n; ++j)
+                    sum += p[j];
+                scale = sum > 0 ? static_cast<float>(1.0 / sum) : 0.0f;
+            }
+            double ent = 0, ret = 0;
+            float mx = 0;
+            double *prof = profile.data() + r * bins;
+            for (int64_t j = 0; j < n; ++j) {
+                const float v = p[j] * scale;
+                scratch[static_cast<size_t>(j)] = v;
+                if (v > 0) {
+                    ent -= static_cast<double>(v) * std::log(v);
+                    mx = std::max(mx, v);
+                    prof[distanceBin(i > j ? i - j : j - i)] += v;
+                }
+            }
+            if (wantRetained && i < T)
+                for (int64_t j = 0; j < T; ++j)
+                    ret += scratch[static_cast<size_t>(j)];
+            m_entropy[static_cast<size_t>(i)] = ent;
+            maxW[static_cast<size_t>(r)] = mx;
+            sink[static_cast<size_t>(r)] = scratch[0];
+            retained[static_cast<size_t>(r)] = ret;
+            k90[static_cast<size_t>(r)] = scale == 0.0f ? static_cast<double>(n)
+                                                        : static_cast<double>(smallestTopMass(scratch.data(), n, 0.9 - 1e-6));
+        }
+    });
     const double logN = std::log(static_cast<double>(n));
     for (int64_t r = 0; r < rows; ++r) {
-        m_entropy[static_cast<size_t>(row0 + r)] = entA[r];
-        m_normEntropySum += n > 1 ? entA[r] / logN : 0.0;
-        m_maxSum += maxA[r];
-        m_k90Sum += k90A[r];
-        m_sinkSum += sinkA[r];
-    }
-    if (n >= m_trainLength && row0 < m_trainLength) {
-        const int64_t upto = std::min(rows, m_trainLength - row0);
-        m_retainedSum += p.narrow(0, 0, upto).narrow(1, 0, m_trainLength).sum(dbl).item<double>();
-    }
-
-    // Distance profile from prefix sums: mass on keys [a, b] of row i is P0[i, b+1] - P0[i, a].
-    auto prefix = torch::cat({torch::zeros({rows, 1}, dbl), p.cumsum(1, dbl)}, 1);
-    auto pa = prefix.accessor<double, 2>();
-    const int bins = static_cast<int>(m_profileSum.size());
-    for (int64_t r = 0; r < rows; ++r) {
-        const int64_t i = row0 + r;
-        for (int b = 0; b < bins; ++b) {
-            const int64_t lo = b == 0 ? 0 : (int64_t{1} << (b - 1));
-            const int64_t hi = b == 0 ? 0 : (int64_t{1} << b) - 1;
-            double mass = 0;
-            if (i + lo <= n - 1)
-                mass += pa[r][std::min(i + hi, n - 1) + 1] - pa[r][i + lo];
-            if (b > 0 && i - lo >= 0)
-                mass += pa[r][i - lo + 1] - pa[r][std::max<int64_t>(i - hi, 0)];
-            m_profileSum[static_cast<size_t>(b)] += mass;
-        }
+        const double ent = m_entropy[static_cast<size_t>(row0 + r)];
+        m_normEntropySum += n > 1 ? ent / logN : 0.0;
+        m_maxSum += maxW[static_cast<size_t>(r)];
+        m_k90Sum += k90[static_cast<size_t>(r)];
+        m_sinkSum += sink[static_cast<size_t>(r)];
+        m_retainedSum += retained[static_cast<size_t>(r)];
+        for (int b = 0; b < bins; ++b)
+            m_profileSum[static_cast<size_t>(b)] += profile[static_cast<size_t>(r * bins + b)];
     }
     m_rowsSeen += rows;
 }

@@ -236,6 +236,11 @@ torch::Tensor GauModel::hidden(const torch::Tensor &ids, const Method &method, i
     return forward(ids, method, trainLength, 0, nullptr, cancel);
 }
 
+torch::Tensor GauModel::trainingHidden(const torch::Tensor &ids, const Method &method, int64_t trainLength) const
+{
+    return forward(ids, method, trainLength, 0, nullptr, nullptr);
+}
+
 torch::Tensor GauModel::trainingLogits(const torch::Tensor &ids, const Method &method, int64_t trainLength) const
 {
     auto h = forward(ids, method, trainLength, 0, nullptr, nullptr);
@@ -318,7 +323,9 @@ AnalysisResult GauModel::analyze(const std::vector<int64_t> &ids, const Analysis
         for (auto &m : fullMaps)
             if (m.layer == layer)
                 std::memcpy(m.data.data() + row0 * n, contiguous.data_ptr<float>(), sizeof(float) * rows * n);
-        if (req.pooledMaps) {
+        if (req.pooledMaps && pool == 1) {
+            pooledMax[static_cast<size_t>(layer)].narrow(0, row0, rows).copy_(contiguous);
+        } else if (req.pooledMaps) {
             const int64_t cellRows = (rows + pool - 1) / pool;
             auto padded = torch::constant_pad_nd(contiguous, {0, R * pool - n, 0, cellRows * pool - rows}, 0);
             auto cells = padded.view({cellRows, pool, R, pool});

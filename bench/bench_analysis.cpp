@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 EntroScope developers
+// Times a full analysis (all layers, all metrics, pooled maps) of a random GAU-α of the HT-NEKO shape
+// (6 layers, hidden 768, key 128, intermediate 1536) and prints one JSON line with seconds, peak RSS,
+// achieved GFLOP/s and the matrix-product peak measured in the same process.
+//
+//   bench_analysis --length 4096 [--threads 2] [--layers 6] [--save-model DIR] [--model DIR] [--no-metrics]
+//
+// --save-model writes the random checkpoint (pytorch_model.bin + config.json) so that
+// bench/baseline_pytorch.py runs the same weights.
+
+#include "blas_check.h"
+#include "gau_model.h"
+#include "pickle_reader.h"
+
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <sys/resource.h>
+
+using namespace entroscope;
+
+namespace {
+
+std::shared_ptr<const Checkpoint> randomModel(int64_t layers, const std::string &saveDir)
+{
+    GauConfig c;
+    c.numLayers = layers;
+    c.hiddenSize = c.embeddingSize = 768;
+    c.intermediateSize = 1536;
+    c.keySize = 128;
+    c.vocabSize = 12000;
+    c.maxPositionEmbeddings = 64;
+    c.normalization = "softmax";
+    c.trainLen = 64;
+    torch::manual_seed(1234);
+    StateDict sd;
+    sd["embeddings.word_embeddings.weight"] = torch::randn({c.vocabSize, c.hiddenSize});
+    sd["embeddings.token_type_embeddings.weight"] = torch::randn({2, c.hiddenSize}) * 0.02;
+    for (int64_t l = 0; l < layers; ++l) {
+        const std::string p = "encoder.layer." + std::to_string(l) + ".gau.";
+        sd[p + "i_dense.weight"] = torch::randn({2 * c.intermediateSize + c.keySize, c.hiddenSize}) * 0.05;
+        sd[p + "o_dense.weight"] = torch::randn({c.hiddenSize, c.intermediateSize}) * 0.03;
+        sd[p + "q_scaleoffset.weight"] = 1.0 + 0.3 * torch::randn({c.keySize});
+        sd[p + "k_scaleoffset.weight"] = 1.0 + 0.3 * torch::randn({c.keySize});
+    }
+    auto ck = Checkpoint::fromStateDict(c, sd, "random");
+    if (!saveDir.empty()) {
+        std::filesystem::create_directories(saveDir);
+        writeTorchZip(saveDir + "/pytorch_model.bin", ck->stateDict());
+        std::ofstream(saveDir + "/config.json") << c.toJsonText();
+    }
+    return ck;
+}
+
+double peakRssMb()
+{
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return static_cast<double>(u.ru_maxrss) / 1024.0;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    int64_t n = 1024, layers = 6;
+    int threads = 2;
+    std::string save, model;
+    bool metrics = true;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        auto next = [&]() { return std::string(i + 1 < argc ? argv[++i] : ""); };
+        if (a == "--length")
+            n = std::stoll(next());
+        else if (a == "--threads")
+            threads = std::stoi(next());
+        else if (a == "--layers")
+            layers = std::stoll(next());
+        else if (a == "--save-model")
+            save = next();
+        else if (a == "--model")
+            model = next();
+        else if (a == "--no-metrics")
+            metrics = false;
+        else {
+            std::cerr << "bench_analysis: unknown option " << a << "\n";
+            return 2;
+        }
+    }
+    torch::set_num_threads(threads);
+    const double rssBefore = peakRssMb();
+    auto ck = model.empty() ? randomModel(layers, save) : Checkpoint::load(model);
+    const auto &c = ck->config;
+    const double peak = measureMatmulGflops(2048, 768, 3200, 5);
+    const double rssModel = peakRssMb();
+
+    std::vector<int64_t> ids(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i)
+        ids[static_cast<size_t>(i)] = 106 + (i * 7919) % (c.vocabSize - 106);
+    AnalysisRequest req;
+    req.method = Method::preset("extrapolate", c, c.trainLength());
+    req.trainLength = c.trainLength();
+    req.metrics = metrics;
+    req.mlmTop1 = false;
+    req.pooledMaps = true;
+    const GauModel gm(ck);
+    const auto r = gm.analyze(ids, req);
+
+    const double N = static_cast<double>(n), H = static_cast<double>(c.hiddenSize),
+                 E = static_cast<double>(c.intermediateSize), S = static_cast<double>(c.keySize);
+    const double flops = static_cast<double>(c.numLayers) * (2 * N * H * (2 * E + S) + 2 * N * E * H + 2 * N * N * S + 2 * N * N * E);
+    std::cout << "{\"impl\": \"entroscope\", \"length\": " << n << ", \"layers\": " << c.numLayers << ", \"threads\": " << threads
+              << ", \"seconds\": " << r.seconds << ", \"gflop\": " << flops / 1e9 << ", \"gflops\": " << flops / 1e9 / r.seconds
+              << ", \"matmul_peak_gflops\": " << peak << ", \"fraction_of_peak\": " << flops / 1e9 / r.seconds / peak
+              << ", \"peak_rss_mb\": " << peakRssMb() << ", \"rss_before_model_mb\": " << rssBefore
+              << ", \"rss_after_model_mb\": " << rssModel << ", \"entropy_mean_layer0\": "
+              << (r.layers.empty() ? 0.0 : r.layers[0].entropyMean) << "}" << std::endl;
+    return 0;
+}
