@@ -64,6 +64,9 @@ public:
     /// MLM logits [B, n, V] with autograd enabled (no InferenceMode): for training, where the checkpoint's
     /// tensors are parameters that require grad. Same forward as everything else.
     torch::Tensor trainingLogits(const torch::Tensor &ids, const Method &method, int64_t trainLength) const;
+    /// Final hidden states [B, n, H] with autograd enabled (training: the MLM head is applied to the
+    /// masked positions only, logits = hidden · decoderᵀ).
+    torch::Tensor trainingHidden(const torch::Tensor &ids, const Method &method, int64_t trainLength) const;
 
     /// Final hidden states [B, n, H] (no metrics, no maps).
     torch::Tensor hidden(const torch::Tensor &ids, const Method &method, int64_t trainLength,
