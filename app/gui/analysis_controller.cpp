@@ -1,0 +1,831 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 EntroScope developers
+#include "analysis_controller.h"
+
+#include "checkpoint.h"
+#include "errors.h"
+#include "experiments.h"
+#include "gau_model.h"
+#include "method.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFileInfo>
+#include <QPointer>
+#include <QStandardPaths>
+#include <QThreadPool>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <list>
+#include <map>
+
+namespace entroscope {
+
+namespace {
+
+// The cache keeps results up to this many bytes (maps dominate), least recently used out first.
+constexpr size_t kCacheBudgetBytes = size_t(768) << 20;
+
+size_t resultBytes(const AnalysisResult &r)
+{
+    size_t bytes = sizeof(AnalysisResult) + r.tokens.size() * 8;
+    for (const auto &m : r.maps)
+        bytes += m.data.size() * sizeof(float);
+    for (const auto &l : r.layers)
+        bytes += (l.entropy.size() + l.distanceProfile.size()) * sizeof(double);
+    return bytes;
+}
+
+std::string tokensHash(const std::vector<int64_t> &tokens)
+{
+    // FNV-1a over the ids; the count goes into the key as well.
+    uint64_t h = 1469598103934665603ull;
+    for (int64_t t : tokens) {
+        h ^= static_cast<uint64_t>(t);
+        h *= 1099511628211ull;
+    }
+    return std::to_string(h) + ":" + std::to_string(tokens.size());
+}
+
+Method resolveMethod(const QString &method, const GauConfig &config, int64_t trainLength)
+{
+    const QStringList parts = method.split(QLatin1Char(','));
+    if (parts.size() == 3)
+        return Method::parse(parts[0].trimmed().toStdString(), parts[1].trimmed().toStdString(),
+                             parts[2].trimmed().toStdString(), config, trainLength);
+    if (parts.size() != 1)
+        throw Error("method '" + method.toStdString() + "': expected a preset name or temperature,qk,position");
+    return Method::preset(method.trimmed().toStdString(), config, trainLength);
+}
+
+// Mean over layers of a metric (the dilution plot shows the model as a whole).
+double meanOverLayers(const AnalysisResult &r, bool retained)
+{
+    if (r.layers.empty())
+        return std::numeric_limits<double>::quiet_NaN();
+    double sum = 0;
+    for (const auto &l : r.layers) {
+        if (retained) {
+            if (!l.retainedMassMean)
+                return std::numeric_limits<double>::quiet_NaN();
+            sum += *l.retainedMassMean;
+        } else {
+            sum += l.entropyMean;
+        }
+    }
+    return sum / double(r.layers.size());
+}
+
+// Per-layer mean JS divergence between rows of two full maps (rows renormalised, so squared_relu's raw
+// weights compare as distributions, as experiments.cpp does).
+std::vector<double> jsFromFullMaps(const AnalysisResult &a, const AnalysisResult &b)
+{
+    std::vector<double> js;
+    for (const auto &ma : a.maps) {
+        if (ma.pool != 1)
+            continue;
+        const AttentionMap *mb = nullptr;
+        for (const auto &m : b.maps)
+            if (m.pool == 1 && m.layer == ma.layer && m.head == ma.head)
+                mb = &m;
+        if (!mb || mb->rows != ma.rows || mb->cols != ma.cols)
+            return {};
+        double total = 0;
+        for (int r = 0; r < ma.rows; ++r) {
+            double sa = 0, sb = 0;
+            for (int c = 0; c < ma.cols; ++c) {
+                sa += ma.at(r, c);
+                sb += mb->at(r, c);
+            }
+            if (sa <= 0 || sb <= 0)
+                continue;
+            double d = 0;
+            for (int c = 0; c < ma.cols; ++c) {
+                const double p = ma.at(r, c) / sa, q = mb->at(r, c) / sb, m = 0.5 * (p + q);
+                if (p > 0)
+                    d += 0.5 * p * std::log(p / m);
+                if (q > 0)
+                    d += 0.5 * q * std::log(q / m);
+            }
+            total += d;
+        }
+        if (ma.layer >= int(js.size()))
+            js.resize(size_t(ma.layer) + 1, 0.0);
+        js[size_t(ma.layer)] = ma.rows ? total / ma.rows : 0.0;
+    }
+    return js;
+}
+
+} // namespace
+
+struct AnalysisController::Engine
+{
+    std::shared_ptr<const Checkpoint> ck;
+    std::shared_ptr<const GauModel> model;
+    QString dir;
+    quint64 modelSerial = 0;
+    QThreadPool pool;
+
+    struct Entry
+    {
+        std::shared_ptr<const AnalysisResult> result;
+        size_t bytes = 0;
+        quint64 used = 0;
+    };
+    std::map<std::string, Entry> cache;
+    std::map<std::string, std::vector<double>> jsCache;
+    size_t cacheBytes = 0;
+    quint64 tick = 0;
+
+    std::shared_ptr<const AnalysisResult> find(const std::string &key)
+    {
+        auto it = cache.find(key);
+        if (it == cache.end())
+            return nullptr;
+        it->second.used = ++tick;
+        return it->second.result;
+    }
+    void insert(const std::string &key, std::shared_ptr<const AnalysisResult> r)
+    {
+        auto &e = cache[key];
+        cacheBytes -= e.bytes;
+        e.bytes = resultBytes(*r);
+        e.result = std::move(r);
+        e.used = ++tick;
+        cacheBytes += e.bytes;
+        while (cacheBytes > kCacheBudgetBytes && cache.size() > 1) {
+            auto oldest = cache.begin();
+            for (auto i = cache.begin(); i != cache.end(); ++i)
+                if (i->second.used < oldest->second.used)
+                    oldest = i;
+            cacheBytes -= oldest->second.bytes;
+            cache.erase(oldest);
+        }
+    }
+};
+
+/// One unit of worker work. Everything the worker reads is copied in at creation.
+struct AnalysisController::Job
+{
+    enum class Kind { Load, View, Background };
+    Kind kind = Kind::View;
+    quint64 generation = 0;
+    CancelToken cancel;
+
+    QString dir; // Load
+
+    ViewRequest request;
+    std::string context; // model|tokens|fill|T
+    std::vector<int64_t> tokens;
+    int64_t trainLength = 0;
+    std::vector<Method> methods;
+    QStringList labels;
+    bool maps = true; // Background: a precomputed stop (maps) or a sweep point (metrics only)
+
+    struct Task
+    {
+        std::string key;
+        size_t method = 0;
+        int64_t length = 0;
+        bool maps = false;
+    };
+    std::vector<Task> tasks;
+    std::string jsKey;                                           // empty: no JS wanted
+    std::vector<std::shared_ptr<const AnalysisResult>> known;    // cached results at n, per method
+};
+
+struct AnalysisController::JobOutput
+{
+    QString error;
+    bool cancelled = false;
+    std::shared_ptr<const Checkpoint> ck;
+    std::vector<std::pair<std::string, std::shared_ptr<const AnalysisResult>>> results;
+    std::vector<double> js;
+    double seconds = 0;
+};
+
+namespace {
+
+std::string resultKey(const std::string &context, int64_t n, const MethodSpec &spec, bool maps)
+{
+    return context + "|" + std::to_string(n) + "|" + spec.label() + (maps ? "|view" : "|metrics");
+}
+
+} // namespace
+
+AnalysisController::AnalysisController(QObject *parent)
+    : QObject(parent)
+    , m_engine(std::make_unique<Engine>())
+{
+    m_engine->pool.setMaxThreadCount(1);
+    m_engine->pool.setExpiryTimeout(-1);
+}
+
+AnalysisController::~AnalysisController()
+{
+    m_background.clear();
+    m_foreground.reset();
+    if (m_running)
+        m_running->cancel.cancel();
+    m_engine->pool.waitForDone();
+}
+
+const std::vector<int64_t> &AnalysisController::lengthStops()
+{
+    static const std::vector<int64_t> stops = [] {
+        std::vector<int64_t> s;
+        for (int64_t p = 16; p <= 16384; p *= 2) {
+            s.push_back(p);
+            if (p < 16384)
+                s.push_back(p * 3 / 2);
+        }
+        return s;
+    }();
+    return stops;
+}
+
+bool AnalysisController::hasModel() const { return bool(m_engine->ck); }
+QString AnalysisController::modelDir() const { return m_engine->dir; }
+const GauConfig *AnalysisController::config() const { return m_engine->ck ? &m_engine->ck->config : nullptr; }
+int AnalysisController::layerCount() const { return m_engine->ck ? int(m_engine->ck->config.numLayers) : 0; }
+int64_t AnalysisController::modelTrainLength() const
+{
+    return m_engine->ck ? m_engine->ck->config.trainLength() : 0;
+}
+
+QString AnalysisController::modelSummary() const
+{
+    if (!m_engine->ck)
+        return tr("no model");
+    const auto &c = m_engine->ck->config;
+    QString s = tr("%1 · %2 layers · d = %3 · T = %4")
+                    .arg(QFileInfo(m_engine->dir).fileName())
+                    .arg(c.numLayers)
+                    .arg(c.keySize)
+                    .arg(c.trainLength());
+    if (m_engine->ck->tokenizer)
+        s += tr(" · %1 %2").arg(QString::fromStdString(m_engine->ck->tokenizer->kind())).arg(
+            m_engine->ck->tokenizer->vocabSize());
+    return s;
+}
+
+bool AnalysisController::loadModelNow(const QString &dir, QString *error)
+{
+    try {
+        auto ck = Checkpoint::load(QDir(dir).absolutePath().toStdString());
+        cancel();
+        m_engine->ck = ck;
+        m_engine->model = std::make_shared<GauModel>(ck);
+        m_engine->dir = QDir(dir).absolutePath();
+        ++m_engine->modelSerial;
+        clearCache();
+        m_tokens.clear();
+        m_haveLastRequest = false;
+        Q_EMIT modelLoaded(m_engine->dir);
+        return true;
+    } catch (const std::exception &e) {
+        if (error)
+            *error = QString::fromStdString(e.what());
+        return false;
+    }
+}
+
+quint64 AnalysisController::loadModel(const QString &dir)
+{
+    auto job = std::make_shared<Job>();
+    job->kind = Job::Kind::Load;
+    job->generation = ++m_generation;
+    job->dir = QDir(dir).absolutePath();
+    // A load replaces everything queued: views of the old model are meaningless now.
+    m_background.clear();
+    m_foreground = job;
+    if (m_running)
+        m_running->cancel.cancel();
+    startNext();
+    return job->generation;
+}
+
+int AnalysisController::setText(const QString &text, QString *error)
+{
+    m_tokens.clear();
+    if (!m_engine->ck || !m_engine->ck->tokenizer) {
+        if (error)
+            *error = tr("the model has no tokenizer");
+        return -1;
+    }
+    try {
+        m_tokens = m_engine->ck->tokenizer->encode(text.toStdString(), false);
+    } catch (const std::exception &e) {
+        if (error)
+            *error = QString::fromStdString(e.what());
+        return -1;
+    }
+    return int(m_tokens.size());
+}
+
+QString AnalysisController::methodLabel(const QString &method)
+{
+    const QStringList parts = method.split(QLatin1Char(','));
+    if (parts.size() == 3)
+        return parts[0].trimmed() + QStringLiteral(" × ") + parts[1].trimmed() + QStringLiteral(" × ")
+               + parts[2].trimmed();
+    return method.trimmed();
+}
+
+MethodSpec AnalysisController::resolveSpec(const QString &method, int64_t trainLength, QString *error) const
+{
+    if (!m_engine->ck) {
+        if (error)
+            *error = tr("no model loaded");
+        return {};
+    }
+    try {
+        const int64_t T = trainLength > 0 ? trainLength : m_engine->ck->config.trainLength();
+        return resolveMethod(method, m_engine->ck->config, T).spec();
+    } catch (const std::exception &e) {
+        if (error)
+            *error = QString::fromStdString(e.what());
+        return {};
+    }
+}
+
+void AnalysisController::clearCache()
+{
+    m_engine->cache.clear();
+    m_engine->jsCache.clear();
+    m_engine->cacheBytes = 0;
+}
+
+quint64 AnalysisController::request(const ViewRequest &req)
+{
+    const quint64 generation = ++m_generation;
+    auto fail = [this, generation](const QString &message) {
+        QMetaObject::invokeMethod(
+            this, [this, generation, message] { Q_EMIT errorOccurred(generation, message); }, Qt::QueuedConnection);
+        return generation;
+    };
+    // A pending model load goes first; this request then refers to the old model and is dropped.
+    if (m_foreground && m_foreground->kind == Job::Kind::Load)
+        return fail(tr("a model is being loaded"));
+    if (!m_engine->ck)
+        return fail(tr("no model loaded"));
+    if (m_tokens.empty())
+        return fail(tr("the text has no tokens"));
+    if (req.methods.isEmpty())
+        return fail(tr("no method selected"));
+    if (req.length < 1)
+        return fail(tr("the length must be at least 1"));
+
+    auto job = std::make_shared<Job>();
+    job->kind = Job::Kind::View;
+    job->generation = generation;
+    job->request = req;
+    job->tokens = m_tokens;
+    job->trainLength = req.trainLength > 0 ? req.trainLength : m_engine->ck->config.trainLength();
+    job->context = contextKey(req);
+    try {
+        for (const QString &m : req.methods.mid(0, 4)) {
+            job->methods.push_back(resolveMethod(m, m_engine->ck->config, job->trainLength));
+            job->labels << methodLabel(m);
+        }
+    } catch (const std::exception &e) {
+        return fail(QString::fromStdString(e.what()));
+    }
+
+    m_lastRequest = req;
+    m_haveLastRequest = true;
+    // Newer request: cancel whatever runs (except a model load) and forget queued work.
+    m_background.clear();
+    if (m_running && m_running->kind != Job::Kind::Load)
+        m_running->cancel.cancel();
+
+    if (tryServeFromCache(job, -1)) {
+        m_foreground.reset();
+        ++m_cacheHits;
+        return generation;
+    }
+    m_foreground = job;
+    startNext();
+    return generation;
+}
+
+void AnalysisController::cancel()
+{
+    m_background.clear();
+    if (m_foreground) {
+        const quint64 g = m_foreground->generation;
+        m_foreground.reset();
+        QMetaObject::invokeMethod(this, [this, g] { Q_EMIT cancelled(g); }, Qt::QueuedConnection);
+    }
+    if (m_running) {
+        m_running->cancel.cancel();
+        if (m_running->kind == Job::Kind::View && m_running->generation == m_generation) {
+            const quint64 g = m_running->generation;
+            ++m_generation; // its result, if it still arrives, is stale
+            QMetaObject::invokeMethod(this, [this, g] { Q_EMIT cancelled(g); }, Qt::QueuedConnection);
+        }
+    }
+}
+
+// Fills job->tasks with what is missing; returns true (and emits the result) when nothing is.
+bool AnalysisController::tryServeFromCache(const std::shared_ptr<Job> &job, double seconds)
+{
+    auto result = planFromCache(job, seconds);
+    if (!result)
+        return false;
+    std::shared_ptr<const ViewResult> done = result;
+    const quint64 g = job->generation;
+    QMetaObject::invokeMethod(
+        this,
+        [this, g, done] {
+            if (g != m_generation)
+                return; // a newer request arrived meanwhile
+            m_last = done;
+            Q_EMIT resultReady(g);
+            queueBackground();
+            startNext();
+            updateBusy();
+        },
+        Qt::QueuedConnection);
+    return true;
+}
+
+std::shared_ptr<ViewResult> AnalysisController::planFromCache(const std::shared_ptr<Job> &job, double seconds)
+{
+    Engine &e = *m_engine;
+    const int64_t n = job->request.length;
+    const bool wantMaps = true;
+    job->tasks.clear();
+    job->known.assign(job->methods.size(), nullptr);
+    auto result = std::make_shared<ViewResult>();
+    result->generation = job->generation;
+    result->request = job->request;
+    result->trainLength = job->trainLength;
+    result->labels = job->labels;
+    result->fromCache = seconds < 0;
+    result->seconds = std::max(0.0, seconds);
+    for (size_t i = 0; i < job->methods.size(); ++i) {
+        const MethodSpec spec = job->methods[i].spec();
+        const std::string key = resultKey(job->context, n, spec, wantMaps);
+        auto r = e.find(key);
+        if (!r)
+            job->tasks.push_back({key, i, n, true});
+        job->known[i] = r;
+        result->results.push_back(r);
+        // The reference at T: any cached result at T will do (metrics are the same).
+        const int64_t T = job->trainLength;
+        auto rt = e.find(resultKey(job->context, T, spec, true));
+        if (!rt)
+            rt = e.find(resultKey(job->context, T, spec, false));
+        if (!rt && T == n)
+            rt = r;
+        if (!rt && T != n)
+            job->tasks.push_back({resultKey(job->context, T, spec, false), i, T, false});
+        std::vector<double> et;
+        if (rt)
+            for (const auto &l : rt->layers)
+                if (l.head == 0)
+                    et.push_back(l.entropyMean);
+        result->entropyAtT.push_back(et);
+    }
+    if (job->methods.size() >= 2) {
+        job->jsKey = job->context + "|" + std::to_string(n) + "|" + job->methods[0].spec().label() + "|"
+                     + job->methods[1].spec().label() + "|js";
+        auto it = e.jsCache.find(job->jsKey);
+        if (it != e.jsCache.end())
+            result->jsPerLayer = it->second;
+        else
+            return nullptr;
+    }
+    if (!job->tasks.empty())
+        return nullptr;
+    return result;
+}
+
+void AnalysisController::setBusy(bool busy)
+{
+    if (busy == m_busy)
+        return;
+    m_busy = busy;
+    Q_EMIT busyChanged(busy);
+}
+
+void AnalysisController::startNext()
+{
+    if (m_running)
+        return;
+    std::shared_ptr<Job> job;
+    if (m_foreground) {
+        job = std::move(m_foreground);
+        m_foreground.reset();
+    } else {
+        while (!m_background.empty() && !job) {
+            job = m_background.front();
+            m_background.erase(m_background.begin());
+            if (job->maps) {
+                // A precomputed stop: every method at n (maps) plus the JS pair, like a view.
+                if (auto done = planFromCache(job, -1)) {
+                    for (size_t i = 0; i < done->results.size(); ++i)
+                        Q_EMIT sweepPoint(done->labels.value(int(i)), job->request.length,
+                                          meanOverLayers(*done->results[i], true),
+                                          meanOverLayers(*done->results[i], false));
+                    job.reset();
+                }
+                continue;
+            }
+            // A sweep point: metrics only, skipped when they became cached since it was queued.
+            const MethodSpec spec = job->methods[0].spec();
+            auto r = m_engine->find(resultKey(job->context, job->request.length, spec, true));
+            if (!r)
+                r = m_engine->find(resultKey(job->context, job->request.length, spec, false));
+            if (r) {
+                Q_EMIT sweepPoint(job->labels[0], job->request.length, meanOverLayers(*r, true),
+                                  meanOverLayers(*r, false));
+                job.reset();
+            } else {
+                job->tasks = {{resultKey(job->context, job->request.length, spec, false), 0, job->request.length,
+                               false}};
+            }
+        }
+        if (!job) {
+            setBusy(false);
+            return;
+        }
+    }
+    m_running = job;
+    ++m_workerJobs;
+    if (job->kind != Job::Kind::Background)
+        setBusy(true);
+
+    std::shared_ptr<const GauModel> model = m_engine->model;
+    const bool reportProgress = job->kind != Job::Kind::Background;
+    m_engine->pool.start([this, job, model, reportProgress] {
+        auto out = std::make_shared<JobOutput>();
+        QElapsedTimer timer;
+        timer.start();
+        auto lastReport = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+        const double taskCount = std::max<double>(1.0, double(job->tasks.size()));
+        size_t taskIndex = 0;
+        ProgressFn progress = [&](double f, const std::string &label) {
+            if (!reportProgress)
+                return;
+            const auto now = std::chrono::steady_clock::now();
+            if (now - lastReport < std::chrono::milliseconds(50) && f < 1.0)
+                return;
+            lastReport = now;
+            const double total = (double(taskIndex) + f) / taskCount;
+            const QString text = QString::fromStdString(label);
+            QMetaObject::invokeMethod(
+                this, [this, total, text] { Q_EMIT progressChanged(total, text); }, Qt::QueuedConnection);
+        };
+        try {
+            if (job->kind == Job::Kind::Load) {
+                out->ck = Checkpoint::load(job->dir.toStdString());
+            } else {
+                const GauConfig &config = model->checkpoint().config;
+                std::map<int64_t, std::vector<int64_t>> idsByLength;
+                auto idsFor = [&](int64_t n) -> const std::vector<int64_t> & {
+                    auto it = idsByLength.find(n);
+                    if (it == idsByLength.end())
+                        it = idsByLength.emplace(n, fillToLength(job->tokens, n, job->request.fill.toStdString()))
+                                 .first;
+                    return it->second;
+                };
+                for (const auto &task : job->tasks) {
+                    AnalysisRequest req;
+                    req.method = job->methods[task.method];
+                    req.trainLength = job->trainLength;
+                    req.mlmTop1 = false;
+                    if (task.maps) {
+                        if (task.length <= kFullMapMaxLength) {
+                            for (int l = 0; l < config.numLayers; ++l)
+                                req.fullMapLayers.push_back(l);
+                            req.pooledMaps = task.length > 128;
+                            req.maxPooledSize = 128;
+                        } else {
+                            req.pooledMaps = true;
+                            req.maxPooledSize = int(kFullMapMaxLength);
+                        }
+                    }
+                    const int64_t need = estimateAnalysisBytes(config, task.length, req);
+                    const int64_t avail = availableMemoryBytes();
+                    if (avail > 0 && need > avail * 8 / 10)
+                        throw Error("length " + std::to_string(task.length) + " needs about " + formatBytes(double(need))
+                                    + " but only " + formatBytes(double(avail)) + " of memory is available");
+                    auto r = std::make_shared<AnalysisResult>(
+                        model->analyze(idsFor(task.length), req, progress, &job->cancel));
+                    out->results.emplace_back(task.key, std::move(r));
+                    ++taskIndex;
+                }
+                if (!job->jsKey.empty()) {
+                    std::shared_ptr<const AnalysisResult> ab[2] = {job->known.at(0), job->known.at(1)};
+                    for (size_t i = 0; i < out->results.size(); ++i) {
+                        const auto &t = job->tasks[i];
+                        if (t.maps && t.length == job->request.length && t.method < 2)
+                            ab[t.method] = out->results[i].second;
+                    }
+                    const auto &a = ab[0];
+                    const auto &b = ab[1];
+                    if (a && b)
+                        out->js = jsFromFullMaps(*a, *b);
+                    if (out->js.empty()) {
+                        const QString scratch = QDir(QStandardPaths::writableLocation(QStandardPaths::TempLocation))
+                                                    .filePath(QStringLiteral("entroscope-compare-%1.bin")
+                                                                  .arg(QCoreApplication::applicationPid()));
+                        const Comparison c = compareMethods(*model, idsFor(job->request.length), job->methods[0],
+                                                            job->methods[1], job->trainLength, scratch.toStdString(),
+                                                            availableMemoryBytes() / 4, progress, &job->cancel);
+                        out->js = c.jsPerLayer;
+                    }
+                }
+            }
+        } catch (const Cancelled &) {
+            out->cancelled = true;
+        } catch (const std::exception &e) {
+            out->error = QString::fromStdString(e.what());
+        } catch (...) {
+            out->error = QStringLiteral("unknown error");
+        }
+        out->seconds = timer.nsecsElapsed() * 1e-9;
+        QMetaObject::invokeMethod(this, [this, job, out] { finishJob(job, out); }, Qt::QueuedConnection);
+    });
+}
+
+void AnalysisController::finishJob(const std::shared_ptr<Job> &job, const std::shared_ptr<JobOutput> &out)
+{
+    m_running.reset();
+    Engine &e = *m_engine;
+
+    if (job->kind == Job::Kind::Load) {
+        if (out->ck) {
+            e.ck = out->ck;
+            e.model = std::make_shared<GauModel>(out->ck);
+            e.dir = job->dir;
+            ++e.modelSerial;
+            clearCache();
+            m_tokens.clear();
+            m_haveLastRequest = false;
+            Q_EMIT modelLoaded(job->dir);
+        } else if (!out->cancelled) {
+            Q_EMIT modelLoadFailed(job->dir, out->error);
+        }
+        if (m_foreground && m_foreground->kind == Job::Kind::View && out->ck)
+            m_foreground.reset(); // asked for with the old model's tokens
+        startNext();
+        updateBusy();
+        return;
+    }
+
+    // Complete results are valid whatever their generation: keep them.
+    for (const auto &[key, r] : out->results)
+        e.insert(key, r);
+    if (!out->js.empty() && !job->jsKey.empty())
+        e.jsCache[job->jsKey] = out->js;
+
+    if (job->kind == Job::Kind::Background) {
+        if (job->context == m_sweepContextKey)
+            for (size_t i = 0; i < out->results.size(); ++i) {
+                const auto &task = job->tasks[i];
+                const auto &r = *out->results[i].second;
+                Q_EMIT sweepPoint(job->labels.value(int(task.method)), task.length, meanOverLayers(r, true),
+                                  meanOverLayers(r, false));
+            }
+        startNext();
+        if (!m_running && m_background.empty() && !m_foreground)
+            Q_EMIT backgroundFinished();
+        return;
+    }
+
+    const bool stale = job->generation != m_generation;
+    if (!stale) {
+        if (out->cancelled) {
+            Q_EMIT cancelled(job->generation);
+        } else if (!out->error.isEmpty()) {
+            Q_EMIT errorOccurred(job->generation, out->error);
+        } else {
+            // Everything is cached now; assemble the view result from the cache.
+            if (!tryServeFromCache(job, out->seconds))
+                Q_EMIT errorOccurred(job->generation, tr("internal: result not in the cache"));
+        }
+    }
+    startNext();
+    updateBusy();
+}
+
+void AnalysisController::updateBusy()
+{
+    setBusy((m_running && m_running->kind != Job::Kind::Background) || m_foreground);
+}
+
+std::string AnalysisController::contextKey(const ViewRequest &req) const
+{
+    const int64_t T = req.trainLength > 0 ? req.trainLength : m_engine->ck->config.trainLength();
+    return std::to_string(m_engine->modelSerial) + "|" + tokensHash(m_tokens) + "|" + req.fill.toStdString() + "|"
+           + std::to_string(T);
+}
+
+void AnalysisController::queueBackground()
+{
+    if (!m_haveLastRequest || !m_engine->ck || m_tokens.empty())
+        return;
+    m_background.clear();
+    const ViewRequest &req = m_lastRequest;
+    const int64_t T = req.trainLength > 0 ? req.trainLength : m_engine->ck->config.trainLength();
+    const std::string context = contextKey(req);
+    const QStringList methods = req.methods.mid(0, 4);
+    const std::string sweepKey = context + "|" + methods.join(QLatin1Char(';')).toStdString();
+    const bool reset = sweepKey != m_sweepKey;
+    m_sweepKey = sweepKey;
+    m_sweepContextKey = context;
+    if (reset)
+        Q_EMIT sweepReset();
+
+    std::vector<int64_t> stops;
+    for (int64_t s : lengthStops())
+        if (s <= std::max(m_precomputeMax, m_sweepMax))
+            stops.push_back(s);
+    if (std::find(stops.begin(), stops.end(), req.length) == stops.end())
+        stops.push_back(req.length);
+    if (req.fill == QLatin1String("truncate"))
+        stops.erase(std::remove_if(stops.begin(), stops.end(),
+                                   [this](int64_t s) { return s > int64_t(m_tokens.size()); }),
+                    stops.end());
+    // Precomputed stops nearest to the current length first, then the rest of the sweep upwards.
+    const double here = std::log(double(req.length));
+    std::vector<int64_t> near, far;
+    for (int64_t s : stops)
+        (s <= m_precomputeMax || s == req.length ? near : far).push_back(s);
+    std::stable_sort(near.begin(), near.end(), [here](int64_t a, int64_t b) {
+        return std::fabs(std::log(double(a)) - here) < std::fabs(std::log(double(b)) - here);
+    });
+    std::sort(far.begin(), far.end());
+    std::vector<Method> resolved;
+    QStringList labels;
+    for (const QString &m : methods) {
+        try {
+            resolved.push_back(resolveMethod(m, m_engine->ck->config, T));
+            labels << methodLabel(m);
+        } catch (const std::exception &) {
+        }
+    }
+    auto makeJob = [&](int64_t n, bool maps) {
+        auto job = std::make_shared<Job>();
+        job->kind = Job::Kind::Background;
+        job->generation = m_generation;
+        job->request = req;
+        job->request.length = n;
+        job->tokens = m_tokens;
+        job->trainLength = T;
+        job->context = context;
+        job->maps = maps;
+        return job;
+    };
+    auto add = [&](int64_t n, bool maps) {
+        if (maps) {
+            auto job = makeJob(n, true);
+            job->methods = resolved;
+            job->labels = labels;
+            if (auto done = planFromCache(job, -1)) {
+                for (size_t i = 0; i < done->results.size(); ++i)
+                    Q_EMIT sweepPoint(labels.value(int(i)), n, meanOverLayers(*done->results[i], true),
+                                      meanOverLayers(*done->results[i], false));
+            } else if (m_backgroundEnabled) {
+                // Emit what is known now; the rest comes when the job has run.
+                for (size_t i = 0; i < job->known.size(); ++i)
+                    if (job->known[i])
+                        Q_EMIT sweepPoint(labels.value(int(i)), n, meanOverLayers(*job->known[i], true),
+                                          meanOverLayers(*job->known[i], false));
+                m_background.push_back(job);
+            }
+            return;
+        }
+        for (size_t i = 0; i < resolved.size(); ++i) {
+            const MethodSpec spec = resolved[i].spec();
+            auto r = m_engine->find(resultKey(context, n, spec, true));
+            if (!r)
+                r = m_engine->find(resultKey(context, n, spec, false));
+            if (r) {
+                Q_EMIT sweepPoint(labels.value(int(i)), n, meanOverLayers(*r, true), meanOverLayers(*r, false));
+                continue;
+            }
+            if (!m_backgroundEnabled)
+                continue;
+            auto job = makeJob(n, false);
+            job->methods = {resolved[i]};
+            job->labels = {labels.value(int(i))};
+            m_background.push_back(job);
+        }
+    };
+    for (int64_t s : near)
+        add(s, true);
+    for (int64_t s : far)
+        add(s, false);
+    if (m_background.empty() && !m_running)
+        Q_EMIT backgroundFinished();
+}
+
+} // namespace entroscope

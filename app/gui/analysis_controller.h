@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 EntroScope developers
+#pragma once
+
+// AnalysisController: the one place where the GUI meets the engine.
+//
+// Threading contract. The controller lives in the GUI thread and owns ONE worker thread (a QThreadPool
+// with maxThreadCount 1). Every engine call (loading a checkpoint, analyses, sweeps, comparisons) runs
+// there; the GUI thread never waits for it. Results come back to the GUI thread as queued calls and are
+// announced with signals, so every signal is emitted in the GUI thread.
+//
+// Requests. request() returns a generation number. A newer request cancels the running job (through its
+// CancelToken) and any result of an older generation is dropped, never emitted. Results are cached by
+// (model, text tokens, length, fill, method, T); a request whose pieces are all cached is answered without
+// the worker (workerJobCount() does not move, cacheHitCount() does) through a queued call, so
+// resultReady always comes after request() returns.
+//
+// Background work (lowest priority, after the current view has been served): the slider's stops for the
+// current text and methods (view results, n <= precomputeMaxLength()) and the dilution sweep (metrics only,
+// n <= sweepMaxLength()). Each finished length is announced with sweepPoint. A new request cancels it;
+// it restarts, skipping what is cached, once the new view is served.
+//
+// Errors. Engine exceptions are caught in the worker and become errorOccurred (requests) or
+// modelLoadFailed (a model that fails to load; the current model stays). The controller shows no dialog.
+//
+// Shutdown: the destructor cancels the running job and waits for the worker.
+//
+// No LibTorch in this header: engine objects are behind a pimpl.
+
+#include "result_types.h"
+
+#include <QObject>
+#include <QString>
+#include <QStringList>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace entroscope {
+
+struct GauConfig;
+
+/// What one view request asks for.
+struct ViewRequest
+{
+    int64_t length = 64;
+    QString fill = QStringLiteral("tile"); ///< "tile" | "truncate"
+    /// Methods, first = primary. Each is a preset name ("infoscale") or three comma-separated axis
+    /// strings ("infoscale,cosscale:8,rerope:16"). At most 4 are used.
+    QStringList methods;
+    int64_t trainLength = 0; ///< 0 = the model's T
+};
+
+/// What the views show for one request. Results are shared (immutable) with the cache.
+struct ViewResult
+{
+    quint64 generation = 0;
+    ViewRequest request;
+    int64_t trainLength = 0; ///< resolved T
+    QStringList labels;      ///< display label per method (same order as results)
+    std::vector<std::shared_ptr<const AnalysisResult>> results; ///< per method, at n: metrics + maps
+    /// Per method, entropy_mean per layer at length T (same input), for the reference lines.
+    std::vector<std::vector<double>> entropyAtT;
+    std::vector<double> jsPerLayer; ///< JS divergence (nats) per layer, methods[0] vs methods[1]; empty if < 2
+    double seconds = 0;             ///< worker time of this request (0 when served from the cache)
+    bool fromCache = false;
+};
+
+class AnalysisController : public QObject
+{
+    Q_OBJECT
+public:
+    explicit AnalysisController(QObject *parent = nullptr);
+    ~AnalysisController() override;
+
+    /// Starts loading a model folder in the worker (cancels running work). modelLoaded / modelLoadFailed
+    /// follow. Returns the job's generation.
+    quint64 loadModel(const QString &dir);
+    /// Loads synchronously in the calling thread (start-up, tests). Returns false and sets *error on failure.
+    bool loadModelNow(const QString &dir, QString *error = nullptr);
+    bool hasModel() const;
+    QString modelDir() const;
+    /// A one-line description ("tiny-neko · 3 layers · d = 16 · T = 16 · wordpiece 12000").
+    QString modelSummary() const;
+    /// The loaded model's config (nullptr without a model). Valid until the next model is loaded.
+    const GauConfig *config() const;
+    int layerCount() const;
+    int64_t modelTrainLength() const;
+
+    /// Tokenises the text with the model's tokenizer (GUI thread; linear and fast). Returns the token count;
+    /// -1 and *error when the model has no tokenizer or the text cannot be encoded.
+    int setText(const QString &text, QString *error = nullptr);
+    int tokenCount() const { return int(m_tokens.size()); }
+    const std::vector<int64_t> &tokens() const { return m_tokens; }
+
+    /// Queues a view request (see the class comment). Returns its generation.
+    quint64 request(const ViewRequest &request);
+    /// Cancels the running job and drops queued work; cancelled is emitted for a pending request.
+    void cancel();
+    bool isBusy() const { return bool(m_running); }
+    bool isBackgroundIdle() const { return !m_running && m_background.empty() && !m_foreground; }
+
+    /// The last result emitted with resultReady (empty until then).
+    const std::shared_ptr<const ViewResult> &lastResult() const { return m_last; }
+    quint64 lastGeneration() const { return m_generation; }
+
+    /// Display label of a method string: the preset name, or "temperature × qk × position".
+    static QString methodLabel(const QString &method);
+    /// Canonical axis strings of a method string for the loaded model and T (empty spec + *error on failure).
+    MethodSpec resolveSpec(const QString &method, int64_t trainLength, QString *error = nullptr) const;
+
+    int workerJobCount() const { return m_workerJobs; }
+    int cacheHitCount() const { return m_cacheHits; }
+    void clearCache();
+
+    void setBackgroundEnabled(bool on) { m_backgroundEnabled = on; }
+    void setPrecomputeMaxLength(int64_t n) { m_precomputeMax = n; }
+    int64_t precomputeMaxLength() const { return m_precomputeMax; }
+    void setSweepMaxLength(int64_t n) { m_sweepMax = n; }
+    int64_t sweepMaxLength() const { return m_sweepMax; }
+    /// Largest length a full map is kept for; above it the views get the pooled max map.
+    static constexpr int64_t kFullMapMaxLength = 1024;
+
+    /// The slider's stops: log-spaced 16, 24, 32, 48, … 16384.
+    static const std::vector<int64_t> &lengthStops();
+
+Q_SIGNALS:
+    void modelLoaded(const QString &dir);
+    void modelLoadFailed(const QString &dir, const QString &message);
+    void resultReady(quint64 generation);
+    void errorOccurred(quint64 generation, const QString &message);
+    void cancelled(quint64 generation);
+    void progressChanged(double fraction, const QString &label);
+    void busyChanged(bool busy);
+    /// A length of the dilution sweep for the current context is known (retained may be NaN when n < T).
+    void sweepPoint(const QString &methodLabel, qint64 length, double retainedMassMean, double entropyMean);
+    /// The sweep's context (model, text, fill, T or the method list) changed: earlier points are void.
+    void sweepReset();
+    /// All background work (stops + sweep) of the current context is done.
+    void backgroundFinished();
+
+private:
+    struct Engine;
+    struct Job;
+    struct JobOutput;
+
+    void startNext();
+    void finishJob(const std::shared_ptr<Job> &job, const std::shared_ptr<JobOutput> &out);
+    void queueBackground();
+    /// Fills job->tasks with what is missing; when nothing is, posts the result (seconds < 0: from the
+    /// cache) and returns true.
+    bool tryServeFromCache(const std::shared_ptr<Job> &job, double seconds);
+    /// The planning half of tryServeFromCache: the assembled result, or nullptr with job->tasks set.
+    std::shared_ptr<ViewResult> planFromCache(const std::shared_ptr<Job> &job, double seconds);
+    void setBusy(bool busy);
+    void updateBusy();
+    std::string contextKey(const ViewRequest &req) const;
+
+    std::unique_ptr<Engine> m_engine;
+    std::vector<int64_t> m_tokens;
+    quint64 m_generation = 0;
+    std::shared_ptr<Job> m_running;
+    std::shared_ptr<Job> m_foreground;
+    std::vector<std::shared_ptr<Job>> m_background;
+    std::shared_ptr<const ViewResult> m_last;
+    ViewRequest m_lastRequest;
+    bool m_haveLastRequest = false;
+    bool m_busy = false;
+    std::string m_sweepKey;
+    std::string m_sweepContextKey;
+    bool m_backgroundEnabled = true;
+    int64_t m_precomputeMax = 1024;
+    int64_t m_sweepMax = 4096;
+    int m_workerJobs = 0;
+    int m_cacheHits = 0;
+};
+
+} // namespace entroscope

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 EntroScope developers
+// The EntroScope workbench: entroscope [--model DIR] [--text-file F] [--length N] [--preset NAME]
+// [--session FILE] [--screenshot DIR]
+
+#include "analysis_controller.h"
+#include "blas_check.h"
+#include "main_window.h"
+#include "session_state.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QJsonDocument>
+#include <QSettings>
+#include <QTimer>
+
+#include <cstdio>
+
+using namespace entroscope;
+
+namespace {
+
+QString defaultModelDir()
+{
+    const QString demo = QStringLiteral(ENTROSCOPE_DEFAULT_MODEL_DIR);
+    if (QFile::exists(demo + QStringLiteral("/config.json")))
+        return demo;
+    return QStringLiteral(ENTROSCOPE_FALLBACK_MODEL_DIR);
+}
+
+QString demoText()
+{
+    QFile f(QStringLiteral(":/texts/en-attention.txt"));
+    return f.open(QIODevice::ReadOnly) ? QString::fromUtf8(f.readAll()) : QString();
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    Q_INIT_RESOURCE(entroscope);
+    QApplication app(argc, argv);
+    QApplication::setOrganizationName(QStringLiteral("EntroScope"));
+    QApplication::setApplicationName(QStringLiteral("EntroScope"));
+    QApplication::setApplicationVersion(QStringLiteral("0.1.0"));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("Attention entropy and score dilution workbench for GAU-α models"));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    QCommandLineOption modelOpt(QStringLiteral("model"), QStringLiteral("Model folder."), QStringLiteral("DIR"));
+    QCommandLineOption textOpt(QStringLiteral("text-file"), QStringLiteral("Text to analyse (UTF-8)."), QStringLiteral("F"));
+    QCommandLineOption lengthOpt(QStringLiteral("length"), QStringLiteral("Context length n."), QStringLiteral("N"));
+    QCommandLineOption presetOpt(QStringLiteral("preset"), QStringLiteral("Method preset."), QStringLiteral("NAME"));
+    QCommandLineOption compareOpt(QStringLiteral("compare"), QStringLiteral("Comma-separated presets to compare with."),
+                                  QStringLiteral("NAMES"));
+    QCommandLineOption sessionOpt(QStringLiteral("session"), QStringLiteral("Open a .entroscope session."), QStringLiteral("FILE"));
+    QCommandLineOption shotOpt(QStringLiteral("screenshot"),
+                               QStringLiteral("Load, wait for all results, save each view to DIR/*.png and exit."),
+                               QStringLiteral("DIR"));
+    QCommandLineOption sweepOpt(QStringLiteral("sweep-max"), QStringLiteral("Longest length of the dilution sweep."),
+                                QStringLiteral("N"));
+    QCommandLineOption freshOpt(QStringLiteral("fresh"), QStringLiteral("Do not restore the last session."));
+    parser.addOptions({modelOpt, textOpt, lengthOpt, presetOpt, compareOpt, sessionOpt, shotOpt, sweepOpt, freshOpt});
+    parser.process(app);
+
+    MainWindow window;
+    const BlasReport &blas = checkBlas();
+    if (blas.slow)
+        window.setBlasWarning(QString::fromStdString(blas.warning));
+    if (parser.isSet(sweepOpt))
+        window.controller()->setSweepMaxLength(parser.value(sweepOpt).toLongLong());
+
+    // Start from the last session (unless told otherwise), then apply the command line on top.
+    SessionState state;
+    state.text = demoText();
+    state.compareMethods = {QStringLiteral("infoscale"), QStringLiteral("log-n")};
+    const bool screenshot = parser.isSet(shotOpt);
+    if (!screenshot && !parser.isSet(freshOpt)) {
+        const QByteArray last = QSettings().value(QStringLiteral("session/last")).toByteArray();
+        SessionState restored;
+        if (!last.isEmpty() && SessionState::fromJson(QJsonDocument::fromJson(last).object(), &restored)
+            && QFile::exists(restored.modelDir))
+            state = restored;
+    }
+    if (parser.isSet(sessionOpt)) {
+        QString error;
+        if (!SessionState::load(parser.value(sessionOpt), &state, &error)) {
+            std::fprintf(stderr, "entroscope: %s\n", qPrintable(error));
+            return 2;
+        }
+    }
+    if (state.modelDir.isEmpty())
+        state.modelDir = defaultModelDir();
+    if (parser.isSet(modelOpt))
+        state.modelDir = parser.value(modelOpt);
+    if (parser.isSet(textOpt)) {
+        QFile f(parser.value(textOpt));
+        if (!f.open(QIODevice::ReadOnly)) {
+            std::fprintf(stderr, "entroscope: %s: %s\n", qPrintable(f.fileName()), qPrintable(f.errorString()));
+            return 2;
+        }
+        state.text = QString::fromUtf8(f.readAll());
+    }
+    if (parser.isSet(lengthOpt))
+        state.length = parser.value(lengthOpt).toLongLong();
+    if (parser.isSet(presetOpt))
+        state.method = parser.value(presetOpt);
+    if (parser.isSet(compareOpt))
+        state.compareMethods = parser.value(compareOpt).split(QLatin1Char(','), Qt::SkipEmptyParts);
+
+    window.show();
+    window.applyState(state);
+
+    if (screenshot) {
+        const QString dir = parser.value(shotOpt);
+        auto *poll = new QTimer(&window);
+        auto *elapsed = new QElapsedTimer;
+        elapsed->start();
+        QObject::connect(poll, &QTimer::timeout, &window, [&window, poll, elapsed, dir] {
+            const bool failed = !window.lastError().isEmpty();
+            const bool ready = window.isIdle() && window.controller()->isBackgroundIdle();
+            if (!failed && !ready && elapsed->elapsed() < 600000)
+                return;
+            poll->stop();
+            if (failed)
+                std::fprintf(stderr, "entroscope: %s\n", qPrintable(window.lastError()));
+            QString error;
+            const bool ok = window.grabViews(dir, &error);
+            if (!ok)
+                std::fprintf(stderr, "entroscope: %s\n", qPrintable(error));
+            delete elapsed;
+            QApplication::exit(ok && !failed && window.isIdle() ? 0 : 1);
+        });
+        poll->start(250);
+    }
+    return app.exec();
+}

@@ -1,0 +1,1027 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 EntroScope developers
+#include "main_window.h"
+
+#include "analysis_controller.h"
+#include "attention_map_view.h"
+#include "compare_view.h"
+#include "config.h"
+#include "dilution_view.h"
+#include "distance_profile_view.h"
+#include "entropy_view.h"
+#include "layer_overview.h"
+#include "method.h"
+#include "method_editor.h"
+#include "npy.h"
+#include "plot_export.h"
+#include "qcustomplot_compat.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCheckBox>
+#include <QCloseEvent>
+#include <QComboBox>
+#include <QDir>
+#include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFile>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QLabel>
+#include <QListWidget>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QPlainTextEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QSettings>
+#include <QSlider>
+#include <QSpinBox>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QTimer>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+#include <cmath>
+
+namespace entroscope {
+
+namespace {
+
+constexpr int kMaxRecent = 8;
+constexpr int kDebounceMs = 120;
+
+const AttentionMap *mapFor(const AnalysisResult &r, int layer)
+{
+    const AttentionMap *pooled = nullptr;
+    for (const auto &m : r.maps) {
+        if (m.layer != layer || m.head != 0)
+            continue;
+        if (m.pool == 1)
+            return &m;
+        if (m.pooling == AttentionMap::Pooling::Max && (!pooled || m.pool < pooled->pool))
+            pooled = &m;
+    }
+    return pooled;
+}
+
+QStringList demoTextNames()
+{
+    QStringList names = QDir(QStringLiteral(":/texts")).entryList({QStringLiteral("*.txt")}, QDir::Files, QDir::Name);
+    return names;
+}
+
+QString readAll(const QString &path, QString *error)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) {
+        if (error)
+            *error = QStringLiteral("%1: %2").arg(path, f.errorString());
+        return {};
+    }
+    return QString::fromUtf8(f.readAll());
+}
+
+} // namespace
+
+MainWindow::MainWindow(QWidget *parent)
+    : QMainWindow(parent)
+    , m_controller(new AnalysisController(this))
+{
+    setWindowTitle(tr("EntroScope"));
+    setAcceptDrops(true);
+    m_requestTimer = new QTimer(this);
+    m_requestTimer->setSingleShot(true);
+    connect(m_requestTimer, &QTimer::timeout, this, &MainWindow::sendRequest);
+    m_textTimer = new QTimer(this);
+    m_textTimer->setSingleShot(true);
+    m_textTimer->setInterval(300);
+    connect(m_textTimer, &QTimer::timeout, this, [this] {
+        retokenize();
+        scheduleRequest(0);
+    });
+
+    buildUi();
+    buildMenus();
+
+    connect(m_controller, &AnalysisController::modelLoaded, this, &MainWindow::onModelLoaded);
+    connect(m_controller, &AnalysisController::modelLoadFailed, this, [this](const QString &dir, const QString &msg) {
+        m_pendingState.reset();
+        showError(tr("Cannot open model"), tr("The model in %1 could not be loaded:\n%2\n\nThe current model stays open.")
+                                               .arg(QDir::toNativeSeparators(dir), msg));
+        updateStatus();
+    });
+    connect(m_controller, &AnalysisController::resultReady, this, [this](quint64 g) {
+        if (g == m_pendingGeneration)
+            showResult();
+    });
+    connect(m_controller, &AnalysisController::errorOccurred, this, [this](quint64 g, const QString &msg) {
+        if (g != m_pendingGeneration)
+            return;
+        m_statusLabel->setText(tr("Error: %1").arg(msg));
+        showError(tr("Analysis failed"), msg);
+    });
+    connect(m_controller, &AnalysisController::cancelled, this, [this](quint64) {
+        m_statusLabel->setText(tr("Cancelled"));
+    });
+    connect(m_controller, &AnalysisController::progressChanged, this, [this](double f, const QString &label) {
+        m_progress->setValue(int(std::lround(f * 1000)));
+        m_progress->setFormat(label.isEmpty() ? QStringLiteral("%p%") : label + QStringLiteral(" %p%"));
+    });
+    connect(m_controller, &AnalysisController::busyChanged, this, [this](bool busy) {
+        m_progress->setVisible(busy);
+        m_cancelButton->setEnabled(busy);
+        if (busy)
+            m_progress->setValue(0);
+    });
+    connect(m_controller, &AnalysisController::sweepReset, this, [this] { m_dilutionView->clearSeries(); });
+    connect(m_controller, &AnalysisController::sweepPoint, this,
+            [this](const QString &label, qint64 n, double retained, double entropy) {
+                m_dilutionView->addPoint(label, n, retained, entropy);
+            });
+
+    QSettings settings;
+    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    rebuildRecentMenu();
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::buildUi()
+{
+    m_tabs = new QTabWidget(this);
+    m_tabs->setObjectName(QStringLiteral("views"));
+    m_mapView = new AttentionMapView;
+    m_entropyView = new EntropyView;
+    m_dilutionView = new DilutionView;
+    m_distanceView = new DistanceProfileView;
+    m_overview = new LayerOverview;
+    m_compareView = new CompareView;
+    m_tabs->addTab(m_mapView, tr("&1 Attention map"));
+    m_tabs->addTab(m_entropyView, tr("&2 Entropy"));
+    m_tabs->addTab(m_dilutionView, tr("&3 Score dilution"));
+    m_tabs->addTab(m_distanceView, tr("&4 Distance profile"));
+    m_tabs->addTab(m_overview, tr("&5 Layers"));
+    m_tabs->addTab(m_compareView, tr("&6 Compare"));
+    setCentralWidget(m_tabs);
+    connect(m_overview, &LayerOverview::layerSelected, this, [this](int l) {
+        setLayer(l);
+        m_tabs->setCurrentIndex(AttentionTab);
+    });
+    connect(m_entropyView, &EntropyView::layerSelected, this, &MainWindow::setLayer);
+
+    auto *panel = new QWidget;
+    auto *v = new QVBoxLayout(panel);
+
+    auto *modelBox = new QGroupBox(tr("Model"));
+    auto *mv = new QVBoxLayout(modelBox);
+    m_modelLabel = new QLabel(tr("no model"));
+    m_modelLabel->setWordWrap(true);
+    auto *openModelButton = new QPushButton(tr("Open model folder…"));
+    connect(openModelButton, &QPushButton::clicked, this, [this] {
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("Open model folder"), m_controller->modelDir());
+        if (!dir.isEmpty())
+            openModel(dir);
+    });
+    mv->addWidget(m_modelLabel);
+    mv->addWidget(openModelButton);
+    v->addWidget(modelBox);
+
+    auto *textBox = new QGroupBox(tr("Text"));
+    auto *tv = new QVBoxLayout(textBox);
+    auto *th = new QHBoxLayout;
+    m_demoTextCombo = new QComboBox;
+    m_demoTextCombo->addItem(tr("Demo texts…"));
+    for (const QString &name : demoTextNames())
+        m_demoTextCombo->addItem(QFileInfo(name).completeBaseName(), QStringLiteral(":/texts/") + name);
+    connect(m_demoTextCombo, &QComboBox::activated, this, [this](int i) {
+        const QString path = m_demoTextCombo->itemData(i).toString();
+        if (!path.isEmpty())
+            setText(readAll(path, nullptr));
+        m_demoTextCombo->setCurrentIndex(0);
+    });
+    auto *openText = new QPushButton(tr("Open…"));
+    connect(openText, &QPushButton::clicked, this, [this] {
+        const QString f = QFileDialog::getOpenFileName(this, tr("Open text"), QString(), tr("Text (*.txt);;All files (*)"));
+        if (!f.isEmpty())
+            loadTextFile(f);
+    });
+    th->addWidget(m_demoTextCombo, 1);
+    th->addWidget(openText);
+    tv->addLayout(th);
+    m_textEdit = new QPlainTextEdit;
+    m_textEdit->setObjectName(QStringLiteral("textEdit"));
+    m_textEdit->setMinimumHeight(90);
+    connect(m_textEdit, &QPlainTextEdit::textChanged, this, [this] {
+        if (!m_updatingControls)
+            m_textTimer->start();
+    });
+    tv->addWidget(m_textEdit, 1);
+    m_tokenLabel = new QLabel;
+    tv->addWidget(m_tokenLabel);
+    v->addWidget(textBox, 1);
+
+    auto *lenBox = new QGroupBox(tr("Context"));
+    auto *lf = new QFormLayout(lenBox);
+    const auto &stops = AnalysisController::lengthStops();
+    m_lengthSlider = new QSlider(Qt::Horizontal);
+    m_lengthSlider->setObjectName(QStringLiteral("lengthSlider"));
+    m_lengthSlider->setRange(0, int(stops.size()) - 1);
+    m_lengthSlider->setPageStep(2);
+    m_lengthSlider->setTickPosition(QSlider::TicksBelow);
+    m_lengthSpin = new QSpinBox;
+    m_lengthSpin->setObjectName(QStringLiteral("lengthSpin"));
+    m_lengthSpin->setRange(1, int(stops.back()));
+    m_lengthSpin->setKeyboardTracking(false);
+    m_lengthSpin->setSuffix(tr(" tokens"));
+    connect(m_lengthSlider, &QSlider::valueChanged, this, [this](int i) {
+        if (m_updatingControls)
+            return;
+        m_updatingControls = true;
+        m_lengthSpin->setValue(int(AnalysisController::lengthStops()[size_t(i)]));
+        m_updatingControls = false;
+        scheduleRequest(kDebounceMs);
+    });
+    connect(m_lengthSpin, &QSpinBox::valueChanged, this, [this](int n) {
+        if (m_updatingControls)
+            return;
+        m_updatingControls = true;
+        const auto &s = AnalysisController::lengthStops();
+        int best = 0;
+        for (size_t i = 0; i < s.size(); ++i)
+            if (std::fabs(std::log(double(s[i]) / n)) < std::fabs(std::log(double(s[size_t(best)]) / n)))
+                best = int(i);
+        m_lengthSlider->setValue(best);
+        m_updatingControls = false;
+        scheduleRequest(kDebounceMs);
+    });
+    auto *lenRow = new QHBoxLayout;
+    lenRow->addWidget(m_lengthSlider, 1);
+    lenRow->addWidget(m_lengthSpin);
+    lf->addRow(tr("Length n"), lenRow);
+    m_fillCombo = new QComboBox;
+    m_fillCombo->addItems({QStringLiteral("tile"), QStringLiteral("truncate")});
+    m_fillCombo->setToolTip(tr("tile: repeat the text until n tokens; truncate: the first n tokens"));
+    connect(m_fillCombo, &QComboBox::currentIndexChanged, this, [this] { scheduleRequest(0); });
+    lf->addRow(tr("Fill"), m_fillCombo);
+    m_trainSpin = new QSpinBox;
+    m_trainSpin->setRange(0, 1 << 20);
+    m_trainSpin->setSpecialValueText(tr("model's T"));
+    m_trainSpin->setKeyboardTracking(false);
+    connect(m_trainSpin, &QSpinBox::valueChanged, this, [this] {
+        if (m_updatingControls)
+            return;
+        // Presets resolve their defaults (windows = T) against the training length.
+        if (m_presetCombo->currentData().toString() != QLatin1String("custom"))
+            setMethod(m_method);
+        scheduleRequest(kDebounceMs);
+    });
+    lf->addRow(tr("Training length T"), m_trainSpin);
+    m_layerSpin = new QSpinBox;
+    m_layerSpin->setObjectName(QStringLiteral("layerSpin"));
+    m_layerSpin->setRange(0, 0);
+    connect(m_layerSpin, &QSpinBox::valueChanged, this, [this] {
+        if (!m_updatingControls && m_controller->lastResult())
+            showResult();
+    });
+    lf->addRow(tr("Layer"), m_layerSpin);
+    v->addWidget(lenBox);
+
+    auto *methodBox = new QGroupBox(tr("Method"));
+    auto *mf = new QVBoxLayout(methodBox);
+    m_presetCombo = new QComboBox;
+    m_presetCombo->setObjectName(QStringLiteral("presetCombo"));
+    for (const auto &p : presetInfos()) {
+        m_presetCombo->addItem(QString::fromStdString(p.name), QString::fromStdString(p.name));
+        m_presetCombo->setItemData(m_presetCombo->count() - 1,
+                                   QString::fromStdString(p.description + " — " + p.source), Qt::ToolTipRole);
+    }
+    m_presetCombo->addItem(tr("custom"), QStringLiteral("custom"));
+    connect(m_presetCombo, &QComboBox::activated, this, [this](int i) {
+        const QString name = m_presetCombo->itemData(i).toString();
+        if (name != QLatin1String("custom"))
+            setMethod(name);
+    });
+    mf->addWidget(m_presetCombo);
+    m_methodEditor = new MethodEditor;
+    connect(m_methodEditor, &MethodEditor::methodEdited, this, [this](const QString &m) {
+        m_method = m;
+        m_updatingControls = true;
+        m_presetCombo->setCurrentIndex(m_presetCombo->findData(QStringLiteral("custom")));
+        m_updatingControls = false;
+        scheduleRequest(kDebounceMs);
+    });
+    mf->addWidget(m_methodEditor);
+    mf->addWidget(new QLabel(tr("Compare with (up to 3):")));
+    m_compareList = new QListWidget;
+    m_compareList->setObjectName(QStringLiteral("compareList"));
+    for (const auto &p : presetInfos()) {
+        auto *item = new QListWidgetItem(QString::fromStdString(p.name), m_compareList);
+        item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
+        item->setCheckState(Qt::Unchecked);
+        item->setToolTip(QString::fromStdString(p.description));
+    }
+    m_compareList->setMaximumHeight(130);
+    connect(m_compareList, &QListWidget::itemChanged, this, [this] {
+        if (!m_updatingControls)
+            scheduleRequest(kDebounceMs);
+    });
+    mf->addWidget(m_compareList);
+    m_logCheck = new QCheckBox(tr("Log colour scale"));
+    connect(m_logCheck, &QCheckBox::toggled, this, &MainWindow::applyLogScale);
+    mf->addWidget(m_logCheck);
+    v->addWidget(methodBox);
+
+    auto *scroll = new QScrollArea;
+    scroll->setWidget(panel);
+    scroll->setWidgetResizable(true);
+    scroll->setMinimumWidth(330);
+    auto *dock = new QDockWidget(tr("Controls"), this);
+    dock->setObjectName(QStringLiteral("controlsDock"));
+    dock->setWidget(scroll);
+    dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+    addDockWidget(Qt::LeftDockWidgetArea, dock);
+
+    m_progress = new QProgressBar;
+    m_progress->setRange(0, 1000);
+    m_progress->setMaximumWidth(260);
+    m_progress->setVisible(false);
+    m_cancelButton = new QToolButton;
+    m_cancelButton->setText(tr("Cancel"));
+    m_cancelButton->setEnabled(false);
+    connect(m_cancelButton, &QToolButton::clicked, m_controller, &AnalysisController::cancel);
+    m_statusLabel = new QLabel;
+    m_blasLabel = new QLabel;
+    m_blasLabel->setStyleSheet(QStringLiteral("color: #b00000; font-weight: bold"));
+    m_blasLabel->setVisible(false);
+    statusBar()->addWidget(m_statusLabel, 1);
+    statusBar()->addPermanentWidget(m_blasLabel);
+    statusBar()->addPermanentWidget(m_progress);
+    statusBar()->addPermanentWidget(m_cancelButton);
+
+    m_updatingControls = true;
+    m_lengthSpin->setValue(64);
+    m_lengthSlider->setValue(4);
+    m_updatingControls = false;
+    resize(1400, 900);
+}
+
+void MainWindow::buildMenus()
+{
+    auto add = [this](QMenu *menu, const QString &text, const QList<QKeySequence> &keys, auto slot) {
+        QAction *a = menu->addAction(text);
+        a->setShortcuts(keys);
+        connect(a, &QAction::triggered, this, slot);
+        return a;
+    };
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    add(file, tr("&Open model folder…"), {QKeySequence(Qt::CTRL | Qt::Key_O)}, [this] {
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("Open model folder"), m_controller->modelDir());
+        if (!dir.isEmpty())
+            openModel(dir);
+    });
+    m_recentMenu = file->addMenu(tr("Recent &models"));
+    add(file, tr("Open &text file…"), {}, [this] {
+        const QString f = QFileDialog::getOpenFileName(this, tr("Open text"), QString(), tr("Text (*.txt);;All files (*)"));
+        if (!f.isEmpty())
+            loadTextFile(f);
+    });
+    file->addSeparator();
+    add(file, tr("Open &session…"), {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O)}, [this] {
+        const QString f = QFileDialog::getOpenFileName(this, tr("Open session"), QString(), tr("EntroScope session (*.entroscope)"));
+        QString error;
+        if (!f.isEmpty() && !openSession(f, &error))
+            showError(tr("Cannot open session"), error);
+    });
+    auto saveAs = [this] {
+        QString f = QFileDialog::getSaveFileName(this, tr("Save session"), m_currentSessionPath,
+                                                 tr("EntroScope session (*.entroscope)"));
+        if (f.isEmpty())
+            return;
+        if (!f.endsWith(QLatin1String(".entroscope")))
+            f += QStringLiteral(".entroscope");
+        QString error;
+        if (!saveSession(f, &error))
+            showError(tr("Cannot save session"), error);
+    };
+    add(file, tr("&Save session"), {QKeySequence(Qt::CTRL | Qt::Key_S)}, [this, saveAs] {
+        QString error;
+        if (m_currentSessionPath.isEmpty())
+            saveAs();
+        else if (!saveSession(m_currentSessionPath, &error))
+            showError(tr("Cannot save session"), error);
+    });
+    add(file, tr("Save session &as…"), {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S)}, saveAs);
+    file->addSeparator();
+    add(file, tr("&Export view…"), {QKeySequence(Qt::CTRL | Qt::Key_E)}, &MainWindow::exportCurrentDialog);
+    add(file, tr("Export &report…"), {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E)}, &MainWindow::exportReportDialog);
+    file->addSeparator();
+    add(file, tr("&Quit"), {QKeySequence::Quit}, [this] { close(); });
+
+    QMenu *edit = menuBar()->addMenu(tr("&Edit"));
+    add(edit, tr("&Copy plot"), {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C)}, &MainWindow::copyPlot);
+
+    QMenu *viewMenu = menuBar()->addMenu(tr("&View"));
+    for (int i = 0; i < ViewCount; ++i)
+        add(viewMenu, viewName(i), {QKeySequence(Qt::CTRL | (Qt::Key_1 + i))}, [this, i] { m_tabs->setCurrentIndex(i); });
+    viewMenu->addSeparator();
+    m_logAction = viewMenu->addAction(tr("&Log colour scale"));
+    m_logAction->setCheckable(true);
+    m_logAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
+    connect(m_logAction, &QAction::toggled, m_logCheck, &QCheckBox::setChecked);
+
+    QMenu *analysis = menuBar()->addMenu(tr("&Analysis"));
+    add(analysis, tr("Layer &up"), {QKeySequence(Qt::CTRL | Qt::Key_Up), QKeySequence(Qt::Key_PageUp)},
+        [this] { stepLayer(+1); });
+    add(analysis, tr("Layer &down"), {QKeySequence(Qt::CTRL | Qt::Key_Down), QKeySequence(Qt::Key_PageDown)},
+        [this] { stepLayer(-1); });
+    analysis->addSeparator();
+    add(analysis, tr("&Next length stop"), {QKeySequence(Qt::CTRL | Qt::Key_Right)}, [this] { stepLength(+1); });
+    add(analysis, tr("&Previous length stop"), {QKeySequence(Qt::CTRL | Qt::Key_Left)}, [this] { stepLength(-1); });
+    analysis->addSeparator();
+    add(analysis, tr("Next &method"), {QKeySequence(Qt::CTRL | Qt::Key_BracketRight)}, [this] { stepMethod(+1); });
+    add(analysis, tr("Previous m&ethod"), {QKeySequence(Qt::CTRL | Qt::Key_BracketLeft)}, [this] { stepMethod(-1); });
+    analysis->addSeparator();
+    add(analysis, tr("&Cancel computation"), {QKeySequence(Qt::Key_Escape)}, [this] { m_controller->cancel(); });
+
+    QMenu *help = menuBar()->addMenu(tr("&Help"));
+    add(help, tr("&About EntroScope"), {}, [this] {
+        QMessageBox::about(this, tr("About EntroScope"),
+                           tr("<b>EntroScope</b> %1<br>Attention entropy, score dilution and attention maps of "
+                              "GAU-α models as the context grows, under InfoScale, CosScale and other "
+                              "length-extrapolation methods.")
+                               .arg(QApplication::applicationVersion()));
+    });
+}
+
+QString MainWindow::viewName(int index)
+{
+    static const char *names[] = {"attention-map", "entropy", "dilution", "distance-profile", "layers", "compare"};
+    return index >= 0 && index < ViewCount ? QString::fromLatin1(names[index]) : QString();
+}
+
+PlotView *MainWindow::view(int index) const
+{
+    return qobject_cast<PlotView *>(m_tabs->widget(index));
+}
+
+int MainWindow::currentViewIndex() const { return m_tabs->currentIndex(); }
+void MainWindow::setCurrentView(int index) { m_tabs->setCurrentIndex(index); }
+
+void MainWindow::openModel(const QString &dir)
+{
+    m_statusLabel->setText(tr("Loading %1…").arg(QDir::toNativeSeparators(dir)));
+    m_controller->loadModel(dir);
+}
+
+void MainWindow::onModelLoaded(const QString &dir)
+{
+    addRecentModel(dir);
+    m_modelLabel->setText(m_controller->modelSummary());
+    m_modelLabel->setToolTip(QDir::toNativeSeparators(dir));
+    setWindowTitle(tr("EntroScope — %1").arg(QFileInfo(dir).fileName()));
+    m_dilutionView->clearSeries();
+    updateLayerRange();
+    if (m_pendingState) {
+        SessionState s = *m_pendingState;
+        m_pendingState.reset();
+        s.modelDir = dir;
+        applyState(s);
+        return;
+    }
+    setMethod(m_method); // re-resolve against the new config
+    retokenize();
+    scheduleRequest(0);
+}
+
+void MainWindow::updateLayerRange()
+{
+    const int layers = std::max(1, m_controller->layerCount());
+    m_layerSpin->setRange(0, layers - 1);
+}
+
+void MainWindow::retokenize()
+{
+    QString error;
+    const int n = m_controller->setText(m_textEdit->toPlainText(), &error);
+    if (n < 0)
+        m_tokenLabel->setText(tr("Tokenizer: %1").arg(error));
+    else
+        m_tokenLabel->setText(tr("%n token(s)", nullptr, n));
+}
+
+void MainWindow::setText(const QString &text)
+{
+    m_updatingControls = true;
+    m_textEdit->setPlainText(text);
+    m_updatingControls = false;
+    m_textTimer->stop();
+    retokenize();
+    scheduleRequest(0);
+}
+
+QString MainWindow::text() const { return m_textEdit->toPlainText(); }
+
+void MainWindow::loadTextFile(const QString &path)
+{
+    QString error;
+    const QString t = readAll(path, &error);
+    if (!error.isEmpty())
+        showError(tr("Cannot open text"), error);
+    else
+        setText(t);
+}
+
+void MainWindow::setLength(qint64 n)
+{
+    m_lengthSpin->setValue(int(n)); // moves the slider to the nearest stop and schedules
+}
+
+qint64 MainWindow::length() const { return m_lengthSpin->value(); }
+
+void MainWindow::setFill(const QString &fill)
+{
+    m_fillCombo->setCurrentText(fill);
+}
+
+void MainWindow::setTrainLength(qint64 t)
+{
+    m_trainSpin->setValue(int(t));
+}
+
+void MainWindow::setMethod(const QString &method)
+{
+    m_method = method;
+    m_updatingControls = true;
+    const int idx = m_presetCombo->findData(method);
+    m_presetCombo->setCurrentIndex(idx >= 0 ? idx : m_presetCombo->findData(QStringLiteral("custom")));
+    if (m_controller->hasModel()) {
+        const MethodSpec spec = m_controller->resolveSpec(method, m_trainSpin->value());
+        if (!spec.temperature.empty())
+            m_methodEditor->setSpec(spec);
+    }
+    m_updatingControls = false;
+    scheduleRequest(kDebounceMs);
+}
+
+void MainWindow::setCompareMethods(const QStringList &methods)
+{
+    m_updatingControls = true;
+    for (int i = 0; i < m_compareList->count(); ++i) {
+        QListWidgetItem *item = m_compareList->item(i);
+        item->setCheckState(methods.contains(item->text()) ? Qt::Checked : Qt::Unchecked);
+    }
+    // Custom methods that are not presets get their own (checked) rows.
+    for (const QString &m : methods)
+        if (m_compareList->findItems(m, Qt::MatchExactly).isEmpty()) {
+            auto *item = new QListWidgetItem(m, m_compareList);
+            item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
+            item->setCheckState(Qt::Checked);
+        }
+    m_updatingControls = false;
+    scheduleRequest(kDebounceMs);
+}
+
+QStringList MainWindow::compareMethods() const
+{
+    QStringList out;
+    for (int i = 0; i < m_compareList->count(); ++i)
+        if (m_compareList->item(i)->checkState() == Qt::Checked && m_compareList->item(i)->text() != m_method)
+            out << m_compareList->item(i)->text();
+    return out.mid(0, 3);
+}
+
+QStringList MainWindow::allMethods() const
+{
+    return QStringList{m_method} + compareMethods();
+}
+
+void MainWindow::setLayer(int layer)
+{
+    m_layerSpin->setValue(layer);
+}
+
+int MainWindow::layer() const { return m_layerSpin->value(); }
+
+void MainWindow::stepLayer(int delta) { m_layerSpin->setValue(m_layerSpin->value() + delta); }
+
+void MainWindow::stepLength(int delta)
+{
+    const auto &stops = AnalysisController::lengthStops();
+    const qint64 n = length();
+    if (delta > 0) {
+        for (int64_t s : stops)
+            if (s > n) {
+                setLength(s);
+                return;
+            }
+    } else {
+        for (auto it = stops.rbegin(); it != stops.rend(); ++it)
+            if (*it < n) {
+                setLength(*it);
+                return;
+            }
+    }
+}
+
+void MainWindow::stepMethod(int delta)
+{
+    const int count = m_presetCombo->count() - 1; // without "custom"
+    int i = m_presetCombo->findData(m_method);
+    i = i < 0 ? 0 : (i + delta + count) % count;
+    setMethod(m_presetCombo->itemData(i).toString());
+}
+
+void MainWindow::applyLogScale(bool on)
+{
+    if (m_logAction && m_logAction->isChecked() != on)
+        m_logAction->setChecked(on);
+    m_mapView->setLogScale(on);
+    m_compareView->setLogScale(on);
+    m_overview->setLogScale(on);
+}
+
+void MainWindow::scheduleRequest(int delayMs)
+{
+    if (m_updatingControls || m_pendingState)
+        return;
+    m_resultShown = false;
+    m_requestTimer->start(delayMs);
+}
+
+void MainWindow::sendRequest()
+{
+    if (!m_controller->hasModel() || m_controller->tokenCount() == 0)
+        return;
+    ViewRequest req;
+    req.length = length();
+    req.fill = m_fillCombo->currentText();
+    req.methods = allMethods();
+    req.trainLength = m_trainSpin->value();
+    m_resultShown = false;
+    m_pendingGeneration = m_controller->request(req);
+}
+
+bool MainWindow::isIdle() const
+{
+    return m_resultShown && !m_requestTimer->isActive() && !m_textTimer->isActive() && !m_controller->isBusy()
+           && !m_pendingState;
+}
+
+void MainWindow::showResult()
+{
+    const auto res = m_controller->lastResult();
+    if (!res || res->results.empty() || !res->results[0])
+        return;
+    const AnalysisResult &p = *res->results[0];
+    const int layer = std::clamp(m_layerSpin->value(), 0, int(p.layers.size()) - 1);
+    const int64_t T = res->trainLength;
+
+    if (const AttentionMap *m = mapFor(p, layer)) {
+        m_mapView->setTitlePrefix(res->labels.value(0));
+        m_mapView->setMap(*m, p.tokenTexts, T);
+    } else {
+        m_mapView->clear();
+    }
+    std::optional<double> hT;
+    if (!res->entropyAtT.empty() && size_t(layer) < res->entropyAtT[0].size())
+        hT = res->entropyAtT[0][size_t(layer)];
+    m_entropyView->setData(p, layer, hT);
+
+    std::vector<DistanceProfileView::Profile> profiles;
+    for (size_t i = 0; i < res->results.size(); ++i)
+        if (res->results[i] && size_t(layer) < res->results[i]->layers.size())
+            profiles.emplace_back(res->labels.value(int(i)), res->results[i]->layers[size_t(layer)].distanceProfile);
+    m_distanceView->setProfiles(profiles);
+    m_distanceView->setSubtitle(tr("layer %1 · n = %2").arg(layer).arg(p.length));
+
+    m_overview->setResult(p);
+    m_overview->setSelectedLayer(layer);
+    m_dilutionView->setTrainLength(T);
+
+    if (res->results.size() >= 2) {
+        std::vector<CompareView::LabelledMap> maps;
+        for (size_t i = 0; i < res->results.size(); ++i)
+            if (const AttentionMap *m = mapFor(*res->results[i], layer))
+                maps.emplace_back(res->labels.value(int(i)), *m);
+        m_compareView->setMaps(maps, p.tokenTexts, T);
+        m_compareView->setJsDivergence(res->jsPerLayer, res->labels.value(0) + tr(" vs ") + res->labels.value(1));
+    } else {
+        m_compareView->clear();
+    }
+    m_resultShown = true;
+    updateStatus();
+    Q_EMIT viewsUpdated();
+}
+
+void MainWindow::updateStatus()
+{
+    const auto res = m_controller->lastResult();
+    if (!res)
+        return;
+    const int64_t n = res->request.length;
+    QString s = tr("n = %1 · T = %2 · %3").arg(n).arg(res->trainLength).arg(res->labels.join(QStringLiteral(", ")));
+    s += res->fromCache ? tr(" · from cache") : tr(" · computed in %1 s").arg(res->seconds, 0, 'f', 2);
+    if (n > AnalysisController::kFullMapMaxLength)
+        s += tr(" · maps max-pooled");
+    m_statusLabel->setText(s);
+}
+
+void MainWindow::setBlasWarning(const QString &warning)
+{
+    m_blasLabel->setText(warning);
+    m_blasLabel->setToolTip(warning);
+    m_blasLabel->setVisible(!warning.isEmpty());
+}
+
+void MainWindow::showError(const QString &title, const QString &message)
+{
+    m_lastError = message;
+    // Non-modal: the event loop (and tests) keep running while the dialog is up.
+    auto *box = new QMessageBox(QMessageBox::Warning, title, message, QMessageBox::Ok, this);
+    box->setObjectName(QStringLiteral("errorDialog"));
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
+}
+
+SessionState MainWindow::state() const
+{
+    SessionState s;
+    s.modelDir = m_controller->modelDir();
+    s.text = text();
+    s.length = length();
+    s.fill = m_fillCombo->currentText();
+    s.method = m_method;
+    s.compareMethods = compareMethods();
+    s.trainLength = m_trainSpin->value();
+    s.layer = layer();
+    s.view = currentViewIndex();
+    s.logScale = m_logCheck->isChecked();
+    return s;
+}
+
+void MainWindow::applyState(const SessionState &s)
+{
+    if (!s.modelDir.isEmpty() && QDir(s.modelDir).absolutePath() != m_controller->modelDir()) {
+        m_pendingState = s;
+        openModel(s.modelDir);
+        return;
+    }
+    m_updatingControls = true;
+    m_textEdit->setPlainText(s.text);
+    m_fillCombo->setCurrentText(s.fill);
+    m_trainSpin->setValue(int(s.trainLength));
+    m_lengthSpin->setValue(int(s.length));
+    const auto &stops = AnalysisController::lengthStops();
+    int best = 0;
+    for (size_t i = 0; i < stops.size(); ++i)
+        if (std::fabs(std::log(double(stops[i]) / double(s.length)))
+            < std::fabs(std::log(double(stops[size_t(best)]) / double(s.length))))
+            best = int(i);
+    m_lengthSlider->setValue(best);
+    m_updatingControls = false;
+    setMethod(s.method);
+    setCompareMethods(s.compareMethods);
+    updateLayerRange();
+    m_layerSpin->setValue(s.layer);
+    m_tabs->setCurrentIndex(std::clamp(s.view, 0, ViewCount - 1));
+    m_logCheck->setChecked(s.logScale);
+    retokenize();
+    scheduleRequest(0);
+}
+
+bool MainWindow::saveSession(const QString &path, QString *error)
+{
+    if (!state().save(path, error))
+        return false;
+    m_currentSessionPath = path;
+    return true;
+}
+
+bool MainWindow::openSession(const QString &path, QString *error)
+{
+    SessionState s;
+    if (!SessionState::load(path, &s, error))
+        return false;
+    m_currentSessionPath = path;
+    applyState(s);
+    return true;
+}
+
+bool MainWindow::exportView(int index, const QString &path, QString *error)
+{
+    PlotView *v = view(index);
+    if (!v) {
+        if (error)
+            *error = tr("no view %1").arg(index);
+        return false;
+    }
+    const QString suffix = QFileInfo(path).suffix().toLower();
+    // Hidden tabs have no meaningful size: export at the visible tab's size (or a sensible default).
+    QSize size = m_tabs->currentWidget() ? m_tabs->currentWidget()->size() : QSize();
+    if (size.width() < 400 || size.height() < 300)
+        size = QSize(1200, 800);
+    if (suffix == QLatin1String("png"))
+        return exportPng(v->plot(), path, size.width(), size.height(), 2.0, 192, error);
+    if (suffix == QLatin1String("svg"))
+        return exportSvg(v->plot(), path, size.width(), size.height(), error);
+    if (suffix == QLatin1String("pdf"))
+        return exportPdf(v->plot(), path, size.width(), size.height(), error);
+    if (suffix == QLatin1String("csv"))
+        return writeTextFile(path, v->csv(), error);
+    if (suffix == QLatin1String("json"))
+        return writeTextFile(path, QString::fromUtf8(QJsonDocument(v->json()).toJson(QJsonDocument::Indented)), error);
+    if (suffix == QLatin1String("npy")) {
+        const AttentionMap &m = m_mapView->map();
+        if (m.empty()) {
+            if (error)
+                *error = tr("%1: no attention map to export").arg(path);
+            return false;
+        }
+        try {
+            writeNpy(QFile::encodeName(path).toStdString(), {m.rows, m.cols}, m.data.data());
+        } catch (const std::exception &e) {
+            if (error)
+                *error = QString::fromStdString(e.what());
+            return false;
+        }
+        return true;
+    }
+    if (error)
+        *error = tr("%1: unknown format '%2' (png, svg, pdf, csv, json, npy)").arg(path, suffix);
+    return false;
+}
+
+bool MainWindow::exportReport(const QString &dirPath, QString *error)
+{
+    QDir dir(dirPath);
+    if (!dir.mkpath(QStringLiteral("."))) {
+        if (error)
+            *error = tr("%1: cannot create the folder").arg(dirPath);
+        return false;
+    }
+    for (int i = 0; i < ViewCount; ++i) {
+        const QString base = dir.filePath(QStringLiteral("%1-%2").arg(i + 1).arg(viewName(i)));
+        for (const char *ext : {".png", ".svg", ".pdf"})
+            if (!exportView(i, base + QLatin1String(ext), error))
+                return false;
+        if (!view(i)->csv().isEmpty() && !exportView(i, base + QStringLiteral(".csv"), error))
+            return false;
+        if (!view(i)->json().isEmpty() && !exportView(i, base + QStringLiteral(".json"), error))
+            return false;
+    }
+    if (!m_mapView->map().empty()
+        && !exportView(AttentionTab, dir.filePath(QStringLiteral("attention_layer%1.npy").arg(layer())), error))
+        return false;
+    QJsonObject settings = state().toJson();
+    settings[QStringLiteral("model_summary")] = m_controller->modelSummary();
+    if (const auto res = m_controller->lastResult()) {
+        QJsonArray methods;
+        for (size_t i = 0; i < res->results.size(); ++i) {
+            if (!res->results[i])
+                continue;
+            const MethodSpec &spec = res->results[i]->method;
+            QJsonObject m;
+            m[QStringLiteral("label")] = res->labels.value(int(i));
+            m[QStringLiteral("temperature")] = QString::fromStdString(spec.temperature);
+            m[QStringLiteral("qk")] = QString::fromStdString(spec.qk);
+            m[QStringLiteral("position")] = QString::fromStdString(spec.position);
+            methods.append(m);
+        }
+        settings[QStringLiteral("methods_resolved")] = methods;
+        settings[QStringLiteral("resolved_train_length")] = double(res->trainLength);
+        settings[QStringLiteral("seconds")] = res->seconds;
+    }
+    return writeTextFile(dir.filePath(QStringLiteral("settings.json")),
+                         QString::fromUtf8(QJsonDocument(settings).toJson(QJsonDocument::Indented)), error);
+}
+
+bool MainWindow::grabViews(const QString &dirPath, QString *error)
+{
+    QDir dir(dirPath);
+    dir.mkpath(QStringLiteral("."));
+    const int current = m_tabs->currentIndex();
+    for (int i = 0; i < ViewCount; ++i) {
+        m_tabs->setCurrentIndex(i);
+        QApplication::processEvents();
+        view(i)->plot()->replot();
+        const QString path = dir.filePath(QStringLiteral("%1-%2.png").arg(i + 1, 2, 10, QLatin1Char('0')).arg(viewName(i)));
+        if (!grab().save(path)) {
+            if (error)
+                *error = tr("%1: cannot write").arg(path);
+            return false;
+        }
+    }
+    m_tabs->setCurrentIndex(current);
+    return true;
+}
+
+void MainWindow::exportCurrentDialog()
+{
+    const int i = currentViewIndex();
+    QString filters = tr("PNG image (*.png);;SVG image (*.svg);;PDF (*.pdf);;CSV data (*.csv);;JSON data (*.json)");
+    if (i == AttentionTab)
+        filters += tr(";;Attention map, NumPy (*.npy)");
+    QString selected;
+    QString path = QFileDialog::getSaveFileName(this, tr("Export %1").arg(viewName(i)), viewName(i) + QStringLiteral(".png"),
+                                                filters, &selected);
+    if (path.isEmpty())
+        return;
+    if (QFileInfo(path).suffix().isEmpty()) {
+        const int a = selected.indexOf(QLatin1String("(*"));
+        path += selected.mid(a + 2, selected.indexOf(QLatin1Char(')'), a) - a - 2);
+    }
+    QString error;
+    if (!exportView(i, path, &error))
+        showError(tr("Export failed"), error);
+    else
+        m_statusLabel->setText(tr("Exported %1").arg(QDir::toNativeSeparators(path)));
+}
+
+void MainWindow::exportReportDialog()
+{
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Export report into folder"));
+    if (dir.isEmpty())
+        return;
+    QString error;
+    if (!exportReport(dir, &error))
+        showError(tr("Export failed"), error);
+    else
+        m_statusLabel->setText(tr("Report written to %1").arg(QDir::toNativeSeparators(dir)));
+}
+
+void MainWindow::copyPlot()
+{
+    QString error;
+    if (PlotView *v = view(currentViewIndex()); v && !copyToClipboard(v->plot(), 2.0, &error))
+        showError(tr("Copy failed"), error);
+}
+
+void MainWindow::addRecentModel(const QString &dir)
+{
+    QSettings settings;
+    QStringList recent = settings.value(QStringLiteral("recentModels")).toStringList();
+    recent.removeAll(dir);
+    recent.prepend(dir);
+    settings.setValue(QStringLiteral("recentModels"), recent.mid(0, kMaxRecent));
+    rebuildRecentMenu();
+}
+
+void MainWindow::rebuildRecentMenu()
+{
+    if (!m_recentMenu)
+        return;
+    m_recentMenu->clear();
+    const QStringList recent = QSettings().value(QStringLiteral("recentModels")).toStringList();
+    for (const QString &dir : recent)
+        connect(m_recentMenu->addAction(QDir::toNativeSeparators(dir)), &QAction::triggered, this,
+                [this, dir] { openModel(dir); });
+    m_recentMenu->setEnabled(!recent.isEmpty());
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+    settings.setValue(QStringLiteral("session/last"), QJsonDocument(state().toJson()).toJson(QJsonDocument::Compact));
+    m_controller->cancel();
+    event->accept();
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent *event)
+{
+    if (event->mimeData()->hasUrls())
+        event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent *event)
+{
+    const auto urls = event->mimeData()->urls();
+    if (urls.isEmpty() || !urls.first().isLocalFile())
+        return;
+    const QString path = urls.first().toLocalFile();
+    const QFileInfo info(path);
+    if (info.isDir()) {
+        openModel(path);
+    } else if (info.suffix() == QLatin1String("entroscope")) {
+        QString error;
+        if (!openSession(path, &error))
+            showError(tr("Cannot open session"), error);
+    } else {
+        loadTextFile(path);
+    }
+    event->acceptProposedAction();
+}
+
+} // namespace entroscope

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 EntroScope developers
+#pragma once
+
+// MainWindow: the workbench. Controls (model, text, length, fill, method, compared methods, T, layer) in a
+// dock on the left, the six views in tabs, progress/cancel/timings/BLAS warning in the status bar.
+// All engine work goes through the AnalysisController it owns (one worker thread); the window only shows
+// results and dialogs. Dialogs for errors are non-modal (open()), so nothing here blocks the event loop
+// except the file dialogs the user opens. GUI thread only. No LibTorch in this header.
+
+#include "session_state.h"
+
+#include <QMainWindow>
+#include <QPointer>
+
+#include <optional>
+
+class QAction;
+class QCheckBox;
+class QComboBox;
+class QLabel;
+class QListWidget;
+class QMenu;
+class QMessageBox;
+class QPlainTextEdit;
+class QProgressBar;
+class QSlider;
+class QSpinBox;
+class QTabWidget;
+class QTimer;
+class QToolButton;
+
+namespace entroscope {
+
+class AnalysisController;
+class AttentionMapView;
+class CompareView;
+class DilutionView;
+class DistanceProfileView;
+class EntropyView;
+class LayerOverview;
+class MethodEditor;
+class PlotView;
+
+class MainWindow : public QMainWindow
+{
+    Q_OBJECT
+public:
+    enum View { AttentionTab, EntropyTab, DilutionTab, DistanceTab, LayersTab, CompareTab, ViewCount };
+
+    explicit MainWindow(QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    AnalysisController *controller() const { return m_controller; }
+
+    /// Loads a model folder in the background; on failure an error dialog, the current model stays.
+    void openModel(const QString &dir);
+    void setText(const QString &text);
+    QString text() const;
+    void setLength(qint64 n);
+    qint64 length() const;
+    void setMethod(const QString &method);
+    QString method() const { return m_method; }
+    void setCompareMethods(const QStringList &methods);
+    QStringList compareMethods() const;
+    void setLayer(int layer);
+    int layer() const;
+    void setFill(const QString &fill);
+    void setTrainLength(qint64 t); ///< 0 = the model's
+
+    SessionState state() const;
+    /// Applies a state; loads its model first when it differs (the rest follows when it has loaded).
+    void applyState(const SessionState &state);
+    bool saveSession(const QString &path, QString *error = nullptr);
+    bool openSession(const QString &path, QString *error = nullptr);
+
+    PlotView *view(int index) const;
+    static QString viewName(int index);
+    int currentViewIndex() const;
+    void setCurrentView(int index);
+
+    /// Exports view `index` by the suffix of `path`: png, svg, pdf (plot), csv, json (data), npy (the
+    /// attention map shown; attention tab only). False + *error on failure.
+    bool exportView(int index, const QString &path, QString *error = nullptr);
+    /// Every view as png/svg/pdf/csv/json, the map as .npy and settings.json into `dir`.
+    bool exportReport(const QString &dir, QString *error = nullptr);
+    /// Saves a picture of the window with each view in front to dir/NN-name.png.
+    bool grabViews(const QString &dir, QString *error = nullptr);
+
+    /// The message of the last error dialog (for tests); cleared by clearLastError().
+    QString lastError() const { return m_lastError; }
+    void clearLastError() { m_lastError.clear(); }
+    /// True once the current request's result is shown and nothing is computing in the foreground.
+    bool isIdle() const;
+    void setBlasWarning(const QString &warning);
+
+    QSlider *lengthSlider() const { return m_lengthSlider; }
+    QSpinBox *lengthSpin() const { return m_lengthSpin; }
+    QComboBox *presetCombo() const { return m_presetCombo; }
+
+Q_SIGNALS:
+    /// A result was put on the views (after the controller's resultReady).
+    void viewsUpdated();
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+    void dragEnterEvent(QDragEnterEvent *event) override;
+    void dropEvent(QDropEvent *event) override;
+
+private:
+    void buildUi();
+    void buildMenus();
+    void scheduleRequest(int delayMs);
+    void sendRequest();
+    void showResult();
+    void showError(const QString &title, const QString &message);
+    void onModelLoaded(const QString &dir);
+    void retokenize();
+    void updateLayerRange();
+    void addRecentModel(const QString &dir);
+    void rebuildRecentMenu();
+    void stepLength(int delta);
+    void stepMethod(int delta);
+    void stepLayer(int delta);
+    void applyLogScale(bool on);
+    void exportCurrentDialog();
+    void exportReportDialog();
+    void copyPlot();
+    void loadTextFile(const QString &path);
+    void updateStatus();
+    QStringList allMethods() const;
+
+    AnalysisController *m_controller = nullptr;
+    QString m_method = QStringLiteral("native");
+    std::optional<SessionState> m_pendingState;
+    quint64 m_pendingGeneration = 0;
+    bool m_resultShown = false;
+    QString m_lastError;
+    QString m_currentSessionPath;
+
+    QTabWidget *m_tabs = nullptr;
+    AttentionMapView *m_mapView = nullptr;
+    EntropyView *m_entropyView = nullptr;
+    DilutionView *m_dilutionView = nullptr;
+    DistanceProfileView *m_distanceView = nullptr;
+    LayerOverview *m_overview = nullptr;
+    CompareView *m_compareView = nullptr;
+
+    QLabel *m_modelLabel = nullptr;
+    QPlainTextEdit *m_textEdit = nullptr;
+    QComboBox *m_demoTextCombo = nullptr;
+    QLabel *m_tokenLabel = nullptr;
+    QSlider *m_lengthSlider = nullptr;
+    QSpinBox *m_lengthSpin = nullptr;
+    QComboBox *m_fillCombo = nullptr;
+    QSpinBox *m_trainSpin = nullptr;
+    QComboBox *m_presetCombo = nullptr;
+    MethodEditor *m_methodEditor = nullptr;
+    QListWidget *m_compareList = nullptr;
+    QSpinBox *m_layerSpin = nullptr;
+    QCheckBox *m_logCheck = nullptr;
+
+    QProgressBar *m_progress = nullptr;
+    QToolButton *m_cancelButton = nullptr;
+    QLabel *m_statusLabel = nullptr;
+    QLabel *m_blasLabel = nullptr;
+    QMenu *m_recentMenu = nullptr;
+    QAction *m_logAction = nullptr;
+
+    QTimer *m_requestTimer = nullptr;
+    QTimer *m_textTimer = nullptr;
+    bool m_updatingControls = false;
+};
+
+} // namespace entroscope

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 EntroScope developers
+#pragma once
+
+// SessionState: everything the window shows, as a value, and its `.entroscope` JSON file format.
+// Reentrant; no engine types.
+
+#include <QJsonObject>
+#include <QString>
+#include <QStringList>
+
+namespace entroscope {
+
+struct SessionState
+{
+    static constexpr int kVersion = 1;
+
+    QString modelDir;
+    QString text;
+    qint64 length = 64;
+    QString fill = QStringLiteral("tile");
+    QString method = QStringLiteral("native"); ///< preset name or "temperature,qk,position"
+    QStringList compareMethods;                 ///< extra methods compared with `method` (0–3)
+    qint64 trainLength = 0;                     ///< 0 = the model's T
+    int layer = 0;
+    int view = 0; ///< tab index
+    bool logScale = false;
+
+    QJsonObject toJson() const;
+    /// Reads what toJson() writes; unknown keys are ignored, missing ones keep their defaults.
+    /// Returns false and sets *error when `json` is not an EntroScope session.
+    static bool fromJson(const QJsonObject &json, SessionState *state, QString *error = nullptr);
+
+    /// Writes the JSON file atomically (QSaveFile). False + *error (naming the file) on failure.
+    bool save(const QString &path, QString *error = nullptr) const;
+    static bool load(const QString &path, SessionState *state, QString *error = nullptr);
+
+    bool operator==(const SessionState &o) const;
+    bool operator!=(const SessionState &o) const { return !(*this == o); }
+};
+
+} // namespace entroscope

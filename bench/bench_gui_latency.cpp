@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 EntroScope developers
+// Workbench latency (not a test): slider change → updated views, median over the stops n ≤ 1024,
+// uncached (worker computes) and cached (precomputed stops), plus an event-loop probe: the longest gap
+// between 5 ms timer ticks in the GUI thread while the worker computes.
+//   bench_gui_latency [MODEL_DIR] [ROUNDS]     (default: the demo model, else tiny-neko; 3 rounds)
+// Runs with QT_QPA_PLATFORM=offscreen unless a platform is set.
+
+#include "analysis_controller.h"
+#include "main_window.h"
+
+#include <QApplication>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QSlider>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QSettings>
+#include <QTimer>
+
+#include <algorithm>
+#include <cstdio>
+#include <vector>
+
+using namespace entroscope;
+
+namespace {
+
+bool waitFor(const std::function<bool()> &done, int timeoutMs)
+{
+    QElapsedTimer t;
+    t.start();
+    while (!done() && t.elapsed() < timeoutMs)
+        QCoreApplication::processEvents(QEventLoop::AllEvents | QEventLoop::WaitForMoreEvents, 5);
+    return done();
+}
+
+double median(std::vector<double> v)
+{
+    if (v.empty())
+        return 0;
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
+        qputenv("QT_QPA_PLATFORM", "offscreen");
+    Q_INIT_RESOURCE(entroscope);
+    QApplication app(argc, argv);
+    QStandardPaths::setTestModeEnabled(true);
+    QTemporaryDir settingsDir;
+    QSettings::setDefaultFormat(QSettings::IniFormat);
+    QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, settingsDir.path());
+
+    QString model = argc > 1 ? QString::fromLocal8Bit(argv[1]) : QStringLiteral(ENTROSCOPE_DEFAULT_MODEL_DIR);
+    if (!QFile::exists(model + QStringLiteral("/config.json")))
+        model = QStringLiteral(ENTROSCOPE_FALLBACK_MODEL_DIR);
+    const int rounds = argc > 2 ? std::max(1, atoi(argv[2])) : 3;
+    QFile textFile(QStringLiteral(":/texts/en-attention.txt"));
+    textFile.open(QIODevice::ReadOnly);
+
+    MainWindow w;
+    w.resize(1400, 900);
+    w.show();
+    w.controller()->setBackgroundEnabled(false);
+    SessionState s;
+    s.modelDir = model;
+    s.text = QString::fromUtf8(textFile.readAll());
+    s.length = 64;
+    s.compareMethods = {QStringLiteral("infoscale")};
+    w.applyState(s);
+    if (!waitFor([&] { return w.isIdle(); }, 120000)) {
+        std::fprintf(stderr, "bench_gui_latency: model did not load: %s\n", qPrintable(w.lastError()));
+        return 1;
+    }
+    std::printf("model %s\n%s\nmethods: native + infoscale (2 methods, JS divergence)\n", qPrintable(model),
+                qPrintable(w.controller()->modelSummary()));
+
+    int updates = 0;
+    QObject::connect(&w, &MainWindow::viewsUpdated, [&] { ++updates; });
+    qint64 maxGapNs = 0;
+    QElapsedTimer tick;
+    QTimer probe;
+    probe.setInterval(5);
+    QObject::connect(&probe, &QTimer::timeout, [&] {
+        if (tick.isValid())
+            maxGapNs = std::max(maxGapNs, tick.nsecsElapsed());
+        tick.restart();
+    });
+
+    const auto &stops = AnalysisController::lengthStops();
+    std::vector<int> indices;
+    for (size_t i = 0; i < stops.size(); ++i)
+        if (stops[i] >= 32 && stops[i] <= 1024)
+            indices.push_back(int(i));
+
+    auto sweep = [&](std::vector<double> &out, bool clear) {
+        for (int r = 0; r < rounds; ++r)
+            for (int i : indices) {
+                if (clear)
+                    w.controller()->clearCache();
+                if (w.lengthSlider()->value() == i)
+                    continue;
+                const int before = updates;
+                QElapsedTimer t;
+                t.start();
+                w.lengthSlider()->setValue(i);
+                if (!waitFor([&] { return updates > before && w.isIdle(); }, 120000)) {
+                    std::fprintf(stderr, "bench_gui_latency: no result at n=%lld\n", (long long)stops[size_t(i)]);
+                    return false;
+                }
+                out.push_back(t.nsecsElapsed() * 1e-6);
+            }
+        return true;
+    };
+
+    std::vector<double> uncached;
+    probe.start();
+    if (!sweep(uncached, true))
+        return 1;
+    probe.stop();
+    const double maxGapMs = maxGapNs * 1e-6;
+
+    // Precompute the stops in the background, then drag over them again.
+    w.controller()->setBackgroundEnabled(true);
+    w.controller()->setSweepMaxLength(1024);
+    w.setLength(64);
+    waitFor([&] { return w.isIdle(); }, 120000);
+    waitFor([&] { return w.controller()->isBackgroundIdle(); }, 600000);
+    std::vector<double> cached;
+    const int jobsBefore = w.controller()->workerJobCount();
+    if (!sweep(cached, false))
+        return 1;
+    const int jobsDuring = w.controller()->workerJobCount() - jobsBefore;
+
+    std::printf("slider → views, uncached, n in 32..1024: median %.1f ms over %zu moves (includes the %d ms debounce)\n",
+                median(uncached), uncached.size(), 120);
+    std::printf("slider → views, precomputed stops:       median %.1f ms over %zu moves (worker jobs started: %d)\n",
+                median(cached), cached.size(), jobsDuring);
+    std::printf("event loop: longest gap between 5 ms ticks during computation: %.1f ms\n", maxGapMs);
+    return 0;
+}

@@ -1,0 +1,23 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 EntroScope developers
+# Screenshots of every main view of the workbench, taken in a real (virtual) X server.
+#   scripts/screenshots.sh [BUILD_DIR [OUT_DIR [MODEL_DIR [extra entroscope options...]]]]
+# Defaults: build, docs/screenshots, the bundled demo model (tiny-neko when it is missing).
+# Needs xvfb-run (Debian: xvfb xauth). Settings go to a throw-away folder, never the user's.
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-"$root/build"}
+out=${2:-"$root/docs/screenshots"}
+model=${3:-"$root/resources/models/demo-softmax"}
+[ $# -gt 3 ] && shift 3 || set --
+[ -f "$model/config.json" ] || model="$root/tests/data/models/tiny-neko"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$out"
+XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data" XDG_CACHE_HOME="$tmp/cache" \
+  xvfb-run -a -s "-screen 0 1600x1000x24" \
+  "$build/app/entroscope" --model "$model" --text-file "$root/resources/texts/en-attention.txt" \
+  --screenshot "$out" "$@"
+echo "screenshots in $out:"
+ls "$out"

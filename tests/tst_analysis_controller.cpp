@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 EntroScope developers
+// AnalysisController: stale results dropped, cancel, cache hits without the worker, errors as signals,
+// a failed model load keeps the current model, the background sweep reports points.
+
+#include "analysis_controller.h"
+
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTest>
+
+using namespace entroscope;
+
+namespace {
+const QString kNeko = QStringLiteral(ENTROSCOPE_TEST_DATA "/models/tiny-neko");
+const QString kJunnyu = QStringLiteral(ENTROSCOPE_TEST_DATA "/models/tiny-junnyu");
+const QString kText = QStringLiteral("今天天气很好，我要去公园玩。公园里有很多人，有的在跑步，有的在唱歌。");
+
+ViewRequest makeRequest(int64_t n, QStringList methods = {QStringLiteral("native")})
+{
+    ViewRequest r;
+    r.length = n;
+    r.methods = methods;
+    return r;
+}
+} // namespace
+
+class TestAnalysisController : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+
+    void resultHasWhatTheViewsNeed_data()
+    {
+        QTest::addColumn<QString>("model");
+        QTest::addColumn<qint64>("length");
+        QTest::addColumn<QStringList>("methods");
+        QTest::addColumn<int>("expectedPool");
+        QTest::newRow("neko n=32 one method") << kNeko << qint64(32) << QStringList{"native"} << 1;
+        QTest::newRow("neko n=48 two methods") << kNeko << qint64(48) << QStringList{"native", "infoscale"} << 1;
+        QTest::newRow("junnyu n=64 custom") << kJunnyu << qint64(64)
+                                            << QStringList{"infoscale,cosscale:8,rerope:8", "extrapolate"} << 1;
+        QTest::newRow("neko n=2048 pooled") << kNeko << qint64(2048) << QStringList{"native", "log-n"} << 2;
+    }
+    void resultHasWhatTheViewsNeed()
+    {
+        QFETCH(QString, model);
+        QFETCH(qint64, length);
+        QFETCH(QStringList, methods);
+        QFETCH(int, expectedPool);
+        AnalysisController c;
+        c.setBackgroundEnabled(false);
+        QVERIFY(c.loadModelNow(model));
+        QVERIFY(c.setText(kText) > 10);
+        QSignalSpy ready(&c, &AnalysisController::resultReady);
+        const quint64 g = c.request(makeRequest(length, methods));
+        QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, 30000);
+        QCOMPARE(ready.at(0).at(0).toULongLong(), g);
+        const auto r = c.lastResult();
+        QVERIFY(r);
+        QCOMPARE(int(r->results.size()), int(methods.size()));
+        QCOMPARE(r->results[0]->length, length);
+        QCOMPARE(int(r->results[0]->layers.size()), c.layerCount());
+        bool found = false;
+        for (const auto &m : r->results[0]->maps)
+            if (m.layer == 0 && m.pool == expectedPool && (expectedPool == 1 || m.pooling == AttentionMap::Pooling::Max))
+                found = true;
+        QVERIFY(found);
+        QCOMPARE(int(r->entropyAtT.size()), int(methods.size()));
+        QCOMPARE(int(r->entropyAtT[0].size()), c.layerCount());
+        if (methods.size() >= 2) {
+            QCOMPARE(int(r->jsPerLayer.size()), c.layerCount());
+            for (double js : r->jsPerLayer)
+                QVERIFY(js >= 0 && js <= std::log(2.0) + 1e-6);
+        }
+    }
+
+    void cacheHitServedWithoutWorker()
+    {
+        AnalysisController c;
+        c.setBackgroundEnabled(false);
+        QVERIFY(c.loadModelNow(kNeko));
+        QVERIFY(c.setText(kText) > 0);
+        QSignalSpy ready(&c, &AnalysisController::resultReady);
+        c.request(makeRequest(64, {"native", "infoscale"}));
+        QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, 20000);
+        QVERIFY(!c.lastResult()->fromCache);
+        const int jobs = c.workerJobCount();
+        QCOMPARE(c.cacheHitCount(), 0);
+        const quint64 g2 = c.request(makeRequest(64, {"native", "infoscale"}));
+        QVERIFY(!c.isBusy()); // nothing went to the worker
+        QTRY_COMPARE(ready.count(), 2);
+        QCOMPARE(ready.at(1).at(0).toULongLong(), g2);
+        QCOMPARE(c.workerJobCount(), jobs);
+        QCOMPARE(c.cacheHitCount(), 1);
+        QVERIFY(c.lastResult()->fromCache);
+        // A different length is not a hit.
+        c.request(makeRequest(96, {"native", "infoscale"}));
+        QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 3, 20000);
+        QCOMPARE(c.workerJobCount(), jobs + 1);
+        QCOMPARE(c.cacheHitCount(), 1);
+    }
+
+    void staleResultsDropped()
+    {
+        AnalysisController c;
+        c.setBackgroundEnabled(false);
+        QVERIFY(c.loadModelNow(kNeko));
+        QVERIFY(c.setText(kText) > 0);
+        QSignalSpy ready(&c, &AnalysisController::resultReady);
+        QSignalSpy errors(&c, &AnalysisController::errorOccurred);
+        const quint64 g1 = c.request(makeRequest(4096));
+        const quint64 g2 = c.request(makeRequest(512));
+        const quint64 g3 = c.request(makeRequest(32));
+        QVERIFY(g1 < g2 && g2 < g3);
+        QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, 30000);
+        QTest::qWait(300); // nothing older may arrive afterwards
+        QCOMPARE(ready.count(), 1);
+        QCOMPARE(ready.at(0).at(0).toULongLong(), g3);
+        QCOMPARE(c.lastResult()->request.length, qint64(32));
+        QCOMPARE(errors.count(), 0);
+        QTRY_VERIFY(!c.isBusy());
+    }
+
+    void cancelStopsTheWorker()
+    {
+        AnalysisController c;
+        c.setBackgroundEnabled(false);
+        QVERIFY(c.loadModelNow(kNeko));
+        QVERIFY(c.setText(kText) > 0);
+        QSignalSpy ready(&c, &AnalysisController::resultReady);
+        QSignalSpy cancelled(&c, &AnalysisController::cancelled);
+        QSignalSpy busy(&c, &AnalysisController::busyChanged);
+        const quint64 g = c.request(makeRequest(8192, {"native", "infoscale"}));
+        QVERIFY(c.isBusy());
+        QTest::qWait(50);
+        c.cancel();
+        QTRY_COMPARE(cancelled.count(), 1);
+        QCOMPARE(cancelled.at(0).at(0).toULongLong(), g);
+        QTRY_VERIFY_WITH_TIMEOUT(!c.isBusy(), 20000);
+        QTest::qWait(100);
+        QCOMPARE(ready.count(), 0);
+        QVERIFY(busy.count() >= 2);
+        QCOMPARE(busy.last().at(0).toBool(), false);
+        // The controller still works afterwards.
+        c.request(makeRequest(16));
+        QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, 20000);
+    }
+
+    void errorsBecomeSignals_data()
+    {
+        QTest::addColumn<QString>("fill");
+        QTest::addColumn<qint64>("length");
+        QTest::addColumn<QString>("method");
+        QTest::newRow("truncate beyond the text") << "truncate" << qint64(5000) << "native";
+        QTest::newRow("unknown preset") << "tile" << qint64(32) << "no-such-preset";
+        QTest::newRow("bad axis parameter") << "tile" << qint64(32) << "softmax,plain,rerope:-3";
+        QTest::newRow("absurd length") << "tile" << qint64(1) << "native";
+    }
+    void errorsBecomeSignals()
+    {
+        QFETCH(QString, fill);
+        QFETCH(qint64, length);
+        QFETCH(QString, method);
+        AnalysisController c;
+        c.setBackgroundEnabled(false);
+        QVERIFY(c.loadModelNow(kNeko));
+        QVERIFY(c.setText(kText) > 0);
+        QSignalSpy ready(&c, &AnalysisController::resultReady);
+        QSignalSpy errors(&c, &AnalysisController::errorOccurred);
+        ViewRequest r = makeRequest(length, {method});
+        r.fill = fill;
+        if (QTest::currentDataTag() == QLatin1String("absurd length"))
+            r.length = 0;
+        const quint64 g = c.request(r);
+        QTRY_COMPARE_WITH_TIMEOUT(errors.count(), 1, 20000);
+        QCOMPARE(errors.at(0).at(0).toULongLong(), g);
+        QVERIFY(!errors.at(0).at(1).toString().isEmpty());
+        QCOMPARE(ready.count(), 0);
+        QTRY_VERIFY(!c.isBusy());
+    }
+
+    void failedLoadKeepsModel()
+    {
+        AnalysisController c;
+        QVERIFY(c.loadModelNow(kNeko));
+        QSignalSpy failed(&c, &AnalysisController::modelLoadFailed);
+        QSignalSpy loaded(&c, &AnalysisController::modelLoaded);
+        c.loadModel(QStringLiteral(ENTROSCOPE_TEST_DATA "/bad/nan-weights"));
+        QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 20000);
+        QCOMPARE(loaded.count(), 0);
+        const QString message = failed.at(0).at(1).toString();
+        QVERIFY2(!message.isEmpty() && !message.contains(QLatin1Char('\n')), qPrintable(message));
+        QVERIFY(c.modelDir().endsWith(QLatin1String("tiny-neko")));
+        QVERIFY(c.hasModel());
+        c.loadModel(kJunnyu);
+        QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 20000);
+        QVERIFY(c.modelDir().endsWith(QLatin1String("tiny-junnyu")));
+    }
+
+    void sweepReportsEveryStop()
+    {
+        AnalysisController c;
+        c.setPrecomputeMaxLength(128);
+        c.setSweepMaxLength(256);
+        QVERIFY(c.loadModelNow(kNeko));
+        QVERIFY(c.setText(kText) > 0);
+        QSignalSpy points(&c, &AnalysisController::sweepPoint);
+        QSignalSpy finished(&c, &AnalysisController::backgroundFinished);
+        QSignalSpy ready(&c, &AnalysisController::resultReady);
+        c.request(makeRequest(64, {"native", "infoscale"}));
+        QTRY_VERIFY_WITH_TIMEOUT(finished.count() >= 1, 60000);
+        int stops = 0;
+        for (int64_t s : AnalysisController::lengthStops())
+            stops += s <= 256;
+        QSet<QString> seen;
+        for (const auto &p : points) {
+            seen.insert(p.at(0).toString() + QLatin1Char('@') + QString::number(p.at(1).toLongLong()));
+            const double retained = p.at(2).toDouble();
+            QVERIFY(std::isnan(retained) || (retained > 0 && retained <= 1 + 1e-6));
+            QVERIFY(p.at(3).toDouble() > 0);
+        }
+        QCOMPARE(seen.size(), 2 * stops);
+        // Precomputed stops are now served from the cache.
+        const int jobs = c.workerJobCount();
+        c.request(makeRequest(96, {"native", "infoscale"}));
+        QTRY_COMPARE(ready.count(), 2);
+        QCOMPARE(c.workerJobCount(), jobs);
+        QVERIFY(c.lastResult()->fromCache);
+    }
+};
+
+QTEST_MAIN(TestAnalysisController)
+#include "tst_analysis_controller.moc"
