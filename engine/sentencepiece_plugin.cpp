@@ -7,6 +7,7 @@
 #include "sentencepiece_plugin.h"
 
 #include <sentencepiece_processor.h>
+#include <sentencepiece_trainer.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -15,6 +16,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 struct EntroscopeSpModel
@@ -204,6 +206,48 @@ int32_t entroscope_sp_bos_id(const EntroscopeSpModel *model) noexcept
 int32_t entroscope_sp_eos_id(const EntroscopeSpModel *model) noexcept
 {
     return model ? model->processor.eos_id() : -1;
+}
+
+int entroscope_sp_train(const EntroscopeSpTrainSpec *spec, char *error, size_t errorSize) noexcept
+{
+    setError(error, errorSize, "");
+    if (!spec || !spec->input || !spec->modelPrefix || !spec->padPiece || !spec->unkPiece || !spec->bosPiece
+        || !spec->eosPiece || spec->vocabSize <= 0) {
+        setError(error, errorSize, "invalid arguments to entroscope_sp_train");
+        return -1;
+    }
+    return guarded(error, errorSize, [&] {
+        const int32_t maxLength = spec->maxSentenceLength > 0 ? spec->maxSentenceLength : (1 << 16);
+        std::unordered_map<std::string, std::string> kwargs = {
+            {"input", spec->input},
+            {"model_prefix", spec->modelPrefix},
+            {"vocab_size", std::to_string(spec->vocabSize)},
+            {"model_type", spec->modelType && *spec->modelType ? spec->modelType : "unigram"},
+            {"character_coverage", "1.0"},
+            {"normalization_rule_name", "nmt_nfkc"},
+            {"input_sentence_size", "0"},
+            {"shuffle_input_sentence", "false"},
+            {"num_threads", "1"},
+            {"max_sentence_length", std::to_string(maxLength)},
+            {"pad_id", "0"},
+            {"unk_id", "1"},
+            {"bos_id", "2"},
+            {"eos_id", "3"},
+            {"pad_piece", spec->padPiece},
+            {"unk_piece", spec->unkPiece},
+            {"bos_piece", spec->bosPiece},
+            {"eos_piece", spec->eosPiece},
+            {"minloglevel", "1"},
+        };
+        if (spec->userSymbols && *spec->userSymbols)
+            kwargs["user_defined_symbols"] = spec->userSymbols;
+        const auto status = sentencepiece::SentencePieceTrainer::Train(kwargs);
+        if (!status.ok()) {
+            setError(error, errorSize, status.ToString());
+            return -1;
+        }
+        return 0;
+    });
 }
 
 } // extern "C"

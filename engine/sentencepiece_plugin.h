@@ -34,7 +34,7 @@ extern "C" {
 
 /// Bumped on every incompatible change; the loader refuses a module with another number (a stale
 /// module from an older build next to a newer executable).
-#define ENTROSCOPE_SP_ABI_VERSION 1
+#define ENTROSCOPE_SP_ABI_VERSION 2
 
 /// Opaque: a loaded SentencePiece model.
 typedef struct EntroscopeSpModel EntroscopeSpModel;
@@ -88,6 +88,30 @@ ENTROSCOPE_SP_EXPORT int32_t entroscope_sp_pad_id(const EntroscopeSpModel *model
 ENTROSCOPE_SP_EXPORT int32_t entroscope_sp_unk_id(const EntroscopeSpModel *model) ENTROSCOPE_SP_NOEXCEPT;
 ENTROSCOPE_SP_EXPORT int32_t entroscope_sp_bos_id(const EntroscopeSpModel *model) ENTROSCOPE_SP_NOEXCEPT;
 ENTROSCOPE_SP_EXPORT int32_t entroscope_sp_eos_id(const EntroscopeSpModel *model) ENTROSCOPE_SP_NOEXCEPT;
+
+/// The special pieces of a model trained by entroscope_sp_train. pad, unk, bos and eos become ids
+/// 0, 1, 2, 3 (in that order) as control/unknown pieces; userSymbols (may be NULL or empty) is a
+/// comma-separated list of user-defined pieces (e.g. "[MASK]") that the encoder keeps whole.
+typedef struct EntroscopeSpTrainSpec
+{
+    const char *input;       ///< UTF-8 text file, one sentence (document) per line
+    const char *modelPrefix; ///< writes <modelPrefix>.model and <modelPrefix>.vocab
+    int32_t vocabSize;
+    const char *padPiece;
+    const char *unkPiece;
+    const char *bosPiece;
+    const char *eosPiece;
+    const char *userSymbols;
+    const char *modelType;      ///< "unigram" or "bpe"; NULL = unigram
+    int32_t maxSentenceLength;  ///< bytes; longer lines are skipped by the trainer; <= 0 = 1 << 16
+} EntroscopeSpTrainSpec;
+
+/// Trains a SentencePiece model with libsentencepiece_train (SentencePieceTrainer::Train), on every
+/// line of the input (no sampling, no shuffling, one thread: the result depends only on the input and
+/// the spec). NFKC normalisation ("nmt_nfkc"), character coverage 1.0. Returns 0 on success; -1 with
+/// the trainer's status text in error. Not thread-safe (the trainer uses global state).
+ENTROSCOPE_SP_EXPORT int entroscope_sp_train(const EntroscopeSpTrainSpec *spec, char *error,
+                                             size_t errorSize) ENTROSCOPE_SP_NOEXCEPT;
 
 #if defined(__cplusplus)
 } // extern "C"

@@ -486,6 +486,7 @@ struct SentencePiecePlugin
     decltype(&entroscope_sp_unk_id) unkId = nullptr;
     decltype(&entroscope_sp_bos_id) bosId = nullptr;
     decltype(&entroscope_sp_eos_id) eosId = nullptr;
+    decltype(&entroscope_sp_train) train = nullptr;
 };
 
 constexpr const char *kPluginEnv = "ENTROSCOPE_SENTENCEPIECE_PLUGIN";
@@ -563,7 +564,8 @@ bool openPlugin(const std::string &path, SentencePiecePlugin &api, std::string &
            && resolve(handle, "entroscope_sp_pad_id", api.padId, why)
            && resolve(handle, "entroscope_sp_unk_id", api.unkId, why)
            && resolve(handle, "entroscope_sp_bos_id", api.bosId, why)
-           && resolve(handle, "entroscope_sp_eos_id", api.eosId, why);
+           && resolve(handle, "entroscope_sp_eos_id", api.eosId, why)
+           && resolve(handle, "entroscope_sp_train", api.train, why);
 }
 
 // The plugin, loaded on first use and kept for the life of the process (never dlclose'd, for the
@@ -811,6 +813,57 @@ std::unique_ptr<Tokenizer> Tokenizer::fromFolder(const std::string &dir)
         throw Error(dir + ": several SentencePiece models (" + names + "); keep one, or add vocab.txt");
     }
     return fromSentencePieceFile(models.front().string());
+}
+
+void trainSentencePieceModel(const SentencePieceTrainOptions &options)
+{
+    std::error_code ec;
+    if (!fs::is_regular_file(options.input, ec))
+        throw Error(options.input + ": corpus file does not exist or is not a file");
+    if (options.vocabSize < 8)
+        throw Error("--vocab-size: " + std::to_string(options.vocabSize) + " is too small (at least 8)");
+    if (options.vocabSize > (int64_t(1) << 20))
+        throw Error("--vocab-size: " + std::to_string(options.vocabSize) + " is too large");
+    const fs::path out(options.modelFile);
+    if (out.extension() != ".model")
+        throw Error(options.modelFile + ": the tokenizer file must end in .model");
+    const fs::path folder = out.has_parent_path() ? out.parent_path() : fs::path(".");
+    fs::create_directories(folder, ec);
+    if (ec)
+        throw Error(folder.string() + ": cannot create the folder (" + ec.message() + ")");
+    const SentencePiecePlugin &api = sentencePiecePlugin(options.modelFile);
+
+    // The trainer writes <prefix>.model and <prefix>.vocab; a temporary prefix beside the target makes
+    // the final rename atomic and leaves no half-written model under the real name.
+    // No pid or time in it: the trainer records the prefix in the model file, which would then differ
+    // from run to run.
+    const fs::path prefix = folder / (".tmp-" + out.stem().string() + "-training");
+    const std::string prefixText = prefix.string();
+    EntroscopeSpTrainSpec spec{};
+    spec.input = options.input.c_str();
+    spec.modelPrefix = prefixText.c_str();
+    spec.vocabSize = static_cast<int32_t>(options.vocabSize);
+    spec.padPiece = kPadName;
+    spec.unkPiece = kUnkName;
+    spec.bosPiece = kClsName;
+    spec.eosPiece = kSepName;
+    spec.userSymbols = kMaskName;
+    spec.modelType = options.modelType.c_str();
+    spec.maxSentenceLength = options.maxSentenceLength;
+    char error[kPluginErrorSize];
+    const int rc = api.train(&spec, error, sizeof error);
+    const fs::path model = prefixText + ".model";
+    const fs::path vocab = prefixText + ".vocab";
+    fs::remove(vocab, ec);
+    if (rc != 0) {
+        fs::remove(model, ec);
+        throw Error(options.input + ": SentencePiece training failed: " + oneLine(error));
+    }
+    fs::rename(model, out, ec);
+    if (ec) {
+        fs::remove(model, ec);
+        throw Error(options.modelFile + ": cannot write the tokenizer (" + ec.message() + ")");
+    }
 }
 
 } // namespace entroscope

@@ -101,4 +101,23 @@ protected:
     int64_t m_maskId = -1;
 };
 
+/// What trainSentencePieceModel needs. The special pieces are fixed: [PAD]=0, [UNK]=1, [CLS]=2 (BOS),
+/// [SEP]=3 (EOS) and the user-defined piece [MASK] (kept whole by the encoder), so a trained model
+/// has every special id of Tokenizer.
+struct SentencePieceTrainOptions
+{
+    std::string input;     ///< UTF-8 text, one document per line (every line is used)
+    std::string modelFile; ///< the *.model file to write (its folder is created)
+    int64_t vocabSize = 4000;
+    std::string modelType = "unigram"; ///< "unigram" | "bpe"
+    int maxSentenceLength = 1 << 16;   ///< bytes; longer lines are skipped by SentencePiece
+};
+
+/// Trains a SentencePiece model with libsentencepiece_train, through the same plugin as the encoder
+/// (sentencepiece_plugin.h). Deterministic: one thread, all lines, no sampling, so the same input and
+/// options give the same file. The file appears atomically (temporary prefix + rename). Throws Error
+/// naming the input or output file and the reason (trainer status, missing plugin, bad vocab size).
+/// Not thread-safe: SentencePiece's trainer has global state.
+void trainSentencePieceModel(const SentencePieceTrainOptions &options);
+
 } // namespace entroscope

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 EntroScope developers
+#
+# Trains the two shipped demo models with EntroScope's own trainer and copies them into
+# resources/models/ (config.json, pytorch_model.bin, tokenizer.model, trainer_state.json and the model
+# card README.md; never optimizer.pt, which is only for resuming).
+#
+#   scripts/make_demo_models.sh [tokenizer|softmax|cosscale|cards|all]   (default: all, one after the other)
+#
+# `cards` runs a reduced `entroscope-cli evaluate` (16 held-out chapters x 4 positions, n = 64..4096) and
+# `sweep` (first held-out chapter) on both shipped models and rewrites their README.md with those numbers
+# in a "preliminary measurement" section (about 10 min on 2 shared cores).
+#
+# Environment: ENTROSCOPE_CLI (default build/app/entroscope-cli), WORK (default build/demo-training),
+# THREADS (intra-op threads per model, default 1: on a shared 2-core machine one thread per model runs
+# faster than two contending ones, and the two models can train side by side).
+# An interrupted model resumes where it stopped when the script is run again.
+#
+# The one command per model (after the corpus is unpacked and the tokenizer trained):
+#   entroscope-cli train --corpus kjv-train.txt --held-out kjv-heldout.txt --tokenizer tokenizer.model \
+#     --out demo-softmax  --qk plain       --layers 4 --hidden 128 --intermediate 256 --key-size 32 \
+#     --train-length 64 --steps 2000 --batch 32 --lr 1e-3 --seed 1 --threads 1
+#   (the same with --out demo-cosscale --qk cosscale:32 for the CosScale model)
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cli="${ENTROSCOPE_CLI:-$here/build/app/entroscope-cli}"
+work="${WORK:-$here/build/demo-training}"
+threads="${THREADS:-1}"
+what="${1:-all}"
+steps=2000
+mkdir -p "$work"
+
+unpack() {
+  for f in kjv-train kjv-heldout; do
+    [ -s "$work/$f.txt" ] || { zcat "$here/resources/corpus/$f.txt.gz" > "$work/$f.txt.partial" && mv "$work/$f.txt.partial" "$work/$f.txt"; }
+  done
+}
+
+tokenizer() {
+  unpack
+  [ -s "$work/tokenizer/tokenizer.model" ] || \
+    "$cli" train-tokenizer --corpus "$work/kjv-train.txt" --vocab-size 4000 --out "$work/tokenizer/tokenizer.model"
+}
+
+model() { # name qk
+  local name="$1" qk="$2" dir="$work/$1"
+  tokenizer
+  if [ -f "$dir/optimizer.pt" ] && [ -f "$dir/trainer_state.json" ]; then
+    "$cli" train --resume "$dir" --threads "$threads"
+  elif [ ! -f "$dir/trainer_state.json" ]; then
+    "$cli" train --corpus "$work/kjv-train.txt" --held-out "$work/kjv-heldout.txt" \
+      --tokenizer "$work/tokenizer/tokenizer.model" --out "$dir" --qk "$qk" \
+      --layers 4 --hidden 128 --intermediate 256 --key-size 32 --train-length 64 \
+      --steps "$steps" --batch 32 --lr 1e-3 --seed 1 --threads "$threads" --save-interval 250
+  fi
+  local dest="$here/resources/models/$name"
+  mkdir -p "$dest"
+  for f in config.json pytorch_model.bin tokenizer.model; do cp "$dir/$f" "$dest/$f.partial" && mv "$dest/$f.partial" "$dest/$f"; done
+  # The state without this machine's paths.
+  sed -e 's|"corpus": ".*/\([^/"]*\)"|"corpus": "\1"|' -e 's|"held_out": ".*/\([^/"]*\)"|"held_out": "\1"|' \
+    -e 's|"has_optimizer_state": true|"has_optimizer_state": false|' \
+    "$dir/trainer_state.json" > "$dest/trainer_state.json"
+  # The model card, from the measured numbers in trainer_state.json (Python standard library only).
+  python3 "$here/scripts/write_demo_model_card.py" "$dest"
+  echo "make_demo_models: $name -> $dest" >&2
+}
+
+cards() {
+  unpack
+  local eval="$work/eval" m presets sw_presets
+  mkdir -p "$eval"
+  head -n 1 "$work/kjv-heldout.txt" > "$eval/doc1.txt"
+  for m in softmax cosscale; do
+    if [ "$m" = softmax ]; then presets=extrapolate,log-n,infoscale; else presets=cosscale,infoscale+cosscale; fi
+    "$cli" evaluate --model "$here/resources/models/demo-$m" --text-file "$work/kjv-heldout.txt" --max-documents 16 \
+      --positions 4 --batch 4 --lengths 64,256,1024,4096 --presets "$presets" --threads "$threads" \
+      --out "$eval/ev-$m" --overwrite
+    sw_presets=$([ "$m" = softmax ] && echo extrapolate,infoscale || echo cosscale,infoscale+cosscale)
+    "$cli" sweep --model "$here/resources/models/demo-$m" --text-file "$eval/doc1.txt" --lengths 64,256,1024,4096 \
+      --presets "$sw_presets" --threads "$threads" --out "$eval/sw-$m" --overwrite
+  done
+  python3 "$here/scripts/write_demo_model_card.py" "$here/resources/models/demo-softmax" "$eval/ev-softmax/evaluate.csv" \
+    "$eval/sw-softmax/sweep.csv" "$eval/ev-cosscale/evaluate.csv" demo-cosscale
+  python3 "$here/scripts/write_demo_model_card.py" "$here/resources/models/demo-cosscale" "$eval/ev-cosscale/evaluate.csv" \
+    "$eval/sw-cosscale/sweep.csv" "$eval/ev-softmax/evaluate.csv" demo-softmax
+}
+
+case "$what" in
+  tokenizer) tokenizer ;;
+  softmax) model demo-softmax plain ;;
+  cosscale) model demo-cosscale cosscale:32 ;;
+  cards) cards ;;
+  all) model demo-softmax plain; model demo-cosscale cosscale:32; cards ;;
+  *) echo "usage: $0 [tokenizer|softmax|cosscale|cards|all]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,8 @@
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 EntroScope developers
+# The trainer: a few steps on a tiny configuration (data/train/tiny_corpus.txt), the SentencePiece
+# trainer ABI, the Python torch.load round trip, and the shipped demo models against their cards.
+
+entroscope_add_test(tst_trainer SOURCES tst_trainer.cpp LIBS entroscope_engine Qt6::Core LABELS model)
+target_compile_definitions(tst_trainer PRIVATE ENTROSCOPE_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+set_tests_properties(tst_trainer PROPERTIES TIMEOUT 600)
