@@ -4,7 +4,7 @@
 // (6 layers, hidden 768, key 128, intermediate 1536) and prints one JSON line with seconds, peak RSS,
 // achieved GFLOP/s and the matrix-product peak measured in the same process.
 //
-//   bench_analysis --length 4096 [--threads 2] [--layers 6] [--save-model DIR] [--model DIR] [--no-metrics]
+//   bench_analysis --length 4096 [--threads 2] [--layers 6] [--save-model DIR] [--model DIR] [--no-metrics] [--no-pooled]
 //
 // --save-model writes the random checkpoint (pytorch_model.bin + config.json) so that
 // bench/baseline_pytorch.py runs the same weights.
@@ -71,6 +71,7 @@ int main(int argc, char **argv)
     int threads = 2;
     std::string save, model;
     bool metrics = true;
+    bool pooled = true;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         auto next = [&]() { return std::string(i + 1 < argc ? argv[++i] : ""); };
@@ -86,6 +87,8 @@ int main(int argc, char **argv)
             model = next();
         else if (a == "--no-metrics")
             metrics = false;
+        else if (a == "--no-pooled")
+            pooled = false;
         else {
             std::cerr << "bench_analysis: unknown option " << a << "\n";
             return 2;
@@ -106,7 +109,7 @@ int main(int argc, char **argv)
     req.trainLength = c.trainLength();
     req.metrics = metrics;
     req.mlmTop1 = false;
-    req.pooledMaps = true;
+    req.pooledMaps = pooled;
     const GauModel gm(ck);
     const auto r = gm.analyze(ids, req);
 

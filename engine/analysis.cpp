@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <functional>
 
 namespace entroscope {
@@ -83,8 +84,15 @@ void LayerMetricsAccumulator::add(const torch::Tensor &blockIn, int64_t row0)
     std::vector<double> maxW(static_cast<size_t>(rows)), k90(static_cast<size_t>(rows)), sink(static_cast<size_t>(rows)),
         retained(static_cast<size_t>(rows), 0.0), profile(static_cast<size_t>(rows * bins), 0.0);
     const bool wantRetained = n >= T;
+    // k90 without sorting: a histogram of the row over the float's exponent and top 3 mantissa bits
+    // (values are in [0, 1], so bits >> 20 < 1024) finds the bucket where the top mass crosses 0.9;
+    // only that bucket's values are then resolved by selection.
+    constexpr int kBuckets = 1024;
+    const double threshold = 0.9 - 1e-6;
     at::parallel_for(0, rows, 1, [&](int64_t r0, int64_t r1) {
-        std::vector<float> scratch(static_cast<size_t>(n));
+        std::vector<float> scratch;
+        std::vector<double> bucketMass(kBuckets);
+        std::vector<int64_t> bucketCount(kBuckets);
         for (int64_t r = r0; r < r1; ++r) {
             const float *p = base + r * n;
             const int64_t i = row0 + r;
@@ -95,27 +103,55 @@ void LayerMetricsAccumulator::add(const torch::Tensor &blockIn, int64_t row0)
                     sum += p[j];
                 scale = sum > 0 ? static_cast<float>(1.0 / sum) : 0.0f;
             }
+            std::fill(bucketMass.begin(), bucketMass.end(), 0.0);
+            std::fill(bucketCount.begin(), bucketCount.end(), 0);
             double ent = 0, ret = 0;
             float mx = 0;
             double *prof = profile.data() + r * bins;
+            const int64_t retainedUpTo = wantRetained && i < T ? T : 0;
             for (int64_t j = 0; j < n; ++j) {
                 const float v = p[j] * scale;
-                scratch[static_cast<size_t>(j)] = v;
                 if (v > 0) {
                     ent -= static_cast<double>(v) * std::log(v);
                     mx = std::max(mx, v);
                     prof[distanceBin(i > j ? i - j : j - i)] += v;
+                    uint32_t bits;
+                    std::memcpy(&bits, &v, sizeof bits);
+                    const int key = std::min<int>(static_cast<int>(bits >> 20), kBuckets - 1);
+                    bucketMass[static_cast<size_t>(key)] += v;
+                    ++bucketCount[static_cast<size_t>(key)];
+                    if (j < retainedUpTo)
+                        ret += v;
                 }
             }
-            if (wantRetained && i < T)
-                for (int64_t j = 0; j < T; ++j)
-                    ret += scratch[static_cast<size_t>(j)];
+            int64_t k = n;
+            if (scale != 0.0f) {
+                double acc = 0;
+                int64_t count = 0;
+                for (int key = kBuckets - 1; key >= 0; --key) {
+                    const double mass = bucketMass[static_cast<size_t>(key)];
+                    if (acc + mass >= threshold) {
+                        scratch.clear();
+                        for (int64_t j = 0; j < n; ++j) {
+                            const float v = p[j] * scale;
+                            uint32_t bits;
+                            std::memcpy(&bits, &v, sizeof bits);
+                            if (v > 0 && std::min<int>(static_cast<int>(bits >> 20), kBuckets - 1) == key)
+                                scratch.push_back(v);
+                        }
+                        k = std::min<int64_t>(n, count + smallestTopMass(scratch.data(), static_cast<int64_t>(scratch.size()),
+                                                                         threshold - acc));
+                        break;
+                    }
+                    acc += mass;
+                    count += bucketCount[static_cast<size_t>(key)];
+                }
+            }
             m_entropy[static_cast<size_t>(i)] = ent;
             maxW[static_cast<size_t>(r)] = mx;
-            sink[static_cast<size_t>(r)] = scratch[0];
+            sink[static_cast<size_t>(r)] = p[0] * scale;
             retained[static_cast<size_t>(r)] = ret;
-            k90[static_cast<size_t>(r)] = scale == 0.0f ? static_cast<double>(n)
-                                                        : static_cast<double>(smallestTopMass(scratch.data(), n, 0.9 - 1e-6));
+            k90[static_cast<size_t>(r)] = static_cast<double>(k);
         }
     });
     const double logN = std::log(static_cast<double>(n));

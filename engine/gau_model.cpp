@@ -5,6 +5,7 @@
 #include "analysis.h"
 #include "errors.h"
 
+#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include <chrono>
@@ -147,6 +148,7 @@ torch::Tensor GauModel::forward(const torch::Tensor &ids, const Method &method, 
     const double tau = temperatureFactor(method.temperature, n, T, S);
     const bool squaredRelu = method.temperature == Temperature::SquaredRelu;
     const double scoreScale = invSqrtD * rs.scoreScale;
+    const double qScale = scoreScale * (squaredRelu ? 1.0 : tau);
 
     int64_t blockRows = blockRowsIn > 0 ? blockRowsIn : std::max<int64_t>(16, kScoresPerBlock / std::max<int64_t>(n * B, 1));
     blockRows = std::min(blockRows, n);
@@ -170,9 +172,13 @@ torch::Tensor GauModel::forward(const torch::Tensor &ids, const Method &method, 
             kr = applyRope(k, cosT, sinT);
         }
         if (method.clampsRelative()) {
-            qW = applyRope(q, cosW, sinW);
+            qW = applyRope(q, cosW, sinW) * qScale;
             kW = applyRope(k, cosW, sinW);
         }
+        // 1/sqrt(d), YaRN's factor and τ scale every score of the row: fold them into q ([n, d]) instead
+        // of a pass over each [rows, n] block.
+        qr = qr * qScale;
+        auto qPlain = method.clampsRelative() ? q * qScale : q;
         auto krT = kr.transpose(1, 2).contiguous();
         torch::Tensor kT, kWT;
         if (method.clampsRelative()) {
@@ -193,12 +199,11 @@ torch::Tensor GauModel::forward(const torch::Tensor &ids, const Method &method, 
                 rel = torch::arange(r0, r0 + rows, torch::kInt64).unsqueeze(1) - keyIdx.unsqueeze(0);
             if (method.clampsRelative()) {
                 auto farPos = torch::matmul(qW.narrow(1, r0, rows), kT);  // relative +(W-1)
-                auto farNeg = torch::matmul(q.narrow(1, r0, rows), kWT);  // relative -(W-1)
+                auto farNeg = torch::matmul(qPlain.narrow(1, r0, rows), kWT); // relative -(W-1)
                 s = torch::where(rel > (W - 1), farPos, torch::where(rel < -(W - 1), farNeg, s));
             }
-            s = s * scoreScale;
-            if (method.position.kind == PositionKind::Alibi)
-                s = s - rel.abs().to(torch::kFloat32) * static_cast<float>(method.position.slope);
+            if (method.position.kind == PositionKind::Alibi) // z = τ(s + bias): the bias is scaled by τ too
+                s = s - rel.abs().to(torch::kFloat32) * static_cast<float>(method.position.slope * (squaredRelu ? 1.0 : tau));
             torch::Tensor visible;
             if (method.hasVisibilityMask()) {
                 visible = rel.abs() < method.position.window;
@@ -211,13 +216,18 @@ torch::Tensor GauModel::forward(const torch::Tensor &ids, const Method &method, 
                 if (visible.defined())
                     a = a * visible.to(torch::kFloat32);
             } else {
-                if (tau != 1.0)
-                    s = s * tau;
                 if (visible.defined())
                     s = s.masked_fill(visible.logical_not(), -std::numeric_limits<float>::infinity());
                 a = torch::softmax(s, -1);
             }
-            out.narrow(1, r0, rows).copy_(torch::matmul(a, v));
+            auto outRows = out.narrow(1, r0, rows);
+            if (B == 1)
+            {
+                auto target = outRows[0];
+                torch::mm_out(target, a[0], v[0]); // straight into the output rows, no temporary
+            }
+            else
+                outRows.copy_(torch::matmul(a, v));
             if (hooks && hooks->onBlock)
                 hooks->onBlock(static_cast<int>(l), r0, a[0]);
         }
@@ -323,15 +333,31 @@ AnalysisResult GauModel::analyze(const std::vector<int64_t> &ids, const Analysis
         for (auto &m : fullMaps)
             if (m.layer == layer)
                 std::memcpy(m.data.data() + row0 * n, contiguous.data_ptr<float>(), sizeof(float) * rows * n);
-        if (req.pooledMaps && pool == 1) {
-            pooledMax[static_cast<size_t>(layer)].narrow(0, row0, rows).copy_(contiguous);
-        } else if (req.pooledMaps) {
-            const int64_t cellRows = (rows + pool - 1) / pool;
-            auto padded = torch::constant_pad_nd(contiguous, {0, R * pool - n, 0, cellRows * pool - rows}, 0);
-            auto cells = padded.view({cellRows, pool, R, pool});
-            const int64_t cr0 = row0 / pool;
-            pooledMax[static_cast<size_t>(layer)].narrow(0, cr0, cellRows).copy_(cells.amax({1, 3}));
-            pooledMean[static_cast<size_t>(layer)].narrow(0, cr0, cellRows).copy_(cells.sum({1, 3}));
+        if (req.pooledMaps) {
+            // One pass over the rows, cell rows in parallel (each cell row belongs to one thread).
+            float *mx = pooledMax[static_cast<size_t>(layer)].data_ptr<float>();
+            float *sm = pooledMean[static_cast<size_t>(layer)].data_ptr<float>();
+            const float *src = contiguous.data_ptr<float>();
+            const int64_t cr0 = row0 / pool, cellRows = (rows + pool - 1) / pool;
+            at::parallel_for(0, cellRows, 1, [&](int64_t c0, int64_t c1) {
+                for (int64_t cr = c0; cr < c1; ++cr) {
+                    float *mrow = mx + (cr0 + cr) * R;
+                    float *srow = sm + (cr0 + cr) * R;
+                    for (int64_t r = cr * pool; r < std::min(rows, (cr + 1) * pool); ++r) {
+                        const float *p = src + r * n;
+                        for (int64_t c = 0; c < R; ++c) {
+                            const int64_t j1 = std::min(n, (c + 1) * pool);
+                            float m = mrow[c], acc = 0;
+                            for (int64_t j = c * pool; j < j1; ++j) {
+                                m = std::max(m, p[j]);
+                                acc += p[j];
+                            }
+                            mrow[c] = m;
+                            srow[c] += acc;
+                        }
+                    }
+                }
+            });
         }
     };
     hooks.onLayerDone = [&](int layer) {
