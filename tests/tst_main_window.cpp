@@ -10,17 +10,22 @@
 #include "plot_view.h"
 
 #include <QApplication>
+#include <QComboBox>
+#include <QDialogButtonBox>
 #include <QFile>
 #include <QImage>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QMessageBox>
+#include <QPushButton>
 #include <QSettings>
 #include <QSlider>
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <cmath>
 
 using namespace entroscope;
 
@@ -186,6 +191,89 @@ private Q_SLOTS:
         // The window still works on the old model.
         w.setLength(64);
         QTRY_VERIFY_WITH_TIMEOUT(w.isIdle() && w.controller()->lastResult()->request.length == 64, 30000);
+    }
+
+    // exportPlotPng (what File ▸ Export does after the options dialog): width×height logical pixels at
+    // `scale`, so the file has width·scale × height·scale pixels and 96·scale dpi; absurd sizes fail cleanly.
+    void pngExportSizes()
+    {
+        MainWindow w;
+        w.controller()->setBackgroundEnabled(false);
+        w.show();
+        QTemporaryDir out;
+        QVERIFY(out.isValid());
+        struct Case { int view, width, height; double scale; QSize pixels; int dpi; };
+        const Case cases[] = {{MainWindow::EntropyTab, 640, 480, 2.0, QSize(1280, 960), 192},
+                              {MainWindow::AttentionTab, 300, 200, 1.5, QSize(450, 300), 144},
+                              {MainWindow::CompareTab, 1000, 700, 1.0, QSize(1000, 700), 96}};
+        for (const Case &c : cases) {
+            const QString path = out.filePath(QStringLiteral("%1-%2x%3.png").arg(c.view).arg(c.width).arg(c.height));
+            QString error;
+            QVERIFY2(w.exportPlotPng(c.view, path, c.width, c.height, c.scale, &error), qPrintable(error));
+            const QImage png(path);
+            QVERIFY(!png.isNull());
+            QCOMPARE(png.size(), c.pixels);
+            QCOMPARE(png.dotsPerMeterX(), int(std::lround(c.dpi / 0.0254)));
+        }
+        QString error;
+        const QString huge = out.filePath(QStringLiteral("huge.png"));
+        QVERIFY(!w.exportPlotPng(MainWindow::EntropyTab, huge, 10000, 10000, 4.0, &error));
+        QVERIFY(error.contains(QLatin1String("too large")));
+        QVERIFY(!QFile::exists(huge));
+        QVERIFY(!w.exportPlotPng(MainWindow::ViewCount, huge, 640, 480, 1.0, &error));
+    }
+
+    // The options dialog starts from QSettings (export/png*), else from the plot size at 2×; it clamps
+    // to 100–10000, refuses files too large to render, and saveSettings() remembers its values.
+    void pngExportDialogSettings()
+    {
+        QSettings().remove(QStringLiteral("export"));
+        {
+            PngExportDialog d(QSize(777, 555));
+            QCOMPARE(d.widthSpin()->value(), 777);
+            QCOMPARE(d.heightSpin()->value(), 555);
+            QCOMPARE(d.scale(), 2.0);
+            QCOMPARE(d.dpi(), 192);
+            QVERIFY(d.scaleCombo()->currentText().contains(QLatin1String("192 dpi")));
+        }
+        {
+            QSettings settings;
+            settings.setValue(QStringLiteral("export/pngWidth"), 640);
+            settings.setValue(QStringLiteral("export/pngHeight"), 480);
+            settings.setValue(QStringLiteral("export/pngScale"), 3.0);
+        }
+        {
+            PngExportDialog d(QSize(777, 555));
+            QCOMPARE(d.widthSpin()->value(), 640);
+            QCOMPARE(d.heightSpin()->value(), 480);
+            QCOMPARE(d.pngWidth(), 640);
+            QCOMPARE(d.scale(), 3.0);
+            QCOMPARE(d.dpi(), 288);
+            QCOMPARE(d.widthSpin()->minimum(), 100);
+            QCOMPARE(d.widthSpin()->maximum(), 10000);
+            auto *ok = d.findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Ok);
+            QVERIFY(ok->isEnabled());
+            d.widthSpin()->setValue(10000);
+            d.heightSpin()->setValue(10000);
+            d.scaleCombo()->setCurrentIndex(d.scaleCombo()->count() - 1); // 4×: 40000² pixels
+            QVERIFY(!ok->isEnabled());
+            d.widthSpin()->setValue(1024);
+            d.heightSpin()->setValue(50); // clamped to 100
+            QCOMPARE(d.pngHeight(), 100);
+            d.scaleCombo()->setCurrentIndex(0);
+            QVERIFY(ok->isEnabled());
+            d.saveSettings();
+        }
+        QSettings settings;
+        QCOMPARE(settings.value(QStringLiteral("export/pngWidth")).toInt(), 1024);
+        QCOMPARE(settings.value(QStringLiteral("export/pngHeight")).toInt(), 100);
+        QCOMPARE(settings.value(QStringLiteral("export/pngScale")).toDouble(), 1.0);
+        settings.setValue(QStringLiteral("export/pngWidth"), 50000); // out of range: clamped
+        settings.setValue(QStringLiteral("export/pngScale"), 2.4);   // nearest offered scale
+        PngExportDialog d(QSize(777, 555));
+        QCOMPARE(d.pngWidth(), 10000);
+        QCOMPARE(d.scale(), 2.0);
+        settings.remove(QStringLiteral("export"));
     }
 
     void settingsStayInTestLocation()

@@ -21,6 +21,7 @@
 #include <QCheckBox>
 #include <QCloseEvent>
 #include <QComboBox>
+#include <QDialogButtonBox>
 #include <QDir>
 #include <QDockWidget>
 #include <QDragEnterEvent>
@@ -59,6 +60,21 @@ namespace {
 
 constexpr int kMaxRecent = 8;
 constexpr int kDebounceMs = 120;
+// Largest PNG rendered (file pixels): a side QPainter can address, and ≈1 GiB of ARGB32 in all.
+constexpr qint64 kMaxPngSide = 32767;
+constexpr qint64 kMaxPngPixels = qint64(256) << 20;
+constexpr double kPngScales[] = {1.0, 1.5, 2.0, 3.0, 4.0};
+
+QString pngTooLarge(qint64 w, qint64 h)
+{
+    if (w > kMaxPngSide || h > kMaxPngSide || w * h > kMaxPngPixels)
+        return QObject::tr("%1 × %2 pixels is too large (at most %3 per side and %4 megapixels)")
+            .arg(w)
+            .arg(h)
+            .arg(kMaxPngSide)
+            .arg(kMaxPngPixels >> 20);
+    return {};
+}
 
 const AttentionMap *mapFor(const AnalysisResult &r, int layer)
 {
@@ -818,6 +834,118 @@ bool MainWindow::openSession(const QString &path, QString *error)
     return true;
 }
 
+PngExportDialog::PngExportDialog(const QSize &plotSize, QWidget *parent)
+    : QDialog(parent)
+{
+    setObjectName(QStringLiteral("pngExportDialog"));
+    setWindowTitle(tr("Export PNG"));
+    const QSettings settings;
+    auto makeSpin = [this](int value) {
+        auto *spin = new QSpinBox(this);
+        spin->setRange(kMinSide, kMaxSide);
+        spin->setSuffix(tr(" px"));
+        spin->setValue(value);
+        connect(spin, &QSpinBox::valueChanged, this, &PngExportDialog::updateSummary);
+        return spin;
+    };
+    m_widthSpin = makeSpin(settings.value(QStringLiteral("export/pngWidth"), plotSize.width()).toInt());
+    m_widthSpin->setObjectName(QStringLiteral("pngWidth"));
+    m_heightSpin = makeSpin(settings.value(QStringLiteral("export/pngHeight"), plotSize.height()).toInt());
+    m_heightSpin->setObjectName(QStringLiteral("pngHeight"));
+
+    m_scaleCombo = new QComboBox(this);
+    m_scaleCombo->setObjectName(QStringLiteral("pngScale"));
+    const double wanted = settings.value(QStringLiteral("export/pngScale"), 2.0).toDouble();
+    int best = 0;
+    for (double f : kPngScales) {
+        m_scaleCombo->addItem(tr("%1× (%2 dpi)").arg(f).arg(int(96 * f + 0.5)), f);
+        if (std::fabs(f - wanted) < std::fabs(kPngScales[best] - wanted))
+            best = m_scaleCombo->count() - 1;
+    }
+    m_scaleCombo->setCurrentIndex(best);
+    connect(m_scaleCombo, &QComboBox::currentIndexChanged, this, &PngExportDialog::updateSummary);
+
+    m_summaryLabel = new QLabel(this);
+    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
+    connect(buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+
+    auto *form = new QFormLayout(this);
+    form->addRow(tr("&Width:"), m_widthSpin);
+    form->addRow(tr("&Height:"), m_heightSpin);
+    form->addRow(tr("&Scale:"), m_scaleCombo);
+    form->addRow(m_summaryLabel);
+    form->addRow(buttons);
+    updateSummary();
+}
+
+int PngExportDialog::pngWidth() const
+{
+    return m_widthSpin->value();
+}
+
+int PngExportDialog::pngHeight() const
+{
+    return m_heightSpin->value();
+}
+
+double PngExportDialog::scale() const
+{
+    return m_scaleCombo->currentData().toDouble();
+}
+
+void PngExportDialog::saveSettings() const
+{
+    QSettings settings;
+    settings.setValue(QStringLiteral("export/pngWidth"), pngWidth());
+    settings.setValue(QStringLiteral("export/pngHeight"), pngHeight());
+    settings.setValue(QStringLiteral("export/pngScale"), scale());
+}
+
+void PngExportDialog::updateSummary()
+{
+    const qint64 w = std::llround(pngWidth() * scale());
+    const qint64 h = std::llround(pngHeight() * scale());
+    const QString tooLarge = pngTooLarge(w, h);
+    m_summaryLabel->setText(tooLarge.isEmpty() ? tr("File: %1 × %2 pixels at %3 dpi").arg(w).arg(h).arg(dpi()) : tooLarge);
+    if (auto *buttons = findChild<QDialogButtonBox *>())
+        buttons->button(QDialogButtonBox::Ok)->setEnabled(tooLarge.isEmpty());
+}
+
+QSize MainWindow::exportSize() const
+{
+    // Hidden tabs have no meaningful size: export at the visible tab's size (or a sensible default).
+    QSize size = m_tabs->currentWidget() ? m_tabs->currentWidget()->size() : QSize();
+    if (size.width() < 400 || size.height() < 300)
+        size = QSize(1200, 800);
+    return size;
+}
+
+bool MainWindow::exportPlotPng(int index, const QString &path, int width, int height, double scale, QString *error)
+{
+    PlotView *v = view(index);
+    if (!v) {
+        if (error)
+            *error = tr("no view %1").arg(index);
+        return false;
+    }
+    if (width <= 0 || height <= 0) {
+        const QSize size = exportSize();
+        width = width > 0 ? width : size.width();
+        height = height > 0 ? height : size.height();
+    }
+    if (scale > 0 && std::isfinite(scale)) {
+        const QString tooLarge = pngTooLarge(std::llround(width * scale), std::llround(height * scale));
+        if (!tooLarge.isEmpty()) {
+            if (error)
+                *error = tr("Cannot export %1: %2.").arg(path, tooLarge);
+            return false;
+        }
+    }
+    const int dpi = scale > 0 && std::isfinite(scale) ? int(std::lround(96 * scale)) : 96;
+    return exportPng(v->plot(), path, width, height, scale, dpi, error);
+}
+
 bool MainWindow::exportView(int index, const QString &path, QString *error)
 {
     PlotView *v = view(index);
@@ -827,12 +955,9 @@ bool MainWindow::exportView(int index, const QString &path, QString *error)
         return false;
     }
     const QString suffix = QFileInfo(path).suffix().toLower();
-    // Hidden tabs have no meaningful size: export at the visible tab's size (or a sensible default).
-    QSize size = m_tabs->currentWidget() ? m_tabs->currentWidget()->size() : QSize();
-    if (size.width() < 400 || size.height() < 300)
-        size = QSize(1200, 800);
+    const QSize size = exportSize();
     if (suffix == QLatin1String("png"))
-        return exportPng(v->plot(), path, size.width(), size.height(), 2.0, 192, error);
+        return exportPlotPng(index, path, size.width(), size.height(), 2.0, error);
     if (suffix == QLatin1String("svg"))
         return exportSvg(v->plot(), path, size.width(), size.height(), error);
     if (suffix == QLatin1String("pdf"))
@@ -942,7 +1067,17 @@ void MainWindow::exportCurrentDialog()
         path += selected.mid(a + 2, selected.indexOf(QLatin1Char(')'), a) - a - 2);
     }
     QString error;
-    if (!exportView(i, path, &error))
+    bool ok = false;
+    if (QFileInfo(path).suffix().toLower() == QLatin1String("png")) {
+        PngExportDialog options(exportSize(), this);
+        if (options.exec() != QDialog::Accepted)
+            return;
+        options.saveSettings();
+        ok = exportPlotPng(i, path, options.pngWidth(), options.pngHeight(), options.scale(), &error);
+    } else {
+        ok = exportView(i, path, &error);
+    }
+    if (!ok)
         showError(tr("Export failed"), error);
     else
         m_statusLabel->setText(tr("Exported %1").arg(QDir::toNativeSeparators(path)));

@@ -10,6 +10,7 @@
 
 #include "session_state.h"
 
+#include <QDialog>
 #include <QMainWindow>
 #include <QPointer>
 
@@ -41,6 +42,38 @@ class EntropyView;
 class LayerOverview;
 class MethodEditor;
 class PlotView;
+
+/// Options of a PNG export: width and height in logical pixels (100–10000) and a scale factor, shown
+/// with the resulting dpi (96·scale) and file size. Starts from the values remembered in QSettings
+/// (export/pngWidth, export/pngHeight, export/pngScale), each falling back to `plotSize` (2× for the
+/// scale); saveSettings() remembers the current ones (MainWindow calls it on accept).
+class PngExportDialog : public QDialog
+{
+    Q_OBJECT
+public:
+    static constexpr int kMinSide = 100;
+    static constexpr int kMaxSide = 10000;
+
+    explicit PngExportDialog(const QSize &plotSize, QWidget *parent = nullptr);
+
+    int pngWidth() const;
+    int pngHeight() const;
+    double scale() const;
+    int dpi() const { return int(96 * scale() + 0.5); }
+    void saveSettings() const;
+
+    QSpinBox *widthSpin() const { return m_widthSpin; }
+    QSpinBox *heightSpin() const { return m_heightSpin; }
+    QComboBox *scaleCombo() const { return m_scaleCombo; }
+
+private:
+    void updateSummary();
+
+    QSpinBox *m_widthSpin = nullptr;
+    QSpinBox *m_heightSpin = nullptr;
+    QComboBox *m_scaleCombo = nullptr;
+    QLabel *m_summaryLabel = nullptr;
+};
 
 class MainWindow : public QMainWindow
 {
@@ -82,6 +115,12 @@ public:
     /// Exports view `index` by the suffix of `path`: png, svg, pdf (plot), csv, json (data), npy (the
     /// attention map shown; attention tab only). False + *error on failure.
     bool exportView(int index, const QString &path, QString *error = nullptr);
+    /// PNG of view `index` at width×height logical pixels and `scale` (the file has width·scale ×
+    /// height·scale pixels and records 96·scale dpi); what File ▸ Export does after the PNG options
+    /// dialog, callable without it. width/height ≤ 0: exportSize(). False + *error on failure.
+    bool exportPlotPng(int index, const QString &path, int width, int height, double scale, QString *error = nullptr);
+    /// The size exports use by default: the visible tab's size, or 1200×800 when that is small/hidden.
+    QSize exportSize() const;
     /// Every view as png/svg/pdf/csv/json, the map as .npy and settings.json into `dir`.
     bool exportReport(const QString &dir, QString *error = nullptr);
     /// Saves a picture of the window with each view in front to dir/NN-name.png.
