@@ -8,7 +8,7 @@
 #
 #   scripts/make_demo_models.sh [tokenizer|softmax|cosscale|cards|all]   (default: all, one after the other)
 #
-# `cards` runs a reduced `entroscope-cli evaluate` (16 held-out chapters x 4 positions, n = 64..4096) and
+# `cards` runs a reduced `entroscope-cli evaluate` (DOCS=8 held-out chapters x POSITIONS=4, n = 64..4096) and
 # `sweep` (first held-out chapter) on both shipped models and rewrites their README.md with those numbers
 # in a "preliminary measurement" section (about 10 min on 2 shared cores).
 #
@@ -68,16 +68,19 @@ model() { # name qk
 
 cards() {
   unpack
+  # Samples per (length, preset) cell = docs x positions; DOCS/POSITIONS trade noise for time.
+  local docs=${DOCS:-8} positions=${POSITIONS:-4}
   local eval="$work/eval" m presets sw_presets
   mkdir -p "$eval"
   head -n 1 "$work/kjv-heldout.txt" > "$eval/doc1.txt"
   for m in softmax cosscale; do
-    if [ "$m" = softmax ]; then presets=extrapolate,log-n,infoscale; else presets=cosscale,infoscale+cosscale; fi
-    "$cli" evaluate --model "$here/resources/models/demo-$m" --text-file "$work/kjv-heldout.txt" --max-documents 16 \
-      --positions 4 --batch 4 --lengths 64,256,1024,4096 --presets "$presets" --threads "$threads" \
+    presets=extrapolate,log-n,infoscale,rerope,window
+    [ "$m" = cosscale ] && presets=$presets,cosscale,infoscale+cosscale
+    "$cli" evaluate --model "$here/resources/models/demo-$m" --text-file "$work/kjv-heldout.txt" --max-documents "$docs" \
+      --positions "$positions" --batch 4 --lengths 64,128,256,512,1024,2048,4096 --presets "$presets" --threads "$threads" \
       --out "$eval/ev-$m" --overwrite
-    sw_presets=$([ "$m" = softmax ] && echo extrapolate,infoscale || echo cosscale,infoscale+cosscale)
-    "$cli" sweep --model "$here/resources/models/demo-$m" --text-file "$eval/doc1.txt" --lengths 64,256,1024,4096 \
+    sw_presets=$presets
+    "$cli" sweep --model "$here/resources/models/demo-$m" --text-file "$eval/doc1.txt" --lengths 64,128,256,512,1024,2048,4096 \
       --presets "$sw_presets" --threads "$threads" --out "$eval/sw-$m" --overwrite
   done
   python3 "$here/scripts/write_demo_model_card.py" "$here/resources/models/demo-softmax" "$eval/ev-softmax/evaluate.csv" \
