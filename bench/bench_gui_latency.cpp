@@ -138,7 +138,7 @@ int main(int argc, char **argv)
     const int jobsDuring = w.controller()->workerJobCount() - jobsBefore;
 
     std::printf("slider → views, uncached, n in 32..1024: median %.1f ms over %zu moves (includes the %d ms debounce)\n",
-                median(uncached), uncached.size(), 120);
+                median(uncached), uncached.size(), kSliderDebounceMs);
     std::printf("slider → views, precomputed stops:       median %.1f ms over %zu moves (worker jobs started: %d)\n",
                 median(cached), cached.size(), jobsDuring);
     std::printf("event loop: longest gap between 5 ms ticks during computation: %.1f ms\n", maxGapMs);

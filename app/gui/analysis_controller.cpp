@@ -413,6 +413,26 @@ quint64 AnalysisController::request(const ViewRequest &req)
     return generation;
 }
 
+bool AnalysisController::isCached(const ViewRequest &req)
+{
+    if (!m_engine->ck || m_tokens.empty() || req.methods.isEmpty() || req.length < 1
+        || (m_foreground && m_foreground->kind == Job::Kind::Load))
+        return false;
+    auto job = std::make_shared<Job>();
+    job->kind = Job::Kind::View;
+    job->request = req;
+    job->tokens = m_tokens;
+    job->trainLength = req.trainLength > 0 ? req.trainLength : m_engine->ck->config.trainLength();
+    job->context = contextKey(req);
+    try {
+        for (const QString &m : req.methods.mid(0, 4))
+            job->methods.push_back(resolveMethod(m, m_engine->ck->config, job->trainLength));
+    } catch (const std::exception &) {
+        return false;
+    }
+    return planFromCache(job, -1) != nullptr;
+}
+
 void AnalysisController::cancel()
 {
     m_background.clear();

@@ -112,6 +112,8 @@ public:
 
     int workerJobCount() const { return m_workerJobs; }
     int cacheHitCount() const { return m_cacheHits; }
+    /// Whether request(req) would be answered from the cache alone (no worker job). GUI thread only.
+    bool isCached(const ViewRequest &req);
     void clearCache();
 
     void setBackgroundEnabled(bool on) { m_backgroundEnabled = on; }

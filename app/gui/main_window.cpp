@@ -59,7 +59,6 @@ namespace entroscope {
 namespace {
 
 constexpr int kMaxRecent = 8;
-constexpr int kDebounceMs = 120;
 // Largest PNG rendered (file pixels): a side QPainter can address, and ≈1 GiB of ARGB32 in all.
 constexpr qint64 kMaxPngSide = 32767;
 constexpr qint64 kMaxPngPixels = qint64(256) << 20;
@@ -266,7 +265,7 @@ void MainWindow::buildUi()
         m_updatingControls = true;
         m_lengthSpin->setValue(int(AnalysisController::lengthStops()[size_t(i)]));
         m_updatingControls = false;
-        scheduleRequest(kDebounceMs);
+        scheduleRequest(kSliderDebounceMs);
     });
     connect(m_lengthSpin, &QSpinBox::valueChanged, this, [this](int n) {
         if (m_updatingControls)
@@ -279,7 +278,7 @@ void MainWindow::buildUi()
                 best = int(i);
         m_lengthSlider->setValue(best);
         m_updatingControls = false;
-        scheduleRequest(kDebounceMs);
+        scheduleRequest(kSliderDebounceMs);
     });
     auto *lenRow = new QHBoxLayout;
     lenRow->addWidget(m_lengthSlider, 1);
@@ -300,7 +299,7 @@ void MainWindow::buildUi()
         // Presets resolve their defaults (windows = T) against the training length.
         if (m_presetCombo->currentData().toString() != QLatin1String("custom"))
             setMethod(m_method);
-        scheduleRequest(kDebounceMs);
+        scheduleRequest(kSliderDebounceMs);
     });
     lf->addRow(tr("Training length T"), m_trainSpin);
     m_layerSpin = new QSpinBox;
@@ -335,7 +334,7 @@ void MainWindow::buildUi()
         m_updatingControls = true;
         m_presetCombo->setCurrentIndex(m_presetCombo->findData(QStringLiteral("custom")));
         m_updatingControls = false;
-        scheduleRequest(kDebounceMs);
+        scheduleRequest(kSliderDebounceMs);
     });
     mf->addWidget(m_methodEditor);
     mf->addWidget(new QLabel(tr("Compare with (up to 3):")));
@@ -350,7 +349,7 @@ void MainWindow::buildUi()
     m_compareList->setMaximumHeight(130);
     connect(m_compareList, &QListWidget::itemChanged, this, [this] {
         if (!m_updatingControls)
-            scheduleRequest(kDebounceMs);
+            scheduleRequest(kSliderDebounceMs);
     });
     mf->addWidget(m_compareList);
     m_logCheck = new QCheckBox(tr("Log colour scale"));
@@ -587,7 +586,7 @@ void MainWindow::setMethod(const QString &method)
             m_methodEditor->setSpec(spec);
     }
     m_updatingControls = false;
-    scheduleRequest(kDebounceMs);
+    scheduleRequest(kSliderDebounceMs);
 }
 
 void MainWindow::setCompareMethods(const QStringList &methods)
@@ -605,7 +604,7 @@ void MainWindow::setCompareMethods(const QStringList &methods)
             item->setCheckState(Qt::Checked);
         }
     m_updatingControls = false;
-    scheduleRequest(kDebounceMs);
+    scheduleRequest(kSliderDebounceMs);
 }
 
 QStringList MainWindow::compareMethods() const
@@ -672,6 +671,10 @@ void MainWindow::scheduleRequest(int delayMs)
     if (m_updatingControls || m_pendingState)
         return;
     m_resultShown = false;
+    // A stop that is already computed is shown at once: debouncing only protects the worker.
+    if (delayMs > 0 && m_controller->hasModel() && m_controller->tokenCount() > 0
+        && m_controller->isCached(currentRequest()))
+        delayMs = 0;
     m_requestTimer->start(delayMs);
 }
 
@@ -679,13 +682,18 @@ void MainWindow::sendRequest()
 {
     if (!m_controller->hasModel() || m_controller->tokenCount() == 0)
         return;
+    m_resultShown = false;
+    m_pendingGeneration = m_controller->request(currentRequest());
+}
+
+ViewRequest MainWindow::currentRequest() const
+{
     ViewRequest req;
     req.length = length();
     req.fill = m_fillCombo->currentText();
     req.methods = allMethods();
     req.trainLength = m_trainSpin->value();
-    m_resultShown = false;
-    m_pendingGeneration = m_controller->request(req);
+    return req;
 }
 
 bool MainWindow::isIdle() const

@@ -33,7 +33,12 @@ class QToolButton;
 
 namespace entroscope {
 
+/// Delay between the last control change and the request: long enough to skip the stops a dragged
+/// slider passes over, short enough to feel immediate. Computed stops are shown without it.
+inline constexpr int kSliderDebounceMs = 60;
+
 class AnalysisController;
+struct ViewRequest;
 class AttentionMapView;
 class CompareView;
 class DilutionView;
@@ -151,6 +156,7 @@ private:
     void buildMenus();
     void scheduleRequest(int delayMs);
     void sendRequest();
+    ViewRequest currentRequest() const;
     void showResult();
     void showError(const QString &title, const QString &message);
     void onModelLoaded(const QString &dir);
