@@ -5,6 +5,7 @@
 
 #include "analysis_controller.h"
 #include "attention_map_view.h"
+#include "compare_view.h"
 #include "main_window.h"
 #include "npy.h"
 #include "plot_view.h"
@@ -166,6 +167,36 @@ private Q_SLOTS:
         w.applyState(other);
         QTRY_VERIFY_WITH_TIMEOUT(w.isIdle() && w.controller()->modelDir().endsWith("tiny-junnyu"), 30000);
         QCOMPARE(w.layer(), 2);
+    }
+
+    void compareViewDrawsOnlyWhenShown()
+    {
+        MainWindow w;
+        w.controller()->setBackgroundEnabled(false);
+        w.show();
+        w.setCurrentView(0);
+        SessionState s;
+        s.modelDir = kNeko;
+        s.text = kText;
+        s.length = 40;
+        s.method = QStringLiteral("native");
+        s.compareMethods = {QStringLiteral("infoscale")};
+        w.applyState(s);
+        QTRY_VERIFY_WITH_TIMEOUT(w.isIdle(), 30000);
+        auto *compare = qobject_cast<CompareView *>(w.view(5));
+        QVERIFY(compare);
+        QCOMPARE(compare->mapCount(), 0); // not drawn while another tab is shown
+        w.setCurrentView(5);
+        QCOMPARE(compare->mapCount(), 2);
+        // An export of the compare view draws it first, whichever tab is shown.
+        w.setCurrentView(0);
+        w.lengthSlider()->setValue(w.lengthSlider()->value() + 1);
+        QTRY_VERIFY_WITH_TIMEOUT(w.isIdle() && w.controller()->lastResult()->request.length != 40, 30000);
+        QTemporaryDir tmp;
+        QString error;
+        QVERIFY2(w.exportView(5, tmp.path() + "/compare.json", &error), qPrintable(error));
+        QVERIFY(QFile(tmp.path() + "/compare.json").size() > 0);
+        QCOMPARE(compare->mapCount(), 2);
     }
 
     void brokenCheckpointKeepsModel()

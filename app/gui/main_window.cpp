@@ -189,6 +189,10 @@ void MainWindow::buildUi()
     m_tabs->addTab(m_overview, tr("&5 Layers"));
     m_tabs->addTab(m_compareView, tr("&6 Compare"));
     setCentralWidget(m_tabs);
+    connect(m_tabs, &QTabWidget::currentChanged, this, [this] {
+        if (m_tabs->currentWidget() == m_compareView)
+            updateCompareView();
+    });
     connect(m_overview, &LayerOverview::layerSelected, this, [this](int l) {
         setLayer(l);
         m_tabs->setCurrentIndex(AttentionTab);
@@ -733,6 +737,29 @@ void MainWindow::showResult()
     m_overview->setSelectedLayer(layer);
     m_dilutionView->setTrainLength(T);
 
+    // The compare view draws 2-4 full maps plus their difference: the heaviest update of all. It is
+    // redrawn only while visible (or before an export), so the GUI thread stays responsive elsewhere.
+    m_compareDirty = true;
+    if (m_tabs->currentWidget() == m_compareView)
+        updateCompareView();
+    m_resultShown = true;
+    updateStatus();
+    Q_EMIT viewsUpdated();
+}
+
+void MainWindow::updateCompareView()
+{
+    if (!m_compareDirty)
+        return;
+    m_compareDirty = false;
+    const auto res = m_controller->lastResult();
+    if (!res || res->results.empty() || !res->results[0]) {
+        m_compareView->clear();
+        return;
+    }
+    const AnalysisResult &p = *res->results[0];
+    const int layer = std::clamp(m_layerSpin->value(), 0, int(p.layers.size()) - 1);
+    const int64_t T = res->trainLength;
     if (res->results.size() >= 2) {
         std::vector<CompareView::LabelledMap> maps;
         for (size_t i = 0; i < res->results.size(); ++i)
@@ -743,9 +770,6 @@ void MainWindow::showResult()
     } else {
         m_compareView->clear();
     }
-    m_resultShown = true;
-    updateStatus();
-    Q_EMIT viewsUpdated();
 }
 
 void MainWindow::updateStatus()
@@ -931,6 +955,7 @@ QSize MainWindow::exportSize() const
 
 bool MainWindow::exportPlotPng(int index, const QString &path, int width, int height, double scale, QString *error)
 {
+    updateCompareView();
     PlotView *v = view(index);
     if (!v) {
         if (error)
@@ -956,6 +981,7 @@ bool MainWindow::exportPlotPng(int index, const QString &path, int width, int he
 
 bool MainWindow::exportView(int index, const QString &path, QString *error)
 {
+    updateCompareView();
     PlotView *v = view(index);
     if (!v) {
         if (error)
@@ -997,6 +1023,7 @@ bool MainWindow::exportView(int index, const QString &path, QString *error)
 
 bool MainWindow::exportReport(const QString &dirPath, QString *error)
 {
+    updateCompareView();
     QDir dir(dirPath);
     if (!dir.mkpath(QStringLiteral("."))) {
         if (error)
@@ -1041,6 +1068,7 @@ bool MainWindow::exportReport(const QString &dirPath, QString *error)
 
 bool MainWindow::grabViews(const QString &dirPath, QString *error)
 {
+    updateCompareView();
     QDir dir(dirPath);
     dir.mkpath(QStringLiteral("."));
     const int current = m_tabs->currentIndex();
@@ -1105,6 +1133,7 @@ void MainWindow::exportReportDialog()
 
 void MainWindow::copyPlot()
 {
+    updateCompareView();
     QString error;
     if (PlotView *v = view(currentViewIndex()); v && !copyToClipboard(v->plot(), 2.0, &error))
         showError(tr("Copy failed"), error);

@@ -158,6 +158,7 @@ private:
     void sendRequest();
     ViewRequest currentRequest() const;
     void showResult();
+    void updateCompareView();
     void showError(const QString &title, const QString &message);
     void onModelLoaded(const QString &dir);
     void retokenize();
@@ -183,6 +184,7 @@ private:
     QString m_lastError;
     QString m_currentSessionPath;
 
+    bool m_compareDirty = false;
     QTabWidget *m_tabs = nullptr;
     AttentionMapView *m_mapView = nullptr;
     EntropyView *m_entropyView = nullptr;
