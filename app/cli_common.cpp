@@ -2,6 +2,7 @@
 // SPDX-FileCopyrightText: 2026 EntroScope developers
 #include "cli_common.h"
 
+#include "atomic_file.h"
 #include "blas_check.h"
 
 #include <torch/torch.h>
@@ -256,18 +257,7 @@ void writeJsonFile(const fs::path &path, const json &j)
 
 void writeTextFileAtomically(const fs::path &path, const std::string &text)
 {
-    const fs::path tmp = path.string() + ".partial";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        out << text;
-        out.flush();
-        if (!out)
-            throw Error(path.string() + ": write failed (disk full?)");
-    }
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec)
-        throw Error(path.string() + ": cannot write (" + ec.message() + ")");
+    writeFileAtomically(path, text);
 }
 
 StagedOutput::StagedOutput(const std::string &out, bool overwrite)

@@ -2,6 +2,7 @@
 // SPDX-FileCopyrightText: 2026 EntroScope developers
 #include "trainer.h"
 
+#include "atomic_file.h"
 #include "errors.h"
 #include "pickle_reader.h"
 
@@ -44,21 +45,6 @@ torch::Generator generator(uint64_t seed, uint64_t stream, uint64_t step)
 
 enum Stream : uint64_t { kInit = 1, kBatch = 2, kHeldOut = 3 };
 
-void writeFileAtomically(const fs::path &path, const std::string &bytes)
-{
-    const fs::path tmp = path.string() + ".partial";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        out << bytes;
-        out.flush();
-        if (!out)
-            throw Error(path.string() + ": write failed (disk full?)");
-    }
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec)
-        throw Error(path.string() + ": cannot rename the finished file into place (" + ec.message() + ")");
-}
 
 std::string readFile(const fs::path &path)
 {
