@@ -44,11 +44,7 @@ int analyze(const std::vector<std::string> &argv)
         std::cout << kAnalyzeHelp;
         return 0;
     }
-    if (!a.has("--length"))
-        throw Error("--length: required");
-    const int64_t n = parseInt("--length", a.get("--length"));
-    if (n < 1)
-        throw Error("--length: must be at least 1, got " + a.get("--length"));
+    const int64_t n = requiredLength(a);
     if (!a.has("--out"))
         throw Error("--out: an output folder is required");
     const std::string fill = a.get("--fill", "tile");

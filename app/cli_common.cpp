@@ -102,6 +102,16 @@ std::vector<int64_t> parseIds(const std::string &text)
     return ids;
 }
 
+int64_t requiredLength(const Args &a)
+{
+    if (!a.has("--length"))
+        throw Error("--length: required");
+    const int64_t n = parseInt("--length", a.get("--length"));
+    if (n < 1)
+        throw Error("--length: must be at least 1, got " + a.get("--length"));
+    return n;
+}
+
 std::vector<int64_t> parseLengths(const std::string &flag, const std::string &text)
 {
     std::vector<int64_t> out;

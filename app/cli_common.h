@@ -42,6 +42,8 @@ Args parseArgs(const std::vector<std::string> &argv, const std::set<std::string>
 int64_t parseInt(const std::string &flag, const std::string &text);
 double parseDouble(const std::string &flag, const std::string &text);
 std::vector<int64_t> parseIds(const std::string &text);
+/// --length N, required and >= 1.
+int64_t requiredLength(const Args &a);
 std::vector<int64_t> parseLengths(const std::string &flag, const std::string &text);
 std::vector<std::string> splitList(const std::string &text, char sep = ',');
 std::string readTextFile(const std::string &flag, const std::string &path);

@@ -241,11 +241,7 @@ int compare(const std::vector<std::string> &argv)
     const auto presets = presetList(a);
     if (presets.size() < 2)
         throw Error("--preset: give at least two presets to compare");
-    if (!a.has("--length"))
-        throw Error("--length: required");
-    const int64_t n = parseInt("--length", a.get("--length"));
-    if (n < 1)
-        throw Error("--length: must be at least 1, got " + a.get("--length"));
+    const int64_t n = requiredLength(a);
     if (!a.has("--out"))
         throw Error("--out: an output folder is required");
     setThreads(a);

@@ -353,7 +353,8 @@ AnalysisResult GauModel::analyze(const std::vector<int64_t> &ids, const Analysis
                                 acc += p[j];
                             }
                             mrow[c] = m;
-                            srow[c] += acc;
+                            if (pool > 1) // at pool 1 the max map is the full map; no mean is emitted
+                                srow[c] += acc;
                         }
                     }
                 }
