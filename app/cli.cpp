@@ -2,6 +2,7 @@
 // SPDX-FileCopyrightText: 2026 EntroScope developers
 #include "cli.h"
 
+#include "blas_check.h"
 #include "cli_common.h"
 
 #include <c10/util/Exception.h>
@@ -19,7 +20,8 @@ extern "C" void onSignal(int)
 
 void printUsage(std::ostream &os)
 {
-    os << "usage: entroscope-cli <command> [options]   (entroscope-cli <command> --help for its options)\n\ncommands:\n";
+    os << "usage: entroscope-cli <command> [options]   (entroscope-cli <command> --help for its options)\n"
+          "       entroscope-cli --version               (version, BLAS library, kernels and speed)\n\ncommands:\n";
     for (const auto &[name, c] : cli::commands())
         os << "  " << name << std::string(name.size() < 16 ? 16 - name.size() : 1, ' ') << c.summary << "\n";
 }
@@ -34,6 +36,13 @@ int runCli(const std::vector<std::string> &args)
         if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
             printUsage(args.empty() ? std::cerr : std::cout);
             return args.empty() ? 2 : 0;
+        }
+        if (args[0] == "--version") {
+            const BlasReport &b = checkBlas();
+            std::cout << "entroscope-cli 0.1.0\nBLAS: " << b.library << " (kernels: " << (b.core.empty() ? "unknown" : b.core)
+                      << "), " << static_cast<int>(b.gflops) << " GFLOP/s float32 on 512x512x512"
+                      << (b.slow ? "\nwarning: " + b.warning : "") << "\n";
+            return 0;
         }
         auto it = cli::commands().find(args[0]);
         if (it == cli::commands().end()) {

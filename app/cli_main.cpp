@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // SPDX-FileCopyrightText: 2026 EntroScope developers
+#include "blas_check.h"
 #include "cli.h"
 
 int main(int argc, char **argv)
 {
+    entroscope::selectBlasKernels(argv); // may re-execute this program with faster BLAS kernels
+    entroscope::tuneAllocatorForBlocks();
     return entroscope::runCli(std::vector<std::string>(argv + 1, argv + argc));
 }

@@ -67,11 +67,14 @@ double peakRssMb()
 
 int main(int argc, char **argv)
 {
+    selectBlasKernels(argv); // as entroscope and entroscope-cli do
+    tuneAllocatorForBlocks();
     int64_t n = 1024, layers = 6;
     int threads = 2;
     std::string save, model;
     bool metrics = true;
     bool pooled = true;
+    int repeat = 1; // the fastest of `repeat` analyses is reported (these machines are noisy)
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         auto next = [&]() { return std::string(i + 1 < argc ? argv[++i] : ""); };
@@ -89,6 +92,8 @@ int main(int argc, char **argv)
             metrics = false;
         else if (a == "--no-pooled")
             pooled = false;
+        else if (a == "--repeat")
+            repeat = std::max(1, std::stoi(next()));
         else {
             std::cerr << "bench_analysis: unknown option " << a << "\n";
             return 2;
@@ -98,7 +103,6 @@ int main(int argc, char **argv)
     const double rssBefore = peakRssMb();
     auto ck = model.empty() ? randomModel(layers, save) : Checkpoint::load(model);
     const auto &c = ck->config;
-    const double peak = measureMatmulGflops(2048, 768, 3200, 5);
     const double rssModel = peakRssMb();
 
     std::vector<int64_t> ids(static_cast<size_t>(n));
@@ -111,16 +115,31 @@ int main(int argc, char **argv)
     req.mlmTop1 = false;
     req.pooledMaps = pooled;
     const GauModel gm(ck);
-    const auto r = gm.analyze(ids, req);
+    // Warm-up (thread pool, BLAS buffers, first-touch of the weights), as the baseline does too: the
+    // figure is the steady-state cost of an analysis, which is what the workbench and a sweep pay.
+    gm.analyze(std::vector<int64_t>(ids.begin(), ids.begin() + std::min<int64_t>(n, 64)), req);
+    auto r = gm.analyze(ids, req);
+    const double rssPeak = peakRssMb(); // of one analysis: repeats may fragment the heap further
+    for (int k = 1; k < repeat; ++k) {
+        auto again = gm.analyze(ids, req);
+        if (again.seconds < r.seconds)
+            r = std::move(again);
+    }
+    // The matmul probe runs last: its buffers are not the analysis's.
+    const double peak = measureMatmulGflops(2048, 768, 3200, 5);
 
     const double N = static_cast<double>(n), H = static_cast<double>(c.hiddenSize),
                  E = static_cast<double>(c.intermediateSize), S = static_cast<double>(c.keySize);
-    const double flops = static_cast<double>(c.numLayers) * (2 * N * H * (2 * E + S) + 2 * N * E * H + 2 * N * N * S + 2 * N * N * E);
+    // Matrix-product FLOPs actually executed: every layer's i_dense, QKᵀ, A·V and o_dense, except that the
+    // last layer (no MLM head asked for) runs only its q/k projection and QKᵀ.
+    const double fullLayer = 2 * N * H * (2 * E + S) + 2 * N * E * H + 2 * N * N * S + 2 * N * N * E;
+    const double lastLayer = 2 * N * H * S + 2 * N * N * S;
+    const double flops = static_cast<double>(c.numLayers - 1) * fullLayer + lastLayer;
     std::cout << "{\"impl\": \"entroscope\", \"length\": " << n << ", \"layers\": " << c.numLayers << ", \"threads\": " << threads
               << ", \"seconds\": " << r.seconds << ", \"gflop\": " << flops / 1e9 << ", \"gflops\": " << flops / 1e9 / r.seconds
               << ", \"matmul_peak_gflops\": " << peak << ", \"fraction_of_peak\": " << flops / 1e9 / r.seconds / peak
-              << ", \"peak_rss_mb\": " << peakRssMb() << ", \"rss_before_model_mb\": " << rssBefore
-              << ", \"rss_after_model_mb\": " << rssModel << ", \"entropy_mean_layer0\": "
+              << ", \"peak_rss_mb\": " << rssPeak << ", \"rss_before_model_mb\": " << rssBefore
+              << ", \"rss_after_model_mb\": " << rssModel << ", \"blas_core\": \"" << checkBlas().core << "\", \"entropy_mean_layer0\": "
               << (r.layers.empty() ? 0.0 : r.layers[0].entropyMean) << "}" << std::endl;
     return 0;
 }

@@ -7,25 +7,38 @@ set -euo pipefail
 build=${1:-build}; shift || true
 lengths=${*:-1024 4096 16384}
 threads=${THREADS:-2}
+repeat=${REPEAT:-3}   # each figure is the fastest of REPEAT runs in one process
 model=$(mktemp -d)
 trap 'rm -rf "$model"' EXIT
 "$build/bench/bench_analysis" --length 16 --save-model "$model" --threads "$threads" > /dev/null
-printf "%-7s %-14s %9s %9s %9s %11s %10s\n" n impl seconds GFLOP/s peak %peak peakRSS_MB
+# Same BLAS kernels on both sides: the baselines get the kernel set that bench_analysis ends up with
+# (OpenBLAS 0.3.21 falls back to its SSE3 "Prescott" kernels on CPUs it does not know; EntroScope then
+# re-executes itself with OPENBLAS_CORETYPE set, see engine/blas_check.h). Set OPENBLAS_CORETYPE to pin it.
+export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-$("$build/bench/bench_analysis" --model "$model" --length 16 --threads "$threads" \
+  | /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["blas_core"])')}
+echo "OpenBLAS kernels for every run: $OPENBLAS_CORETYPE"
+printf "%-7s %-20s %9s %9s %9s %11s %10s\n" n impl seconds GFLOP/s peak %peak peakRSS_MB
 for n in $lengths; do
-  es=$("$build/bench/bench_analysis" --model "$model" --length "$n" --threads "$threads")
+  r=$repeat; [ "$n" -gt 8192 ] && r=1
+  es=$("$build/bench/bench_analysis" --model "$model" --length "$n" --threads "$threads" --repeat "$r")
   if [ "$n" -le 8192 ]; then
-    py=$(/usr/bin/python3 "$(dirname "$0")/baseline_pytorch.py" --model "$model" --length "$n" --threads "$threads")
+    hf=$(/usr/bin/python3 "$(dirname "$0")/baseline_pytorch.py" --model "$model" --length "$n" --threads "$threads" --repeat "$r" --mode hf)
+    lean=$(/usr/bin/python3 "$(dirname "$0")/baseline_pytorch.py" --model "$model" --length "$n" --threads "$threads" --repeat "$r" --mode lean)
   else
-    py='{"seconds": null, "peak_rss_mb": null}'   # the baseline's [L, n, n] maps do not fit at this length
+    hf='{"seconds": null}'; lean='{"seconds": null}'   # the baselines' [L, n, n] maps do not fit at this length
   fi
-  /usr/bin/python3 - "$es" "$py" <<'PY'
+  /usr/bin/python3 - "$es" "$hf" "$lean" <<'PY'
 import json, sys
-e, p = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-print("%-7d %-14s %9.2f %9.1f %9.1f %10.0f%% %10.0f" % (e["length"], "entroscope", e["seconds"], e["gflops"],
+e = json.loads(sys.argv[1])
+print("%-7d %-20s %9.2f %9.1f %9.1f %10.0f%% %10.0f" % (e["length"], "entroscope", e["seconds"], e["gflops"],
       e["matmul_peak_gflops"], 100 * e["fraction_of_peak"], e["peak_rss_mb"]))
-if p["seconds"] is not None:
-    print("%-7d %-14s %9.2f %9s %9s %11s %10.0f" % (e["length"], "pytorch-eager", p["seconds"], "", "", "", p["peak_rss_mb"]))
-    print("%-7s speed-up %.2fx, peak RSS ratio %.2f, entropy(layer 0) %.6f vs %.6f" % ("", p["seconds"] / e["seconds"],
-          e["peak_rss_mb"] / p["peak_rss_mb"], e["entropy_mean_layer0"], p["entropy_mean_layer0"]))
+for raw in sys.argv[2:]:
+    p = json.loads(raw)
+    if p["seconds"] is None:
+        continue
+    print("%-7d %-20s %9.2f %9s %9s %11s %10.0f" % (e["length"], p["impl"], p["seconds"], "", "", "", p["peak_rss_mb"]))
+    assert p["blas_core"].lower() == e["blas_core"].lower(), "different BLAS kernels: %s vs %s" % (p["blas_core"], e["blas_core"])
+    print("%-7s vs %s: speed-up %.2fx, peak RSS ratio %.2f, entropy(layer 0) %.6f vs %.6f" % ("", p["impl"],
+          p["seconds"] / e["seconds"], e["peak_rss_mb"] / p["peak_rss_mb"], e["entropy_mean_layer0"], p["entropy_mean_layer0"]))
 PY
 done

@@ -5,7 +5,14 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
+
+#include <dlfcn.h>
+#include <malloc.h>
+#include <strings.h>
+#include <unistd.h>
 
 namespace entroscope {
 namespace {
@@ -29,7 +36,48 @@ std::string loadedBlasLibrary()
     return found.empty() ? "unknown" : found;
 }
 
+std::string openBlasCore()
+{
+    using CoreName = char *(*)();
+    auto fn = reinterpret_cast<CoreName>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+    const char *name = fn ? fn() : nullptr;
+    return name ? std::string(name) : std::string();
+}
+
 } // namespace
+
+void selectBlasKernels(char **argv)
+{
+    if (std::getenv("OPENBLAS_CORETYPE") || !argv || !argv[0])
+        return;
+    const std::string core = openBlasCore();
+    if (strcasecmp(core.c_str(), "prescott") != 0)
+        return;
+    const char *better = nullptr;
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")
+        && __builtin_cpu_supports("avx512dq"))
+        better = "SkylakeX";
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        better = "Haswell";
+    if (!better)
+        return;
+    // Exec the binary by its real path (not /proc/self/exe, which would rename the process "exe").
+    char self[4096];
+    const ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len <= 0)
+        return;
+    self[len] = '\0';
+    setenv("OPENBLAS_CORETYPE", better, 1);
+    execv(self, argv);
+    unsetenv("OPENBLAS_CORETYPE"); // exec failed: carry on with the slow kernels (checkBlas reports them)
+}
+
+void tuneAllocatorForBlocks()
+{
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+    mallopt(M_TRIM_THRESHOLD, 128 << 20);
+}
 
 double measureMatmulGflops(int m, int k, int n, int repeats)
 {
@@ -53,6 +101,7 @@ const BlasReport &checkBlas()
         BlasReport r;
         r.gflops = measureMatmulGflops(512, 512, 512, 3);
         r.library = loadedBlasLibrary();
+        r.core = openBlasCore();
         // OpenBLAS reaches tens of GFLOP/s per core; the reference BLAS ~2.5 in total.
         const bool referenceLib = r.library.find("/blas/libblas.so") != std::string::npos;
         r.slow = r.gflops < 8.0 || referenceLib;

@@ -13,12 +13,27 @@ struct BlasReport
 {
     double gflops = 0;       ///< measured on a 512x512x512 float32 product
     std::string library;     ///< path of the loaded libblas / libopenblas, or "unknown"
+    std::string core;        ///< OpenBLAS kernel set in use (openblas_get_corename), or empty
     bool slow = false;       ///< true when the result is far below an optimised BLAS
     std::string warning;     ///< one line for the user when slow, else empty
 };
 
 /// Runs once (~5 ms with OpenBLAS, ~0.1 s with the reference BLAS). Thread-safe after the first call.
 const BlasReport &checkBlas();
+
+/// OpenBLAS 0.3.21 (Debian 12) does not recognise recent Xeons (Sapphire Rapids) and falls back to its
+/// SSE3 "Prescott" kernels: matrix products 3-5x slower than the CPU allows. Call first thing in main():
+/// when OPENBLAS_CORETYPE is unset, the loaded OpenBLAS reports Prescott and the CPU has AVX-512
+/// (SkylakeX kernels) or AVX2+FMA (Haswell kernels), it sets OPENBLAS_CORETYPE and re-executes the
+/// program (OpenBLAS picks its kernels when it is loaded, before main). Otherwise it returns. Set
+/// OPENBLAS_CORETYPE yourself (any value) to keep the library's choice.
+void selectBlasKernels(char **argv);
+
+/// The forward allocates and frees [rows, n] score blocks of up to 16 MB per block of every layer.
+/// With glibc's default thresholds these are fresh mmaps each time (about 340k page faults, ~10 % of
+/// the CPU time of an n = 4096 analysis). Raises the mmap threshold to 64 MB and the trim threshold to
+/// 128 MB so the blocks are reused from the heap; peak RSS is unchanged (bench/README.md).
+void tuneAllocatorForBlocks();
 
 /// Measures the float32 matrix-product peak (GFLOP/s) at size m×k by k×n with the current thread count.
 double measureMatmulGflops(int m, int k, int n, int repeats);

@@ -51,6 +51,33 @@ class TestCli : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    void versionReportsFastBlasKernels()
+    {
+        // OpenBLAS 0.3.21 falls back to its SSE3 "Prescott" kernels on CPUs it does not know (e.g.
+        // Sapphire Rapids); the CLI then re-executes itself with OPENBLAS_CORETYPE set.
+        QProcess p;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.remove(QStringLiteral("OPENBLAS_CORETYPE"));
+        p.setProcessEnvironment(env);
+        p.start(QStringLiteral(ENTROSCOPE_CLI_PATH), {QStringLiteral("--version")});
+        QVERIFY(p.waitForFinished(60000));
+        QCOMPARE(p.exitCode(), 0);
+        const QString out = QString::fromUtf8(p.readAllStandardOutput());
+        QVERIFY2(out.startsWith(QStringLiteral("entroscope-cli ")), qPrintable(out));
+        QVERIFY2(out.contains(QStringLiteral("kernels: ")), qPrintable(out));
+        __builtin_cpu_init();
+        if (out.contains(QStringLiteral("openblas")) && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+            QVERIFY2(!out.contains(QStringLiteral("kernels: Prescott")), qPrintable(out));
+        // The user's own choice is kept.
+        env.insert(QStringLiteral("OPENBLAS_CORETYPE"), QStringLiteral("Prescott"));
+        p.setProcessEnvironment(env);
+        p.start(QStringLiteral(ENTROSCOPE_CLI_PATH), {QStringLiteral("--version")});
+        QVERIFY(p.waitForFinished(60000));
+        const QString pinned = QString::fromUtf8(p.readAllStandardOutput());
+        if (pinned.contains(QStringLiteral("openblas")))
+            QVERIFY2(pinned.contains(QStringLiteral("kernels: Prescott")), qPrintable(pinned));
+    }
+
     void summaryAndMapsMatchGolden_data()
     {
         QTest::addColumn<QString>("name");

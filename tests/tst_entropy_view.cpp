@@ -16,6 +16,36 @@ class TestEntropyView : public QObject
 {
     Q_OBJECT
 private Q_SLOTS:
+    void replotsAreDeferredWhileHiddenAndQueuedWhileShown()
+    {
+        const AnalysisResult result = widgettest::result(64, 32, 4, 1);
+        EntropyView view;
+        QCoreApplication::processEvents(); // whatever QCustomPlot queued while it was constructed
+        QSignalSpy replots(view.plot(), &QCustomPlot::afterReplot);
+        view.setData(result, 1, 2.0);
+        view.setData(result, 2, 2.0);
+        QVERIFY(view.replotPending()); // hidden: nothing is drawn yet
+        QCoreApplication::processEvents();
+        QCOMPARE(replots.count(), 0);
+
+        view.resize(500, 300);
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        QTRY_VERIFY(replots.count() >= 1); // drawn once shown
+        QVERIFY(!view.replotPending());
+
+        // Shown: several changes in one event cost one queued replot, not one each.
+        replots.clear();
+        view.setData(result, 0, 2.0);
+        view.setData(result, 3, 2.0);
+        view.setData(result, 1, 2.0);
+        QCOMPARE(replots.count(), 0);
+        QTRY_COMPARE(replots.count(), 1);
+        QTest::qWait(50);
+        QCOMPARE(replots.count(), 1);
+        QCOMPARE(view.selectedLayer(), 1);
+    }
+
     void queryAndLayerData_data()
     {
         QTest::addColumn<int>("n");

@@ -58,6 +58,17 @@ private Q_SLOTS:
         const auto ids = fillToLength(testutil::toIds(spec["ids"].toArray()), static_cast<int64_t>(spec["length"].toDouble()),
                                       spec["fill"].toString().toStdString());
         const AnalysisResult r = GauModel(ck).analyze(ids, req);
+        {
+            // Without the MLM head the last layer skips A·V and o_dense: the attention must not change.
+            AnalysisRequest attentionOnly = req;
+            attentionOnly.mlmTop1 = false;
+            const AnalysisResult a = GauModel(ck).analyze(ids, attentionOnly);
+            QVERIFY(a.mlmTop1.empty());
+            QCOMPARE(a.maps.size(), r.maps.size());
+            for (size_t k = 0; k < a.maps.size(); ++k)
+                QVERIFY2(a.maps[k].data == r.maps[k].data, qPrintable(QString("layer %1").arg(a.maps[k].layer)));
+            QCOMPARE(a.layers.back().entropyMean, r.layers.back().entropyMean);
+        }
 
         const auto golden = testutil::readJson(dataPath("golden/" + name + "/summary.json")).object();
         QCOMPARE(r.length, static_cast<int64_t>(golden["length"].toDouble()));

@@ -146,7 +146,7 @@ void AttentionMapView::clear()
     m_inRangeUpdate = false;
     m_keyLabels = updateTokenTicker(m_plot->xAxis, m_tokens);
     m_queryLabels = updateTokenTicker(m_plot->yAxis, m_tokens);
-    m_plot->replot();
+    requestReplot();
 }
 
 void AttentionMapView::setTitlePrefix(const QString &prefix)
@@ -156,7 +156,7 @@ void AttentionMapView::setTitlePrefix(const QString &prefix)
         m_title->setText(m_titlePrefix.isEmpty() ? tr("Attention map") : m_titlePrefix);
     else
         updateTitle();
-    m_plot->replot();
+    requestReplot();
 }
 
 QString AttentionMapView::title() const { return m_title->text(); }
@@ -183,21 +183,21 @@ void AttentionMapView::setLogScale(bool log)
     if (!m_map.empty())
         fillColorMap(m_colorMap, m_map, m_log ? kLogFloor : 0.0);
     applyColorScale();
-    m_plot->replot();
+    requestReplot();
 }
 
 void AttentionMapView::setColorRange(double lo, double hi)
 {
     m_fixedRange = std::make_pair(std::min(lo, hi), std::max(lo, hi));
     applyColorScale();
-    m_plot->replot();
+    requestReplot();
 }
 
 void AttentionMapView::resetColorRange()
 {
     m_fixedRange.reset();
     applyColorScale();
-    m_plot->replot();
+    requestReplot();
 }
 
 QCPRange AttentionMapView::colorRange() const { return m_colorScale->dataRange(); }
@@ -237,7 +237,7 @@ void AttentionMapView::resetView()
     m_plot->yAxis->setRange(-0.5, n - 0.5);
     m_inRangeUpdate = false;
     onRangeChanged();
-    m_plot->replot();
+    requestReplot();
 }
 
 void AttentionMapView::onRangeChanged()

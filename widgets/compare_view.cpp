@@ -187,7 +187,7 @@ void CompareView::setJsDivergence(const std::vector<double> &perLayer, const QSt
     m_js = perLayer;
     m_jsLabel = label;
     updateJs();
-    m_plot->replot();
+    requestReplot();
 }
 
 void CompareView::clear()
@@ -199,7 +199,7 @@ void CompareView::clear()
     m_jsLabel.clear();
     rebuildMaps();
     updateJs();
-    m_plot->replot();
+    requestReplot();
 }
 
 std::vector<QCPAxisRect *> CompareView::linkedRects() const
@@ -341,21 +341,21 @@ void CompareView::setLogScale(bool log)
     for (size_t i = 0; i < m_colorMaps.size(); ++i)
         fillColorMap(m_colorMaps[i], m_maps[i].second, m_log ? kLogFloor : 0.0);
     applyColorScale();
-    m_plot->replot();
+    requestReplot();
 }
 
 void CompareView::setColorRange(double lo, double hi)
 {
     m_fixedRange = std::make_pair(std::min(lo, hi), std::max(lo, hi));
     applyColorScale();
-    m_plot->replot();
+    requestReplot();
 }
 
 void CompareView::resetColorRange()
 {
     m_fixedRange.reset();
     applyColorScale();
-    m_plot->replot();
+    requestReplot();
 }
 
 QCPRange CompareView::colorRange() const { return m_scale->dataRange(); }
@@ -399,7 +399,7 @@ void CompareView::resetView()
         updateTokenTicker(rect->axis(QCPAxis::atLeft), m_tokens);
     }
     m_syncing = false;
-    m_plot->replot();
+    requestReplot();
 }
 
 void CompareView::syncRange(QCPAxis *source)

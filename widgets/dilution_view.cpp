@@ -133,7 +133,7 @@ void DilutionView::addPoint(const QString &methodLabel, int64_t length, double r
         it->entropy->addData(x, entropyMean);
     hideEmptyState();
     updateRanges();
-    m_plot->replot();
+    requestReplot();
 }
 
 void DilutionView::clearSeries()
@@ -146,7 +146,7 @@ void DilutionView::clearSeries()
     m_lnNGraph->data()->clear();
     showEmptyState(tr("No sweep yet — retained mass and entropy against length appear here."));
     updateRanges();
-    m_plot->replot();
+    requestReplot();
 }
 
 void DilutionView::setTrainLength(int64_t trainLength)
@@ -161,7 +161,7 @@ void DilutionView::setTrainLength(int64_t trainLength)
         m_trainLabels[i]->setVisible(trainLength > 0);
     }
     updateRanges();
-    m_plot->replot();
+    requestReplot();
 }
 
 QStringList DilutionView::seriesLabels() const

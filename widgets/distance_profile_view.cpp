@@ -82,7 +82,7 @@ void DistanceProfileView::rebuild()
     if (m_profiles.empty() || bins == 0) {
         showEmptyState(tr("No distance profile yet."));
         plot->legend->setVisible(false);
-        plot->replot();
+        requestReplot();
         return;
     }
     hideEmptyState();
@@ -138,7 +138,7 @@ void DistanceProfileView::rebuild()
         plot->yAxis->setNumberPrecision(6);
         plot->yAxis->setRange(0, hi > 0 ? hi * 1.1 : 1.0);
     }
-    plot->replot();
+    requestReplot();
 }
 
 QString DistanceProfileView::csv() const

@@ -187,7 +187,7 @@ void EntropyView::rebuild()
     if (empty) {
         m_title->setText(tr("Attention entropy"));
         showEmptyState(tr("No analysis yet — entropy per query and per layer appears here."));
-        m_plot->replot();
+        requestReplot();
         return;
     }
     hideEmptyState();
@@ -256,7 +256,7 @@ void EntropyView::rebuild()
         m_trainQueryLabel->setText(tr(" T = %1: added queries →").arg(m_trainLength));
         m_trainQueryLabel->setVisible(true);
     }
-    m_plot->replot();
+    requestReplot();
 }
 
 QString EntropyView::csv() const

@@ -22,10 +22,39 @@ constexpr int kMaxThumb = 180;
 constexpr int kMinThumb = 24;
 const QColor kHighlightColor("#e69f00");
 
-QImage renderThumbnail(const AttentionMap &map, bool log)
+// Thumbnails are at most kMaxThumb pixels wide: a 1024² map is max-pooled to at most kThumbSource
+// cells per side first (peaks stay visible), so a result's six thumbnails cost the GUI thread a few
+// milliseconds rather than ~80 ms of sorting and colouring a million cells each.
+constexpr int kThumbSource = 256;
+
+AttentionMap thumbnailSource(const AttentionMap &map)
 {
-    if (map.rows <= 0 || map.cols <= 0 || map.data.size() < size_t(map.rows) * size_t(map.cols))
+    const int f = (std::max(map.rows, map.cols) + kThumbSource - 1) / kThumbSource;
+    if (f <= 1)
+        return map;
+    AttentionMap out;
+    out.layer = map.layer;
+    out.head = map.head;
+    out.length = map.length;
+    out.rows = (map.rows + f - 1) / f;
+    out.cols = (map.cols + f - 1) / f;
+    out.pool = std::max(map.pool, 1) * f;
+    out.pooling = AttentionMap::Pooling::Max;
+    out.data.assign(size_t(out.rows) * size_t(out.cols), 0.0f);
+    for (int r = 0; r < map.rows; ++r) {
+        float *dst = out.data.data() + size_t(r / f) * size_t(out.cols);
+        const float *src = map.data.data() + size_t(r) * size_t(map.cols);
+        for (int c = 0; c < map.cols; ++c)
+            dst[c / f] = std::max(dst[c / f], src[c]);
+    }
+    return out;
+}
+
+QImage renderThumbnail(const AttentionMap &full, bool log)
+{
+    if (full.rows <= 0 || full.cols <= 0 || full.data.size() < size_t(full.rows) * size_t(full.cols))
         return QImage();
+    const AttentionMap map = thumbnailSource(full);
     QCPRange range = defaultColorRange({&map}, log);
     if (!log) {
         // A sink column or a sharp diagonal would otherwise set the scale and leave everything else
@@ -141,7 +170,7 @@ void LayerOverview::rebuildItems()
     if (m_maps.empty()) {
         m_highlight->setVisible(false);
         showEmptyState(tr("No layer maps yet."));
-        m_plot->replot();
+        requestReplot();
         return;
     }
     hideEmptyState();
@@ -161,7 +190,7 @@ void LayerOverview::rebuildItems()
     }
     for (size_t i = 0; i < m_thumbs.size(); ++i)
         m_thumbs[i].caption->setText(caption(int(i)));
-    m_plot->replot();
+    requestReplot();
 }
 
 QString LayerOverview::caption(int index) const
@@ -228,7 +257,9 @@ void LayerOverview::relayout(const QSize &size)
 void LayerOverview::setSelectedLayer(int layer)
 {
     m_selectedLayer = layer;
-    m_plot->replot(); // the highlight is placed by relayout()
+    if (!m_thumbs.empty())
+        relayout(m_plot->viewport().size()); // places the highlight now; the replot may be queued
+    requestReplot();
 }
 
 void LayerOverview::setLogScale(bool log)

@@ -278,34 +278,68 @@ QCPRange defaultColorRange(const std::vector<const AttentionMap *> &maps, bool l
     return QCPRange(lo, hi);
 }
 
+namespace {
+
+// QCPColorMapData has no bulk setter and setCell() costs a bounds check and a data-bounds update per
+// cell (~10 ms for a 1024² map). This subclass writes the cell array directly.
+class BulkColorMapData : public QCPColorMapData
+{
+public:
+    BulkColorMapData(int keys, int values, const QCPRange &keyRange, const QCPRange &valueRange)
+        : QCPColorMapData(keys, values, keyRange, valueRange)
+    {
+    }
+    /// Row-major [valueSize][keySize]; marks the data modified (the map image is rebuilt on draw).
+    double *cells()
+    {
+        mDataModified = true;
+        return mData;
+    }
+};
+
+template<typename T>
+void fillCells(QCPColorMap *target, int rows, int cols, int pool, const T *values, double floor)
+{
+    if (rows <= 0 || cols <= 0 || !values) {
+        target->data()->clear();
+        return;
+    }
+    pool = std::max(pool, 1);
+    // A single row or column is drawn as two identical ones (QCPColorMap needs two cells per side).
+    const int keys = cols == 1 ? 2 : cols;
+    const int valuesCount = rows == 1 ? 2 : rows;
+    auto *data = new BulkColorMapData(keys, valuesCount, cellAxisRange(cols, pool), cellAxisRange(rows, pool));
+    double *out = data->cells();
+    for (int vr = 0; vr < valuesCount; ++vr) {
+        const T *src = values + size_t(std::min(vr, rows - 1)) * size_t(cols);
+        double *dst = out + size_t(vr) * size_t(keys);
+        for (int kc = 0; kc < keys; ++kc) {
+            const double v = double(src[std::min(kc, cols - 1)]);
+            dst[kc] = floor > 0 && !std::isnan(v) ? std::max(v, floor) : v;
+        }
+    }
+    data->recalculateDataBounds();
+    target->setData(data, false); // takes ownership
+}
+
+} // namespace
+
 void fillColorMap(QCPColorMap *target, const AttentionMap &map, double floor)
 {
-    std::vector<double> values(map.data.begin(), map.data.end());
-    if (floor > 0)
-        for (double &v : values)
-            v = std::isnan(v) ? v : std::max(v, floor);
-    fillColorMap(target, map.rows, map.cols, map.pool, values);
+    if (map.data.size() < size_t(std::max(map.rows, 0)) * size_t(std::max(map.cols, 0))) {
+        target->data()->clear();
+        return;
+    }
+    fillCells(target, map.rows, map.cols, map.pool, map.data.data(), floor);
 }
 
 void fillColorMap(QCPColorMap *target, int rows, int cols, int pool, const std::vector<double> &values)
 {
-    QCPColorMapData *data = target->data();
     if (rows <= 0 || cols <= 0 || values.size() < size_t(rows) * size_t(cols)) {
-        data->clear();
+        target->data()->clear();
         return;
     }
-    pool = std::max(pool, 1);
-    const int keys = cols == 1 ? 2 : cols;
-    const int valuesCount = rows == 1 ? 2 : rows;
-    data->setSize(keys, valuesCount);
-    data->setRange(cellAxisRange(cols, pool), cellAxisRange(rows, pool));
-    for (int vr = 0; vr < valuesCount; ++vr) {
-        const int r = std::min(vr, rows - 1);
-        for (int kc = 0; kc < keys; ++kc) {
-            const int c = std::min(kc, cols - 1);
-            data->setCell(kc, vr, values[size_t(r) * size_t(cols) + size_t(c)]);
-        }
-    }
+    fillCells(target, rows, cols, pool, values.data(), 0.0);
 }
 
 QCPRange clampRange(const QCPRange &range, double minLo, double maxHi)

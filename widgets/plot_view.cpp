@@ -20,6 +20,25 @@ PlotView::PlotView(QWidget *parent)
 
 PlotView::~PlotView() = default;
 
+void PlotView::requestReplot()
+{
+    if (!isVisible()) {
+        m_replotPending = true;
+        return;
+    }
+    m_replotPending = false;
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void PlotView::showEvent(QShowEvent *event)
+{
+    QWidget::showEvent(event);
+    if (m_replotPending) {
+        m_replotPending = false;
+        m_plot->replot(QCustomPlot::rpQueuedReplot);
+    }
+}
+
 bool PlotView::isEmptyState() const { return m_emptyItem && m_emptyItem->visible(); }
 
 QString PlotView::emptyStateText() const { return isEmptyState() ? m_emptyItem->text() : QString(); }

@@ -38,6 +38,14 @@ public:
     /// The empty-state text currently shown (empty when data is shown).
     QString emptyStateText() const;
 
+    /// Redraws the plot soon: queued (several changes in one event cost one replot, and each view
+    /// draws in its own event so the GUI thread never blocks for all of them at once) while the widget
+    /// is visible, and only when it is next shown while it is hidden (a tab in the background).
+    /// Exports lay the plot out and draw it themselves (plot_export.h).
+    void requestReplot();
+    /// True while a replot waits for the widget to be shown.
+    bool replotPending() const { return m_replotPending; }
+
     QSize sizeHint() const override { return QSize(640, 480); }
     QSize minimumSizeHint() const override { return QSize(200, 150); }
 
@@ -45,11 +53,13 @@ protected:
     /// Shows `text` centred over the plot (subclasses hide their plottables themselves).
     void showEmptyState(const QString &text);
     void hideEmptyState();
+    void showEvent(QShowEvent *event) override;
 
     QCustomPlot *m_plot = nullptr;
 
 private:
     QPointer<QCPItemText> m_emptyItem;
+    bool m_replotPending = false;
 };
 
 } // namespace entroscope

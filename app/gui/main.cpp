@@ -41,6 +41,8 @@ QString demoText()
 
 int main(int argc, char **argv)
 {
+    selectBlasKernels(argv); // may re-execute this program with faster BLAS kernels
+    tuneAllocatorForBlocks();
     Q_INIT_RESOURCE(entroscope);
     QApplication app(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("EntroScope"));

@@ -703,7 +703,7 @@ ViewRequest MainWindow::currentRequest() const
 bool MainWindow::isIdle() const
 {
     return m_resultShown && !m_requestTimer->isActive() && !m_textTimer->isActive() && !m_controller->isBusy()
-           && !m_pendingState;
+           && !m_pendingState && !(m_compareDirty && m_tabs->currentWidget() == m_compareView);
 }
 
 void MainWindow::showResult()
@@ -739,9 +739,11 @@ void MainWindow::showResult()
 
     // The compare view draws 2-4 full maps plus their difference: the heaviest update of all. It is
     // redrawn only while visible (or before an export), so the GUI thread stays responsive elsewhere.
+    // When it is shown, it is redrawn in an event of its own so that it and the other views never
+    // block the GUI thread together.
     m_compareDirty = true;
     if (m_tabs->currentWidget() == m_compareView)
-        updateCompareView();
+        QTimer::singleShot(0, this, &MainWindow::updateCompareView);
     m_resultShown = true;
     updateStatus();
     Q_EMIT viewsUpdated();
