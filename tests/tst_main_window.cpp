@@ -9,9 +9,14 @@
 #include "main_window.h"
 #include "npy.h"
 #include "plot_view.h"
+#include "qcustomplot_compat.h"
 
 #include <QApplication>
+#include <QClipboard>
 #include <QComboBox>
+#include <QMenu>
+#include <QMenuBar>
+#include <QMimeData>
 #include <QDialogButtonBox>
 #include <QFile>
 #include <QImage>
@@ -25,6 +30,7 @@
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QUrl>
 
 #include <cmath>
 
@@ -305,6 +311,181 @@ private Q_SLOTS:
         QCOMPARE(d.pngWidth(), 10000);
         QCOMPARE(d.scale(), 2.0);
         settings.remove(QStringLiteral("export"));
+    }
+
+    // Dropping a model folder opens it; a text file becomes the input; a .entroscope file opens the
+    // session; a broken folder reports and keeps the model.
+    void dragAndDrop()
+    {
+        MainWindow w;
+        w.controller()->setBackgroundEnabled(false);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        SessionState s;
+        s.modelDir = kNeko;
+        s.text = kText;
+        s.length = 40;
+        w.applyState(s);
+        QTRY_VERIFY_WITH_TIMEOUT(w.isIdle(), 30000);
+        QVERIFY(w.acceptDrops());
+
+        auto drop = [&w](const QString &path) {
+            QMimeData mime;
+            mime.setUrls({QUrl::fromLocalFile(path)});
+            const QPoint at = w.rect().center();
+            QDragEnterEvent enter(at, Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+            QApplication::sendEvent(&w, &enter);
+            QVERIFY(enter.isAccepted());
+            QDropEvent dropEvent(QPointF(at), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+            QApplication::sendEvent(&w, &dropEvent);
+        };
+
+        drop(kJunnyu);
+        QTRY_VERIFY_WITH_TIMEOUT(w.controller()->modelDir().endsWith(QLatin1String("tiny-junnyu")) && w.isIdle(), 30000);
+        QVERIFY(w.lastError().isEmpty());
+
+        QTemporaryDir tmp;
+        const QString textPath = tmp.path() + QStringLiteral("/input.txt");
+        QFile f(textPath);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(QStringLiteral("我们去公园").toUtf8());
+        f.close();
+        drop(textPath);
+        QTRY_COMPARE(w.text(), QStringLiteral("我们去公园"));
+
+        SessionState other = w.state();
+        other.modelDir = kNeko;
+        other.length = 48;
+        const QString sessionPath = tmp.path() + QStringLiteral("/dropped.entroscope");
+        QVERIFY(other.save(sessionPath));
+        drop(sessionPath);
+        QTRY_VERIFY_WITH_TIMEOUT(w.controller()->modelDir().endsWith(QLatin1String("tiny-neko")) && w.length() == 48
+                                     && w.isIdle(),
+                                 30000);
+
+        drop(QStringLiteral(ENTROSCOPE_TEST_DATA "/bad/nan-weights"));
+        QTRY_VERIFY_WITH_TIMEOUT(!w.lastError().isEmpty(), 30000);
+        auto *box = w.findChild<QMessageBox *>(QStringLiteral("errorDialog"));
+        QVERIFY(box);
+        box->close();
+        QVERIFY(w.controller()->modelDir().endsWith(QLatin1String("tiny-neko")));
+    }
+
+    // Every model opened goes to the top of File ▸ Recent models (no duplicates); choosing an entry
+    // opens that model.
+    void recentModels()
+    {
+        QSettings().remove(QStringLiteral("recentModels"));
+        MainWindow w;
+        w.controller()->setBackgroundEnabled(false);
+        w.show();
+        SessionState s;
+        s.modelDir = kNeko;
+        s.text = kText;
+        s.length = 40;
+        w.applyState(s);
+        QTRY_VERIFY_WITH_TIMEOUT(w.isIdle(), 30000);
+        w.openModel(kJunnyu);
+        QTRY_VERIFY_WITH_TIMEOUT(w.controller()->modelDir().endsWith(QLatin1String("tiny-junnyu")) && w.isIdle(), 30000);
+        w.openModel(kNeko);
+        QTRY_VERIFY_WITH_TIMEOUT(w.controller()->modelDir().endsWith(QLatin1String("tiny-neko")) && w.isIdle(), 30000);
+
+        const QStringList recent = QSettings().value(QStringLiteral("recentModels")).toStringList();
+        QCOMPARE(recent.size(), 2);
+        QVERIFY(recent[0].endsWith(QLatin1String("tiny-neko")));
+        QVERIFY(recent[1].endsWith(QLatin1String("tiny-junnyu")));
+
+        QMenu *menu = nullptr;
+        for (QMenu *m : w.menuBar()->findChildren<QMenu *>())
+            if (m->title().remove(QLatin1Char('&')) == QStringLiteral("Recent models"))
+                menu = m;
+        QVERIFY(menu);
+        QVERIFY(menu->isEnabled());
+        QCOMPARE(menu->actions().size(), 2);
+        QVERIFY(menu->actions()[1]->text().endsWith(QLatin1String("tiny-junnyu")));
+        menu->actions()[1]->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(w.controller()->modelDir().endsWith(QLatin1String("tiny-junnyu")) && w.isIdle(), 30000);
+        QVERIFY(QSettings().value(QStringLiteral("recentModels")).toStringList().first().endsWith(QLatin1String("tiny-junnyu")));
+    }
+
+    // Edit ▸ Copy plot (Ctrl+Shift+C) puts the current view on the clipboard at twice its size.
+    void copyPlotToClipboard()
+    {
+        MainWindow w;
+        w.controller()->setBackgroundEnabled(false);
+        w.resize(1200, 800);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        SessionState s;
+        s.modelDir = kNeko;
+        s.text = kText;
+        s.length = 40;
+        w.applyState(s);
+        QTRY_VERIFY_WITH_TIMEOUT(w.isIdle(), 30000);
+        QGuiApplication::clipboard()->clear();
+        QAction *copy = nullptr;
+        for (QAction *a : w.findChildren<QAction *>())
+            if (a->text().remove(QLatin1Char('&')) == QStringLiteral("Copy plot"))
+                copy = a;
+        QVERIFY(copy);
+        QCOMPARE(copy->shortcut(), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C));
+        w.setCurrentView(MainWindow::EntropyTab);
+        copy->trigger();
+        const QImage image = QGuiApplication::clipboard()->image();
+        QVERIFY(!image.isNull());
+        const QSize plotSize = w.view(MainWindow::EntropyTab)->plot()->size();
+        QCOMPARE(image.size(), plotSize * 2);
+        // Not a blank image: the plot has its data drawn (more than a handful of colours).
+        QSet<QRgb> colours;
+        for (int y = 0; y < image.height(); y += 7)
+            for (int x = 0; x < image.width(); x += 7)
+                colours.insert(image.pixel(x, y));
+        QVERIFY2(colours.size() > 8, qPrintable(QString::number(colours.size())));
+    }
+
+    // Closing the window stores the session; the next start-up restores it (main.cpp uses
+    // SessionState::restoreLast) unless its model folder has gone.
+    void lastSessionComesBack()
+    {
+        SessionState before;
+        {
+            MainWindow w;
+            w.controller()->setBackgroundEnabled(false);
+            w.show();
+            SessionState s;
+            s.modelDir = kJunnyu;
+            s.text = kText;
+            s.length = 48;
+            s.method = QStringLiteral("infoscale");
+            s.compareMethods = {QStringLiteral("log-n")};
+            s.layer = 1;
+            s.view = MainWindow::EntropyTab;
+            s.logScale = true;
+            w.applyState(s);
+            QTRY_VERIFY_WITH_TIMEOUT(w.isIdle(), 30000);
+            before = w.state();
+            QVERIFY(w.close());
+        }
+        SessionState restored;
+        QVERIFY(SessionState::restoreLast(&restored));
+        QCOMPARE(restored, before);
+        MainWindow again;
+        again.controller()->setBackgroundEnabled(false);
+        again.show();
+        again.applyState(restored);
+        QTRY_VERIFY_WITH_TIMEOUT(again.isIdle(), 30000);
+        QCOMPARE(again.state(), before);
+        QCOMPARE(again.length(), qint64(48));
+        QCOMPARE(again.currentViewIndex(), int(MainWindow::EntropyTab));
+
+        // A session whose model folder has gone is not restored.
+        QTemporaryDir gone;
+        SessionState stale = before;
+        stale.modelDir = gone.path() + QStringLiteral("/removed-model");
+        stale.storeLast();
+        SessionState untouched;
+        QVERIFY(!SessionState::restoreLast(&untouched));
+        QCOMPARE(untouched, SessionState());
     }
 
     void settingsStayInTestLocation()

@@ -82,11 +82,7 @@ int main(int argc, char **argv)
     state.compareMethods = {QStringLiteral("infoscale"), QStringLiteral("log-n")};
     const bool screenshot = parser.isSet(shotOpt);
     if (!screenshot && !parser.isSet(freshOpt)) {
-        const QByteArray last = QSettings().value(QStringLiteral("session/last")).toByteArray();
-        SessionState restored;
-        if (!last.isEmpty() && SessionState::fromJson(QJsonDocument::fromJson(last).object(), &restored)
-            && QFile::exists(restored.modelDir))
-            state = restored;
+        SessionState::restoreLast(&state);
     }
     if (parser.isSet(sessionOpt)) {
         QString error;

@@ -1168,7 +1168,7 @@ void MainWindow::closeEvent(QCloseEvent *event)
     QSettings settings;
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("window/state"), saveState());
-    settings.setValue(QStringLiteral("session/last"), QJsonDocument(state().toJson()).toJson(QJsonDocument::Compact));
+    state().storeLast();
     m_controller->cancel();
     event->accept();
 }

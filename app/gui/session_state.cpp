@@ -3,9 +3,11 @@
 #include "session_state.h"
 
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSaveFile>
+#include <QSettings>
 
 namespace entroscope {
 
@@ -104,6 +106,23 @@ bool SessionState::operator==(const SessionState &o) const
     return modelDir == o.modelDir && text == o.text && length == o.length && fill == o.fill && method == o.method
            && compareMethods == o.compareMethods && trainLength == o.trainLength && layer == o.layer
            && view == o.view && logScale == o.logScale;
+}
+
+bool SessionState::restoreLast(SessionState *state)
+{
+    const QByteArray last = QSettings().value(QStringLiteral("session/last")).toByteArray();
+    if (last.isEmpty())
+        return false;
+    SessionState restored;
+    if (!fromJson(QJsonDocument::fromJson(last).object(), &restored) || !QFileInfo(restored.modelDir).isDir())
+        return false;
+    *state = restored;
+    return true;
+}
+
+void SessionState::storeLast() const
+{
+    QSettings().setValue(QStringLiteral("session/last"), QJsonDocument(toJson()).toJson(QJsonDocument::Compact));
 }
 
 } // namespace entroscope

@@ -35,6 +35,12 @@ struct SessionState
     bool save(const QString &path, QString *error = nullptr) const;
     static bool load(const QString &path, SessionState *state, QString *error = nullptr);
 
+    /// The state the window had when it was last closed (QSettings "session/last", written by
+    /// storeLast() from MainWindow::closeEvent). False when there is none, it is not a session, or
+    /// its model folder no longer exists (the caller then opens on the defaults).
+    static bool restoreLast(SessionState *state);
+    void storeLast() const;
+
     bool operator==(const SessionState &o) const;
     bool operator!=(const SessionState &o) const { return !(*this == o); }
 };
