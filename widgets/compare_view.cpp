@@ -165,17 +165,17 @@ void CompareView::addTrainOutline(QCPAxisRect *rect)
     }
 }
 
-void CompareView::setMaps(const std::vector<LabelledMap> &maps, const std::vector<std::string> &tokenTexts,
+void CompareView::setMaps(std::vector<LabelledMap> maps, const std::vector<std::string> &tokenTexts,
                           int64_t trainLength)
 {
     m_maps.clear();
-    for (const LabelledMap &m : maps) {
+    for (LabelledMap &m : maps) {
         const AttentionMap &a = m.second;
         if (a.empty() || a.rows <= 0 || a.cols <= 0 || a.data.size() < size_t(a.rows) * size_t(a.cols))
             continue;
         if (int(m_maps.size()) == kMaxMaps)
             break;
-        m_maps.push_back(m);
+        m_maps.push_back(std::move(m));
     }
     m_tokens = tokenTexts;
     m_trainLength = trainLength;

@@ -47,7 +47,7 @@ public:
 
     /// Shows up to kMaxMaps maps (extra ones are ignored; empty maps are skipped). tokenTexts are the
     /// n token strings (may be empty); trainLength ≤ 0 means no training-block outline.
-    void setMaps(const std::vector<LabelledMap> &maps, const std::vector<std::string> &tokenTexts,
+    void setMaps(std::vector<LabelledMap> maps, const std::vector<std::string> &tokenTexts,
                  int64_t trainLength);
     /// Per-layer JS divergence (nats) between the methods; `label` names the pair ("A vs B").
     void setJsDivergence(const std::vector<double> &perLayer, const QString &label);

@@ -767,7 +767,7 @@ void MainWindow::updateCompareView()
         for (size_t i = 0; i < res->results.size(); ++i)
             if (const AttentionMap *m = mapFor(*res->results[i], layer))
                 maps.emplace_back(res->labels.value(int(i)), *m);
-        m_compareView->setMaps(maps, p.tokenTexts, T);
+        m_compareView->setMaps(std::move(maps), p.tokenTexts, T);
         m_compareView->setJsDivergence(res->jsPerLayer, res->labels.value(0) + tr(" vs ") + res->labels.value(1));
     } else {
         m_compareView->clear();
