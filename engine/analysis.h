@@ -13,8 +13,7 @@
 
 namespace entroscope {
 
-/// Accumulates the metrics of one layer from consecutive blocks of attention rows.
-/// Not thread-safe; one accumulator per layer and computation.
+/// Accumulates the metrics of one layer from its attention rows, in any order and from several threads.
 class LayerMetricsAccumulator
 {
 public:
@@ -22,23 +21,32 @@ public:
     /// are divided by their sum (all-zero rows count as METHODS.md §3 says).
     LayerMetricsAccumulator(int layer, int64_t n, int64_t trainLength, bool rawRows);
 
-    /// block: float32 [rows, n], the attention rows row0 .. row0+rows-1 as applied to the values.
+    /// rows consecutive attention rows row0 .. row0+rows-1, row-major float32 [rows, n], as applied to the
+    /// values. Thread-safe for disjoint row ranges (each row's results go to its own slot).
+    void addRows(const float *data, int64_t row0, int64_t rows);
+    /// block: float32 [rows, n]; its rows in parallel. Not thread-safe.
     void add(const torch::Tensor &block, int64_t row0);
+    /// The layer's metrics once every row has been added (throws otherwise); sums in row order, so the
+    /// result does not depend on the threads or blocks that delivered the rows.
     LayerMetrics finish() const;
 
 private:
+    struct RowStats
+    {
+        double maxWeight = 0;
+        double sink = 0;
+        double retained = 0;
+        double k90 = 0;
+    };
     int m_layer;
     int64_t m_n;
     int64_t m_trainLength;
     bool m_rawRows;
-    int64_t m_rowsSeen = 0;
+    int m_bins;
     std::vector<double> m_entropy;
-    double m_normEntropySum = 0;
-    double m_maxSum = 0;
-    double m_k90Sum = 0;
-    double m_sinkSum = 0;
-    double m_retainedSum = 0;
-    std::vector<double> m_profileSum;
+    std::vector<RowStats> m_rows;
+    std::vector<double> m_profile; ///< [n, bins]
+    std::vector<unsigned char> m_seen;
 };
 
 /// Number of distance-profile bins for length n: bins [0], [1], [2,3], [4,7], ... until n-1 fits.

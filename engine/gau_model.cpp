@@ -4,6 +4,7 @@
 
 #include "analysis.h"
 #include "errors.h"
+#include "row_kernels.h"
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
@@ -80,7 +81,13 @@ torch::Tensor applyRope(const torch::Tensor &x, const torch::Tensor &cos, const 
 
 struct GauModel::LayerHooks
 {
-    /// block: [rows, n] float32 attention of batch item 0; called for every block of every layer.
+    /// Called from the worker threads, in parallel, for groups of consecutive attention rows of batch item
+    /// 0 (batch size 1 only) as soon as they are normalised, while they are in cache: layer, first row,
+    /// row count, row-major float32 [rows, n]. Groups start at multiples of groupRows and never overlap.
+    std::function<void(int layer, int64_t row0, int64_t rows, const float *data)> onRows;
+    int64_t groupRows = 16;
+    /// block: [rows, n] float32 attention of batch item 0; called serially for every block of every
+    /// layer, in order, before the next block is computed.
     std::function<void(int layer, int64_t row0, const torch::Tensor &block)> onBlock;
     std::function<void(int layer)> onLayerDone;
     /// The caller only needs the attention, not the final hidden state: the last layer then computes
@@ -156,6 +163,8 @@ torch::Tensor GauModel::forward(const torch::Tensor &ids, const Method &method, 
     int64_t blockRows = blockRowsIn > 0 ? blockRowsIn : std::max<int64_t>(16, kScoresPerBlock / std::max<int64_t>(n * B, 1));
     blockRows = std::min(blockRows, n);
 
+    // Without autograd (analysis, evaluation) blocks are normalised and products written in place.
+    const bool inference = !torch::GradMode::is_enabled();
     auto keyIdx = torch::arange(0, n, torch::kInt64);
     for (int64_t l = 0; l < c.numLayers; ++l) {
         const auto &L = m_ck->layers[static_cast<size_t>(l)];
@@ -166,7 +175,7 @@ torch::Tensor GauModel::forward(const torch::Tensor &ids, const Method &method, 
         } else {
             auto x = torch::silu(torch::matmul(h, L.iDense.t()));
             u = x.narrow(-1, 0, E);
-            v = x.narrow(-1, E, E).contiguous();
+            v = x.narrow(-1, E, E); // rows of stride 2E+S: BLAS takes it as it is, no copy
             z = x.narrow(-1, 2 * E, S);
         }
         auto q = z * L.qGamma;
@@ -220,6 +229,7 @@ torch::Tensor GauModel::forward(const torch::Tensor &ids, const Method &method, 
                     visible = visible | (keyIdx.unsqueeze(0) < method.position.sinks);
             }
             torch::Tensor a;
+            bool normalise = false; // the softmax is still to do, in place, group by group below
             if (squaredRelu) {
                 a = torch::relu(s).pow(2) / static_cast<double>(n);
                 if (visible.defined())
@@ -227,7 +237,33 @@ torch::Tensor GauModel::forward(const torch::Tensor &ids, const Method &method, 
             } else {
                 if (visible.defined())
                     s = s.masked_fill(visible.logical_not(), -std::numeric_limits<float>::infinity());
-                a = torch::softmax(s, -1);
+                if (inference && s.is_contiguous()) {
+                    a = s; // one [rows, n] block instead of two
+                    normalise = true;
+                } else {
+                    a = torch::softmax(s, -1); // autograd (training) needs the op
+                }
+            }
+            // One parallel pass over groups of rows: the softmax and the caller's per-row work (metrics,
+            // pooling) while each group is still in cache, in one parallel region per block.
+            const bool rowHook = hooks && hooks->onRows;
+            if (normalise || rowHook) {
+                if (rowHook && B != 1)
+                    throw Error("internal error: row hooks need batch size 1");
+                a = a.contiguous();
+                float *data = a.data_ptr<float>();
+                const int64_t group = rowHook ? std::max<int64_t>(1, hooks->groupRows) : 16;
+                const int64_t total = B * rows, groups = (total + group - 1) / group;
+                const auto &kern = kernels::kernels();
+                at::parallel_for(0, groups, 1, [&](int64_t g0, int64_t g1) {
+                    for (int64_t g = g0; g < g1; ++g) {
+                        const int64_t q0 = g * group, count = std::min(group, total - q0);
+                        if (normalise)
+                            kern.softmaxRows(data + q0 * n, count, n);
+                        if (rowHook)
+                            hooks->onRows(static_cast<int>(l), r0 + q0, count, data + q0 * n);
+                    }
+                });
             }
             if (!scoresOnly) {
                 auto outRows = out.narrow(1, r0, rows);
@@ -241,10 +277,16 @@ torch::Tensor GauModel::forward(const torch::Tensor &ids, const Method &method, 
             if (hooks && hooks->onBlock)
                 hooks->onBlock(static_cast<int>(l), r0, a[0]);
         }
-        if (scoresOnly)
+        if (scoresOnly) {
             h = torch::Tensor(); // no final hidden state: the caller said it does not need one
-        else
-            h = rmsNorm(h + torch::matmul(u * out, L.oDense.t()), eps);
+        } else {
+            if (inference)
+                out.mul_(u);
+            else
+                out = u * out;
+            u = v = z = torch::Tensor(); // x's last users: free it before o_dense allocates
+            h = rmsNorm(h + torch::matmul(out, L.oDense.t()), eps);
+        }
         if (hooks && hooks->onLayerDone)
             hooks->onLayerDone(static_cast<int>(l));
     }
@@ -302,78 +344,85 @@ AnalysisResult GauModel::analyze(const std::vector<int64_t> &ids, const Analysis
             result.tokenTexts.push_back(m_ck->tokenizer->idToToken(id));
 
     const bool rawRows = req.method.temperature == Temperature::SquaredRelu;
-    std::vector<std::unique_ptr<LayerMetricsAccumulator>> acc;
+    // One layer's accumulator at a time (its per-row results are n·(5 + bins) doubles).
+    std::unique_ptr<LayerMetricsAccumulator> acc;
     if (req.metrics)
-        for (int64_t l = 0; l < c.numLayers; ++l)
-            acc.push_back(std::make_unique<LayerMetricsAccumulator>(static_cast<int>(l), n, req.trainLength, rawRows));
+        acc = std::make_unique<LayerMetricsAccumulator>(0, n, req.trainLength, rawRows);
 
-    // Pooled maps: pool factor p, R x R cells; blocks are aligned to p rows.
+    // Pooled maps: pool factor p, R x R cells; blocks are aligned to p rows. Accumulated straight into the
+    // result's maps (max, and the sum that becomes the mean), so they are never copied.
     const int64_t pool = req.pooledMaps ? std::max<int64_t>(1, (n + req.maxPooledSize - 1) / req.maxPooledSize) : 1;
     const int64_t R = (n + pool - 1) / pool;
     std::vector<AttentionMap> fullMaps(req.fullMapLayers.size());
-    std::vector<torch::Tensor> pooledMax, pooledMean;
+    std::vector<AttentionMap> pooledMax, pooledMean; // per layer; no mean map at pool 1 (max = the map)
+    auto newMap = [&](int layer, int64_t side, int p, AttentionMap::Pooling kind) {
+        AttentionMap m;
+        m.layer = layer;
+        m.length = n;
+        m.rows = m.cols = static_cast<int>(side);
+        m.pool = p;
+        m.pooling = kind;
+        m.data.assign(static_cast<size_t>(side * side), 0.0f);
+        return m;
+    };
     if (req.pooledMaps) {
-        for (int64_t l = 0; l < c.numLayers; ++l) {
-            pooledMax.push_back(torch::zeros({R, R}));
-            pooledMean.push_back(torch::zeros({R, R}));
+        for (int l = 0; l < static_cast<int>(c.numLayers); ++l) {
+            pooledMax.push_back(newMap(l, R, static_cast<int>(pool), pool == 1 ? AttentionMap::Pooling::None
+                                                                                 : AttentionMap::Pooling::Max));
+            if (pool > 1)
+                pooledMean.push_back(newMap(l, R, static_cast<int>(pool), AttentionMap::Pooling::Mean));
         }
     }
-    for (size_t k = 0; k < req.fullMapLayers.size(); ++k) {
-        auto &m = fullMaps[k];
-        m.layer = req.fullMapLayers[k];
-        m.length = n;
-        m.rows = m.cols = static_cast<int>(n);
-        m.data.resize(static_cast<size_t>(n * n));
-    }
-    // Counts of real cells per pooled row/column (the last may be partial), for the mean.
-    auto cellCounts = torch::full({R}, static_cast<double>(pool), torch::kFloat32);
-    if (n % pool)
-        cellCounts[R - 1] = static_cast<double>(n % pool);
-    auto cellArea = cellCounts.unsqueeze(1) * cellCounts.unsqueeze(0);
+    for (size_t k = 0; k < req.fullMapLayers.size(); ++k)
+        fullMaps[k] = newMap(req.fullMapLayers[k], n, 1, AttentionMap::Pooling::None);
 
     int64_t blockRows = req.blockRows > 0 ? req.blockRows : std::max<int64_t>(16, kScoresPerBlock / n);
     blockRows = std::max<int64_t>(pool, (blockRows / pool) * pool);
 
     LayerHooks hooks;
-    hooks.onBlock = [&](int layer, int64_t row0, const torch::Tensor &block) {
-        const int64_t rows = block.size(0);
-        auto contiguous = block.contiguous();
+    // Per-row work in the worker threads: metrics, and the pooled maps (a group is whole cell rows, so
+    // each cell row belongs to one thread).
+    hooks.groupRows = pool * std::max<int64_t>(1, 16 / pool);
+    hooks.onRows = [&](int layer, int64_t row0, int64_t rows, const float *src) {
         if (req.metrics)
-            acc[static_cast<size_t>(layer)]->add(contiguous, row0);
-        if (req.rowSink)
-            req.rowSink(layer, row0, rows, n, contiguous.data_ptr<float>());
-        for (auto &m : fullMaps)
-            if (m.layer == layer)
-                std::memcpy(m.data.data() + row0 * n, contiguous.data_ptr<float>(), sizeof(float) * rows * n);
-        if (req.pooledMaps) {
-            // One pass over the rows, cell rows in parallel (each cell row belongs to one thread).
-            float *mx = pooledMax[static_cast<size_t>(layer)].data_ptr<float>();
-            float *sm = pooledMean[static_cast<size_t>(layer)].data_ptr<float>();
-            const float *src = contiguous.data_ptr<float>();
-            const int64_t cr0 = row0 / pool, cellRows = (rows + pool - 1) / pool;
-            at::parallel_for(0, cellRows, 1, [&](int64_t c0, int64_t c1) {
-                for (int64_t cr = c0; cr < c1; ++cr) {
-                    float *mrow = mx + (cr0 + cr) * R;
-                    float *srow = sm + (cr0 + cr) * R;
-                    for (int64_t r = cr * pool; r < std::min(rows, (cr + 1) * pool); ++r) {
-                        const float *p = src + r * n;
-                        for (int64_t c = 0; c < R; ++c) {
-                            const int64_t j1 = std::min(n, (c + 1) * pool);
-                            float m = mrow[c], acc = 0;
-                            for (int64_t j = c * pool; j < j1; ++j) {
-                                m = std::max(m, p[j]);
-                                acc += p[j];
-                            }
-                            mrow[c] = m;
-                            if (pool > 1) // at pool 1 the max map is the full map; no mean is emitted
-                                srow[c] += acc;
-                        }
-                    }
-                }
-            });
+            acc->addRows(src, row0, rows);
+        if (!req.pooledMaps)
+            return;
+        float *mx = pooledMax[static_cast<size_t>(layer)].data.data();
+        if (pool == 1) {
+            std::memcpy(mx + row0 * n, src, sizeof(float) * static_cast<size_t>(rows * n));
+            return;
+        }
+        float *sm = pooledMean[static_cast<size_t>(layer)].data.data();
+        thread_local std::vector<float> cols;
+        cols.resize(static_cast<size_t>(2 * n));
+        const auto &kern = kernels::kernels();
+        for (int64_t r = 0; r < rows; r += pool) {
+            const int64_t cr = (row0 + r) / pool;
+            kern.poolRows(src + r * n, std::min(pool, rows - r), n, pool, mx + cr * R, sm + cr * R, cols.data());
         }
     };
+    // In order, one block at a time: the consumers that need the whole block or a sequence.
+    if (req.rowSink || !fullMaps.empty()) {
+        hooks.onBlock = [&](int layer, int64_t row0, const torch::Tensor &block) {
+            const int64_t rows = block.size(0);
+            auto contiguous = block.contiguous();
+            const float *src = contiguous.data_ptr<float>();
+            if (req.rowSink)
+                req.rowSink(layer, row0, rows, n, src);
+            for (auto &m : fullMaps)
+                if (m.layer == layer)
+                    std::memcpy(m.data.data() + row0 * n, src, sizeof(float) * static_cast<size_t>(rows * n));
+        };
+    }
+    std::vector<LayerMetrics> layerMetrics;
     hooks.onLayerDone = [&](int layer) {
+        if (req.metrics) { // the per-row results of a finished layer are folded and freed
+            layerMetrics.push_back(acc->finish());
+            acc.reset();
+            if (layer + 1 < c.numLayers)
+                acc = std::make_unique<LayerMetricsAccumulator>(layer + 1, n, req.trainLength, rawRows);
+        }
         if (progress)
             progress(static_cast<double>(layer + 1) / (c.numLayers + (req.mlmTop1 ? 1 : 0)),
                      "layer " + std::to_string(layer + 1) + "/" + std::to_string(c.numLayers));
@@ -399,26 +448,23 @@ AnalysisResult GauModel::analyze(const std::vector<int64_t> &ids, const Analysis
             progress(1.0, "MLM head");
     }
 
-    for (auto &a : acc)
-        result.layers.push_back(a->finish());
+    result.layers = std::move(layerMetrics);
     for (auto &m : fullMaps)
         result.maps.push_back(std::move(m));
     if (req.pooledMaps) {
-        for (int64_t l = 0; l < c.numLayers; ++l) {
-            auto emit = [&](const torch::Tensor &t, AttentionMap::Pooling kind) {
-                AttentionMap m;
-                m.layer = static_cast<int>(l);
-                m.length = n;
-                m.rows = m.cols = static_cast<int>(R);
-                m.pool = static_cast<int>(pool);
-                m.pooling = pool == 1 ? AttentionMap::Pooling::None : kind;
-                auto ct = t.contiguous();
-                m.data.assign(ct.data_ptr<float>(), ct.data_ptr<float>() + R * R);
-                result.maps.push_back(std::move(m));
-            };
-            emit(pooledMax[static_cast<size_t>(l)], AttentionMap::Pooling::Max);
-            if (pool > 1)
-                emit(pooledMean[static_cast<size_t>(l)] / cellArea, AttentionMap::Pooling::Mean);
+        // Counts of real cells per pooled row/column (the last may be partial) turn sums into means.
+        std::vector<float> cells(static_cast<size_t>(R), static_cast<float>(pool));
+        if (n % pool)
+            cells.back() = static_cast<float>(n % pool);
+        for (size_t l = 0; l < pooledMax.size(); ++l) {
+            result.maps.push_back(std::move(pooledMax[l]));
+            if (pool == 1)
+                continue;
+            auto &mean = pooledMean[l];
+            for (int64_t r = 0; r < R; ++r)
+                for (int64_t col = 0; col < R; ++col)
+                    mean.data[static_cast<size_t>(r * R + col)] /= cells[static_cast<size_t>(r)] * cells[static_cast<size_t>(col)];
+            result.maps.push_back(std::move(mean));
         }
     }
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

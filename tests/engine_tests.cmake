@@ -9,3 +9,4 @@ entroscope_add_test(tst_cli SOURCES tst_cli.cpp test_util.h LIBS entroscope_engi
 add_dependencies(tst_cli entroscope-cli)
 entroscope_add_test(tst_experiments SOURCES tst_experiments.cpp test_util.h LIBS entroscope_engine Qt6::Core LABELS model)
 add_dependencies(tst_experiments entroscope-cli)
+entroscope_add_test(tst_row_kernels SOURCES tst_row_kernels.cpp LIBS entroscope_engine Qt6::Core LABELS unit)

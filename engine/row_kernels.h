@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 EntroScope developers
+#pragma once
+
+// The per-row work of an analysis on plain float32 rows: an in-place softmax, the metrics of
+// METHODS.md §3 and pooling. Written as simple loops that the compiler vectorises; row_kernels_impl.cpp
+// is compiled once per x86-64 level (baseline SSE2, AVX2+FMA, AVX-512) and kernels() picks the best one
+// the CPU runs, once. Single-threaded functions: callers parallelise over rows. No LibTorch, no Qt.
+
+#include <cstdint>
+#include <vector>
+
+namespace entroscope::kernels {
+
+/// What rowMetrics finds for one attention row (weights after `scale`).
+struct RowMetrics
+{
+    double entropy = 0;   ///< −Σ v ln v, nats (0·ln 0 = 0)
+    double maxWeight = 0; ///< max v
+    double sink = 0;      ///< v at key 0
+    double retained = 0;  ///< Σ v over keys [0, retainedUpTo)
+    int64_t k90 = 0;      ///< fewest keys whose largest weights sum to ≥ 0.9 − 1e−6 (n when never reached)
+};
+
+struct KernelTable
+{
+    const char *isa; ///< "avx512", "avx2" or "baseline"
+
+    /// Softmax of each of `rows` consecutive rows of n values, in place: exp(x − max) / Σ. −inf entries
+    /// (invisible keys) become exactly 0. Every row must hold at least one finite value.
+    void (*softmaxRows)(float *data, int64_t rows, int64_t n);
+
+    /// Metrics of one row of n weights v_j = row[j] · scale (scale normalises a raw row; 1 for a softmax
+    /// row). query: the row's index i, for the distance profile; profile: distanceBinCount(n) doubles,
+    /// to which each bin's mass is added; retainedUpTo: keys counted in RowMetrics::retained (0 = none).
+    void (*rowMetrics)(const float *row, int64_t n, int64_t query, float scale, int64_t retainedUpTo, double *profile,
+                       RowMetrics &out);
+
+    /// Pools `count` (1..pool) consecutive rows of n values into one row of ceil(n / pool) cells:
+    /// cellMax[c] = max(cellMax[c], max of the cell), cellSum[c] += sum of the cell. colScratch: 2·n floats.
+    void (*poolRows)(const float *rows, int64_t count, int64_t n, int64_t pool, float *cellMax, float *cellSum,
+                     float *colScratch);
+};
+
+/// The best table for this CPU (chosen on the first call; thread-safe).
+const KernelTable &kernels();
+
+/// Every table this CPU can run, best first (tests compare them with each other).
+std::vector<const KernelTable *> availableKernels();
+
+} // namespace entroscope::kernels
