@@ -67,9 +67,10 @@ int main(int argc, char **argv)
             if (!only.empty() && only != t->isa)
                 continue;
             std::vector<float> block;
+            std::vector<double> entropy(static_cast<size_t>(rows));
             const double softmax = bestSeconds(repeat, [&] {
                 block = scores;
-                t->softmaxRows(block.data(), rows, n);
+                t->softmaxRows(block.data(), rows, n, entropy.data());
             });
             std::vector<double> profile(static_cast<size_t>(bins));
             kernels::RowMetrics m;
@@ -77,7 +78,7 @@ int main(int argc, char **argv)
             const double metrics = bestSeconds(repeat, [&] {
                 k90 = 0;
                 for (int64_t r = 0; r < rows; ++r) {
-                    t->rowMetrics(block.data() + r * n, n, r, 1.0f, 64, profile.data(), m);
+                    t->rowMetrics(block.data() + r * n, n, r, 1.0f, 64, profile.data(), false, m);
                     k90 += static_cast<double>(m.k90);
                 }
             });

@@ -42,7 +42,7 @@ LayerMetricsAccumulator::LayerMetricsAccumulator(int layer, int64_t n, int64_t t
 {
 }
 
-void LayerMetricsAccumulator::addRows(const float *data, int64_t row0, int64_t rows)
+void LayerMetricsAccumulator::addRows(const float *data, int64_t row0, int64_t rows, const double *entropy)
 {
     if (row0 < 0 || rows < 0 || row0 + rows > m_n)
         throw Error("internal error: metrics rows " + std::to_string(row0) + "+" + std::to_string(rows) + " outside 0.."
@@ -61,8 +61,8 @@ void LayerMetricsAccumulator::addRows(const float *data, int64_t row0, int64_t r
         }
         const int64_t retainedUpTo = n >= m_trainLength && i < m_trainLength ? m_trainLength : 0;
         kernels::RowMetrics st;
-        k.rowMetrics(p, n, i, scale, retainedUpTo, m_profile.data() + i * m_bins, st);
-        m_entropy[static_cast<size_t>(i)] = st.entropy;
+        k.rowMetrics(p, n, i, scale, retainedUpTo, m_profile.data() + i * m_bins, entropy == nullptr, st);
+        m_entropy[static_cast<size_t>(i)] = entropy ? entropy[r] : st.entropy;
         m_rows[static_cast<size_t>(i)] = {st.maxWeight, st.sink, st.retained, static_cast<double>(st.k90)};
         m_seen[static_cast<size_t>(i)] = 1;
     }

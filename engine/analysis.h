@@ -22,8 +22,9 @@ public:
     LayerMetricsAccumulator(int layer, int64_t n, int64_t trainLength, bool rawRows);
 
     /// rows consecutive attention rows row0 .. row0+rows-1, row-major float32 [rows, n], as applied to the
-    /// values. Thread-safe for disjoint row ranges (each row's results go to its own slot).
-    void addRows(const float *data, int64_t row0, int64_t rows);
+    /// values. entropy: the rows' entropies when the caller has them (the softmax computes them as it
+    /// goes), else nullptr. Thread-safe for disjoint row ranges (each row's results go to its own slot).
+    void addRows(const float *data, int64_t row0, int64_t rows, const double *entropy = nullptr);
     /// block: float32 [rows, n]; its rows in parallel. Not thread-safe.
     void add(const torch::Tensor &block, int64_t row0);
     /// The layer's metrics once every row has been added (throws otherwise); sums in row order, so the

@@ -75,8 +75,8 @@ void selectBlasKernels(char **argv)
 
 void tuneAllocatorForBlocks()
 {
-    mallopt(M_MMAP_THRESHOLD, 64 << 20);
-    mallopt(M_TRIM_THRESHOLD, 128 << 20);
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+    mallopt(M_TRIM_THRESHOLD, 4 << 20);
 }
 
 double measureMatmulGflops(int m, int k, int n, int repeats)

@@ -29,10 +29,11 @@ const BlasReport &checkBlas();
 /// OPENBLAS_CORETYPE yourself (any value) to keep the library's choice.
 void selectBlasKernels(char **argv);
 
-/// The forward allocates and frees [rows, n] score blocks of up to 16 MB per block of every layer.
-/// With glibc's default thresholds these are fresh mmaps each time (about 340k page faults, ~10 % of
-/// the CPU time of an n = 4096 analysis). Raises the mmap threshold to 64 MB and the trim threshold to
-/// 128 MB so the blocks are reused from the heap; peak RSS is unchanged (bench/README.md).
+/// An analysis's large buffers (score block, values, outputs) are allocated once per forward and reused;
+/// what it allocates besides are a few n x d tensors per layer. With glibc's dynamic mmap threshold those
+/// land in the heap after the first large free and stay resident at the heap's high-water mark. A fixed
+/// 1 MB threshold returns them to the system when freed (peak RSS = what is live) at the cost of
+/// faulting their pages in again: about 90k minor faults per n = 4096 analysis (bench/README.md).
 void tuneAllocatorForBlocks();
 
 /// Measures the float32 matrix-product peak (GFLOP/s) at size m×k by k×n with the current thread count.

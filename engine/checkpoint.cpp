@@ -6,6 +6,7 @@
 
 #include <torch/torch.h>
 
+#include <cmath>
 #include <filesystem>
 #include <sstream>
 
@@ -38,9 +39,13 @@ torch::Tensor take(const StateDict &sd, const std::string &key, std::vector<int6
     if (t.sizes().vec() != shape)
         throw Error(origin + ": tensor " + it->first + " has shape " + shapeText(t.sizes()) + " but config.json ("
                     + why + ") implies " + shapeText(shape));
-    if (!torch::isfinite(t).all().item<bool>())
-        throw Error(origin + ": tensor " + it->first + " contains NaN or infinite values");
-    return t.to(torch::kFloat32).contiguous();
+    auto f = t.to(torch::kFloat32).contiguous();
+    // A plain scan, not isfinite(t).all(): that would allocate a bool copy of every tensor at load time.
+    const float *data = f.data_ptr<float>();
+    for (int64_t k = 0, count = f.numel(); k < count; ++k)
+        if (!std::isfinite(data[k]))
+            throw Error(origin + ": tensor " + it->first + " contains NaN or infinite values");
+    return f;
 }
 
 } // namespace

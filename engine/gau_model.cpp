@@ -83,8 +83,9 @@ struct GauModel::LayerHooks
 {
     /// Called from the worker threads, in parallel, for groups of consecutive attention rows of batch item
     /// 0 (batch size 1 only) as soon as they are normalised, while they are in cache: layer, first row,
-    /// row count, row-major float32 [rows, n]. Groups start at multiples of groupRows and never overlap.
-    std::function<void(int layer, int64_t row0, int64_t rows, const float *data)> onRows;
+    /// row count, row-major float32 [rows, n], and the rows' entropies when the softmax computed them
+    /// (else nullptr). Groups start at multiples of groupRows and never overlap.
+    std::function<void(int layer, int64_t row0, int64_t rows, const float *data, const double *entropy)> onRows;
     int64_t groupRows = 16;
     /// block: [rows, n] float32 attention of batch item 0; called serially for every block of every
     /// layer, in order, before the next block is computed.
@@ -163,20 +164,38 @@ torch::Tensor GauModel::forward(const torch::Tensor &ids, const Method &method, 
     int64_t blockRows = blockRowsIn > 0 ? blockRowsIn : std::max<int64_t>(16, kScoresPerBlock / std::max<int64_t>(n * B, 1));
     blockRows = std::min(blockRows, n);
 
-    // Without autograd (analysis, evaluation) blocks are normalised and products written in place.
+    // Without autograd (analysis, evaluation) blocks are normalised and products written in place, into
+    // buffers allocated once per forward: a freed-and-reallocated 16-25 MB tensor per block and layer
+    // either faults its pages in again (mmap) or fragments the heap, which then holds the high-water mark.
     const bool inference = !torch::GradMode::is_enabled();
+    // After the attention the score buffer is the scratch of the gate u and of o_dense.
+    torch::Tensor scoreBuf, valueBuf, outBuf;
+    if (inference) {
+        scoreBuf = torch::empty({B * blockRows * std::max(n, E + c.hiddenSize)}, torch::kFloat32);
+        valueBuf = torch::empty({B, n, E}, torch::kFloat32);
+        outBuf = torch::empty({B, n, E}, torch::kFloat32);
+    }
+    auto bufferView = [&](const torch::Tensor &buf, int64_t rows, int64_t cols) {
+        return buf.narrow(0, 0, B * rows * cols).view({B, rows, cols});
+    };
     auto keyIdx = torch::arange(0, n, torch::kInt64);
     for (int64_t l = 0; l < c.numLayers; ++l) {
         const auto &L = m_ck->layers[static_cast<size_t>(l)];
         const bool scoresOnly = hooks && hooks->attentionOnly && l == c.numLayers - 1;
-        torch::Tensor u, v, z;
-        if (scoresOnly) { // rows [2E, 2E+S) of i_dense are the shared q/k projection
-            z = torch::silu(torch::matmul(h, L.iDense.narrow(0, 2 * E, S).t()));
-        } else {
-            auto x = torch::silu(torch::matmul(h, L.iDense.t()));
-            u = x.narrow(-1, 0, E);
-            v = x.narrow(-1, E, E); // rows of stride 2E+S: BLAS takes it as it is, no copy
-            z = x.narrow(-1, 2 * E, S);
+        // i_dense in its three parts: z (the shared q/k projection) and v now, u only after the attention
+        // and there row chunk by row chunk, so that the n x (2E+S) product is never held whole.
+        auto silu = [&](torch::Tensor x) { return inference ? torch::silu_(x) : torch::silu(x); };
+        auto z = silu(torch::matmul(h, L.iDense.narrow(0, 2 * E, S).t()));
+        torch::Tensor v;
+        if (!scoresOnly) { // the last layer of an attention-only call needs no values
+            const auto wv = L.iDense.narrow(0, E, E).t();
+            if (inference) {
+                auto flat = valueBuf.view({B * n, E});
+                torch::mm_out(flat, h.reshape({B * n, -1}), wv);
+                v = silu(valueBuf);
+            } else {
+                v = silu(torch::matmul(h, wv));
+            }
         }
         auto q = z * L.qGamma;
         auto k = z * L.kGamma;
@@ -196,20 +215,29 @@ torch::Tensor GauModel::forward(const torch::Tensor &ids, const Method &method, 
         // 1/sqrt(d), YaRN's factor and τ scale every score of the row: fold them into q ([n, d]) instead
         // of a pass over each [rows, n] block.
         qr = qr * qScale;
-        auto qPlain = method.clampsRelative() ? q * qScale : q;
+        torch::Tensor qPlain; // unscaled-position q for the far side of a clamped window
+        if (method.clampsRelative())
+            qPlain = q * qScale;
         auto krT = kr.transpose(1, 2).contiguous();
         torch::Tensor kT, kWT;
         if (method.clampsRelative()) {
             kT = k.transpose(1, 2).contiguous();
             kWT = kW.transpose(1, 2).contiguous();
         }
+        q = k = kr = kW = z = torch::Tensor(); // what the blocks read is qr, krT (and qW, qPlain, kT, kWT)
 
-        auto out = scoresOnly ? torch::Tensor() : torch::empty({B, n, E}, torch::kFloat32);
+        auto out = scoresOnly ? torch::Tensor() : inference ? outBuf : torch::empty({B, n, E}, torch::kFloat32);
         for (int64_t r0 = 0; r0 < n; r0 += blockRows) {
             if (cancel && cancel->isCancelled())
                 throw Cancelled();
             const int64_t rows = std::min(blockRows, n - r0);
-            auto s = torch::matmul(qr.narrow(1, r0, rows), krT);
+            torch::Tensor s;
+            if (inference) {
+                s = bufferView(scoreBuf, rows, n);
+                torch::bmm_out(s, qr.narrow(1, r0, rows), krT);
+            } else {
+                s = torch::matmul(qr.narrow(1, r0, rows), krT);
+            }
             torch::Tensor rel; // i - j, [rows, n], only when a method needs distances
             const bool needRel = method.clampsRelative() || method.hasVisibilityMask()
                                  || method.position.kind == PositionKind::Alibi;
@@ -256,12 +284,14 @@ torch::Tensor GauModel::forward(const torch::Tensor &ids, const Method &method, 
                 const int64_t total = B * rows, groups = (total + group - 1) / group;
                 const auto &kern = kernels::kernels();
                 at::parallel_for(0, groups, 1, [&](int64_t g0, int64_t g1) {
+                    std::vector<double> entropy(static_cast<size_t>(group));
+                    double *ent = normalise && rowHook ? entropy.data() : nullptr;
                     for (int64_t g = g0; g < g1; ++g) {
                         const int64_t q0 = g * group, count = std::min(group, total - q0);
                         if (normalise)
-                            kern.softmaxRows(data + q0 * n, count, n);
+                            kern.softmaxRows(data + q0 * n, count, n, ent);
                         if (rowHook)
-                            hooks->onRows(static_cast<int>(l), r0 + q0, count, data + q0 * n);
+                            hooks->onRows(static_cast<int>(l), r0 + q0, count, data + q0 * n, ent);
                     }
                 });
             }
@@ -280,12 +310,37 @@ torch::Tensor GauModel::forward(const torch::Tensor &ids, const Method &method, 
         if (scoresOnly) {
             h = torch::Tensor(); // no final hidden state: the caller said it does not need one
         } else {
-            if (inference)
-                out.mul_(u);
-            else
-                out = u * out;
-            u = v = z = torch::Tensor(); // x's last users: free it before o_dense allocates
-            h = rmsNorm(h + torch::matmul(out, L.oDense.t()), eps);
+            v = torch::Tensor();
+            const auto wu = L.iDense.narrow(0, 0, E).t();
+            if (inference) {
+                // Row by row the rest of the layer is local: gate, o_dense, residual and norm run chunk by
+                // chunk with the score buffer as scratch, and h is updated in place (no n x H temporaries).
+                const int64_t H = h.size(-1);
+                for (int64_t r0 = 0; r0 < n; r0 += blockRows) {
+                    const int64_t rows = std::min(blockRows, n - r0);
+                    auto gate = bufferView(scoreBuf, rows, E);
+                    auto y = scoreBuf.narrow(0, B * rows * E, B * rows * H).view({B, rows, H});
+                    auto outRows = out.narrow(1, r0, rows);
+                    auto hRows = h.narrow(1, r0, rows);
+                    if (B == 1) {
+                        auto g2 = gate[0], y2 = y[0];
+                        torch::mm_out(g2, hRows[0], wu);
+                        outRows[0].mul_(silu(g2));
+                        torch::mm_out(y2, outRows[0], L.oDense.t());
+                    } else {
+                        torch::matmul_out(gate, hRows, wu);
+                        outRows.mul_(silu(gate));
+                        torch::matmul_out(y, outRows, L.oDense.t());
+                    }
+                    hRows.add_(y);
+                    // rms² = ‖h‖² / H, without the square a pow(2) would allocate
+                    auto ss = at::linalg_vector_norm(hRows, 2, {-1}, true).square_().div_(static_cast<double>(H));
+                    hRows.mul_(ss.add_(eps).rsqrt_());
+                }
+            } else {
+                out = silu(torch::matmul(h, wu)) * out;
+                h = rmsNorm(h + torch::matmul(out, L.oDense.t()), eps);
+            }
         }
         if (hooks && hooks->onLayerDone)
             hooks->onLayerDone(static_cast<int>(l));
@@ -383,9 +438,9 @@ AnalysisResult GauModel::analyze(const std::vector<int64_t> &ids, const Analysis
     // Per-row work in the worker threads: metrics, and the pooled maps (a group is whole cell rows, so
     // each cell row belongs to one thread).
     hooks.groupRows = pool * std::max<int64_t>(1, 16 / pool);
-    hooks.onRows = [&](int layer, int64_t row0, int64_t rows, const float *src) {
+    hooks.onRows = [&](int layer, int64_t row0, int64_t rows, const float *src, const double *entropy) {
         if (req.metrics)
-            acc->addRows(src, row0, rows);
+            acc->addRows(src, row0, rows, entropy);
         if (!req.pooledMaps)
             return;
         float *mx = pooledMax[static_cast<size_t>(layer)].data.data();

@@ -635,6 +635,12 @@ void writeTorchZip(const std::string &path, const StateDict &tensors)
         std::vector<torch::Tensor> storages;
         for (const auto &[key, t] : tensors) {
             auto c = t.to(torch::kFloat32).contiguous();
+            // Tensors that are one and the same data (a tied decoder and word embeddings) share one
+            // storage record, as torch.save writes them: the file and the loaded model hold them once.
+            size_t storage = storages.size();
+            for (size_t k = 0; k < storages.size(); ++k)
+                if (storages[k].data_ptr() == c.data_ptr() && storages[k].numel() == c.numel())
+                    storage = k;
             p.str(key);
             p.global("torch._utils", "_rebuild_tensor_v2");
             p.op('(');
@@ -642,7 +648,7 @@ void writeTorchZip(const std::string &path, const StateDict &tensors)
             p.op('(');
             p.str("storage");
             p.global("torch", "FloatStorage");
-            p.str(std::to_string(storages.size()));
+            p.str(std::to_string(storage));
             p.str("cpu");
             p.integer(c.numel());
             p.op('t');
@@ -656,7 +662,8 @@ void writeTorchZip(const std::string &path, const StateDict &tensors)
             p.op('R');
             p.op('t');
             p.op('R');
-            storages.push_back(c);
+            if (storage == storages.size())
+                storages.push_back(c);
         }
         p.op('u');
         p.op('.');

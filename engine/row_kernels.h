@@ -27,14 +27,16 @@ struct KernelTable
     const char *isa; ///< "avx512", "avx2" or "baseline"
 
     /// Softmax of each of `rows` consecutive rows of n values, in place: exp(x − max) / Σ. −inf entries
-    /// (invisible keys) become exactly 0. Every row must hold at least one finite value.
-    void (*softmaxRows)(float *data, int64_t rows, int64_t n);
+    /// (invisible keys) become exactly 0; a row without a finite value becomes all 0. entropy (nullable,
+    /// `rows` doubles) receives each row's −Σ a ln a, from the sums the softmax makes anyway.
+    void (*softmaxRows)(float *data, int64_t rows, int64_t n, double *entropy);
 
     /// Metrics of one row of n weights v_j = row[j] · scale (scale normalises a raw row; 1 for a softmax
     /// row). query: the row's index i, for the distance profile; profile: distanceBinCount(n) doubles,
     /// to which each bin's mass is added; retainedUpTo: keys counted in RowMetrics::retained (0 = none).
+    /// withEntropy = false leaves RowMetrics::entropy 0 (the caller has it from softmaxRows).
     void (*rowMetrics)(const float *row, int64_t n, int64_t query, float scale, int64_t retainedUpTo, double *profile,
-                       RowMetrics &out);
+                       bool withEntropy, RowMetrics &out);
 
     /// Pools `count` (1..pool) consecutive rows of n values into one row of ceil(n / pool) cells:
     /// cellMax[c] = max(cellMax[c], max of the cell), cellSum[c] += sum of the cell. colScratch: 2·n floats.

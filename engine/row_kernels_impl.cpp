@@ -99,13 +99,15 @@ inline float logPositive(float x)
 
 /// Count and mass of the weights v = p[j]·scale with v >= t (one vectorised pass over the row). Four
 /// quarters of each chunk go through four accumulators: one would make the pass wait on the latency of
-/// its additions instead of running at the vector units' throughput.
-inline void massAtLeast(const float *p, int64_t n, float scale, float t, double &mass, int64_t &count)
+/// its additions instead of running at the vector units' throughput. Scaled = false skips the product
+/// for rows that are weights already (scale 1).
+template <bool Scaled>
+void massAtLeast(const float *p, int64_t n, float scale, float t, double &mass, int64_t &count)
 {
     mass = 0;
     count = 0;
     auto term = [scale, t](float x, float &m, int32_t &c) {
-        const float v = x * scale;
+        const float v = Scaled ? x * scale : x;
         const bool ge = v >= t;
         m += ge ? v : 0.0f;
         c += ge ? 1 : 0;
@@ -129,38 +131,41 @@ inline void massAtLeast(const float *p, int64_t n, float scale, float t, double 
     }
 }
 
-/// k90 of one row: the fewest weights whose largest values sum to >= need. Bisection over the float bit
+/// k90 of one row: the fewest weights whose largest values sum to >= need. A search over the float bit
 /// patterns of a threshold t (monotone in t for t > 0) keeps M(hi) < need <= M(lo), where M(t) is the mass
-/// of the weights >= t, each step one vectorised pass over the row (in L1 by then). It stops as soon as the
-/// weights in [lo, hi) settle the count: with r = need − M(hi) still to cover by values in [lo, hi), at
-/// least ceil(r/hi) and at most ceil(r/lo) of them are needed; equal bounds are the answer. Ties (many
-/// equal weights) end at a one-value interval, where the count is exact too. n when never reached.
+/// of the weights >= t, each step one vectorised pass over the row (in L1 by then) that halves the
+/// bracket (interpolating M in the bit pattern took more passes on real rows, whose mass sits in a few
+/// weights). The search stops as soon as the weights in [lo, hi) settle the count: with r =
+/// need − M(hi) still to cover by values in [lo, hi), at least ceil(r/hi) and at most ceil(r/lo) of them
+/// are needed; equal bounds are the answer. Ties end at a one-value interval, where the count is exact
+/// too. n when never reached.
+template <bool Scaled>
 int64_t k90Of(const float *p, int64_t n, float scale, float maxWeight, double totalMass, int64_t positives, double need)
 {
     if (!(maxWeight > 0.0f) || totalMass < need)
         return n;
-    int32_t lo = 1;                             // smallest positive float: M(lo) = the whole row
-    int32_t hi = asBits(maxWeight) + 1;         // above the largest weight: M(hi) = 0
+    int32_t lo = 1;                     // smallest positive float: M(lo) = the whole row
+    int32_t hi = asBits(maxWeight) + 1; // above the largest weight: M(hi) = 0
     double massHi = 0;
     int64_t countLo = positives, countHi = 0;
-    // Weights below 0.05/n hold at most 5 % of a unit row together: start there when that keeps need
-    // inside, which saves the passes through the ~100 octaves below.
-    {
-        const int32_t guess = asBits(0.05f / static_cast<float>(n));
-        if (guess > lo && guess < hi) {
-            double m;
-            int64_t c;
-            massAtLeast(p, n, scale, asFloat(guess), m, c);
-            if (m >= need) {
-                lo = guess;
-                countLo = c;
-            } else {
-                hi = guess;
-                massHi = m;
-                countHi = c;
-            }
+    auto probe = [&](int32_t t) {
+        double m;
+        int64_t c;
+        massAtLeast<Scaled>(p, n, scale, asFloat(t), m, c);
+        if (m >= need) {
+            lo = t;
+            countLo = c;
+        } else {
+            hi = t;
+            massHi = m;
+            countHi = c;
         }
-    }
+    };
+    // Weights below 0.05/n hold at most 5 % of a unit row together: start there, which skips the ~100
+    // octaves below in one pass.
+    const int32_t floor = asBits(0.05f / static_cast<float>(n));
+    if (floor > lo && floor < hi)
+        probe(floor);
     for (;;) {
         const int64_t inside = countLo - countHi;
         const double rest = need - massHi;
@@ -171,22 +176,11 @@ int64_t k90Of(const float *p, int64_t n, float scale, float maxWeight, double to
         const int64_t most = std::min<int64_t>(inside, static_cast<int64_t>(std::ceil(rest / loV)));
         if (fewest >= most || hi - lo <= 1)
             return std::min(n, countHi + std::max<int64_t>(most, 1));
-        const int32_t mid = lo + (hi - lo) / 2;
-        double m;
-        int64_t c;
-        massAtLeast(p, n, scale, asFloat(mid), m, c);
-        if (m >= need) {
-            lo = mid;
-            countLo = c;
-        } else {
-            hi = mid;
-            massHi = m;
-            countHi = c;
-        }
+        probe(lo + (hi - lo) / 2);
     }
 }
 
-void softmaxRowsImpl(float *data, int64_t rows, int64_t n)
+void softmaxRowsImpl(float *data, int64_t rows, int64_t n, double *entropy)
 {
     for (int64_t r = 0; r < rows; ++r) {
         float *p = data + r * n;
@@ -196,28 +190,37 @@ void softmaxRowsImpl(float *data, int64_t rows, int64_t n)
             mx = maxf(mx, p[j]);
         if (!(mx > -std::numeric_limits<float>::infinity())) { // no visible key: nothing to normalise
             std::fill(p, p + n, 0.0f);
+            if (entropy)
+                entropy[r] = 0;
             continue;
         }
-        double total = 0;
+        // Z = Σ e_j and W = Σ e_j (x_j − max) with e_j = exp(x_j − max): the row's entropy is
+        // −Σ a ln a = ln Z − W / Z, with no logarithm per weight.
+        double total = 0, weighted = 0;
         for (int64_t c0 = 0; c0 < n; c0 += kChunk) {
             const int64_t c1 = std::min(n, c0 + kChunk);
-            float s = 0;
-#pragma omp simd reduction(+ : s)
+            float z = 0, w = 0;
+#pragma omp simd reduction(+ : z, w)
             for (int64_t j = c0; j < c1; ++j) {
-                const float e = expNonPositive(p[j] - mx);
+                const float x = p[j] - mx;
+                const float e = expNonPositive(x);
                 p[j] = e;
-                s += e;
+                z += e;
+                w += e > 0.0f ? e * x : 0.0f; // e = 0 for −inf (invisible) keys, whose x is −inf
             }
-            total += s;
+            total += z;
+            weighted += w;
         }
         const float inv = static_cast<float>(1.0 / total);
 #pragma omp simd
         for (int64_t j = 0; j < n; ++j)
             p[j] *= inv;
+        if (entropy)
+            entropy[r] = std::max(0.0, std::log(total) - weighted / total);
     }
 }
 
-/// Mass, Σ v ln v, max and the count of positive weights v = p[j]·scale over [j0, j1).
+/// Mass, Σ v ln v (when WithEntropy), max and the count of positive weights v = p[j]·scale over [j0, j1).
 struct Segment
 {
     double mass = 0;
@@ -226,7 +229,8 @@ struct Segment
     int64_t positives = 0;
 };
 
-inline void segmentStats(const float *p, int64_t j0, int64_t j1, float scale, Segment &s)
+template <bool WithEntropy>
+void segmentStats(const float *p, int64_t j0, int64_t j1, float scale, Segment &s)
 {
     for (int64_t c0 = j0; c0 < j1; c0 += kChunk) {
         const int64_t c1 = std::min(j1, c0 + kChunk);
@@ -237,7 +241,8 @@ inline void segmentStats(const float *p, int64_t j0, int64_t j1, float scale, Se
             const float v = p[j] * scale;
             const bool positive = v > 0.0f;
             mass += v;
-            vlogv += positive ? v * logPositive(v) : 0.0f;
+            if (WithEntropy)
+                vlogv += positive ? v * logPositive(v) : 0.0f;
             mx = maxf(mx, v);
             pos += positive ? 1 : 0;
         }
@@ -249,7 +254,7 @@ inline void segmentStats(const float *p, int64_t j0, int64_t j1, float scale, Se
 }
 
 void rowMetricsImpl(const float *p, int64_t n, int64_t i, float scale, int64_t retainedUpTo, double *profile,
-                    RowMetrics &out)
+                    bool withEntropy, RowMetrics &out)
 {
     out = RowMetrics{};
     out.k90 = n;
@@ -265,7 +270,10 @@ void rowMetricsImpl(const float *p, int64_t n, int64_t i, float scale, int64_t r
             return;
         Segment s;
         s.max = all.max;
-        segmentStats(p, j0, j1, scale, s);
+        if (withEntropy)
+            segmentStats<true>(p, j0, j1, scale, s);
+        else
+            segmentStats<false>(p, j0, j1, scale, s);
         profile[bin] += s.mass;
         all.mass += s.mass;
         all.vLogV += s.vLogV;
@@ -295,7 +303,8 @@ void rowMetricsImpl(const float *p, int64_t n, int64_t i, float scale, int64_t r
         out.retained = ret;
     }
     // An all-zero row, or one that never reaches 0.9, has k90 = n (METHODS.md §3).
-    out.k90 = k90Of(p, n, scale, all.max, all.mass, all.positives, 0.9 - 1e-6);
+    out.k90 = scale == 1.0f ? k90Of<false>(p, n, scale, all.max, all.mass, all.positives, 0.9 - 1e-6)
+                            : k90Of<true>(p, n, scale, all.max, all.mass, all.positives, 0.9 - 1e-6);
 }
 
 void poolRowsImpl(const float *rows, int64_t count, int64_t n, int64_t pool, float *cellMax, float *cellSum,

@@ -128,9 +128,16 @@ private Q_SLOTS:
             for (int64_t j = 1; j < n; j += maskedEvery)
                 s[static_cast<size_t>(j)] = -std::numeric_limits<float>::infinity();
         const auto want = softmaxReference(s);
+        double wantEntropy = 0;
+        for (float a : want)
+            if (a > 0)
+                wantEntropy -= static_cast<double>(a) * std::log(static_cast<double>(a));
         for (const auto *t : kernels::availableKernels()) {
             auto got = s;
-            t->softmaxRows(got.data(), 1, n);
+            double entropy = -1;
+            t->softmaxRows(got.data(), 1, n, &entropy);
+            QVERIFY2(std::fabs(entropy - wantEntropy) < 2e-6 * std::max(1.0, wantEntropy),
+                     qPrintable(QString("%1: entropy %2 vs %3").arg(t->isa).arg(entropy, 0, 'g', 10).arg(wantEntropy, 0, 'g', 10)));
             double worst = 0, sum = 0;
             for (int64_t j = 0; j < n; ++j) {
                 worst = std::max(worst, std::fabs(static_cast<double>(got[static_cast<size_t>(j)]) - want[static_cast<size_t>(j)]));
@@ -194,7 +201,7 @@ private Q_SLOTS:
         for (const auto *t : kernels::availableKernels()) {
             std::vector<double> profile(static_cast<size_t>(distanceBinCount(n)), 0.0);
             kernels::RowMetrics got;
-            t->rowMetrics(row.data(), n, query, scale, retainedUpTo, profile.data(), got);
+            t->rowMetrics(row.data(), n, query, scale, retainedUpTo, profile.data(), true, got);
             const QString where = QString("%1 %2 n=%3").arg(t->isa, kind).arg(n);
             QVERIFY2(std::fabs(got.entropy - want.entropy) < 2e-6 * std::max(1.0, want.entropy),
                      qPrintable(where + QString(": entropy %1 vs %2").arg(got.entropy, 0, 'g', 10).arg(want.entropy, 0, 'g', 10)));
@@ -223,7 +230,7 @@ private Q_SLOTS:
                         row[static_cast<size_t>(j)] = rest;
                 std::vector<double> profile(static_cast<size_t>(distanceBinCount(n)));
                 kernels::RowMetrics got;
-                t->rowMetrics(row.data(), n, 0, 1.0f, 0, profile.data(), got);
+                t->rowMetrics(row.data(), n, 0, 1.0f, 0, profile.data(), true, got);
                 QCOMPARE(got.k90, reference(row, 0, 1.0, 0).k90);
                 QCOMPARE(got.k90, expected);
             }
