@@ -8,6 +8,7 @@
 #include <c10/util/Exception.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 
 namespace entroscope {
@@ -41,6 +42,7 @@ int runCli(const std::vector<std::string> &args)
             const BlasReport &b = checkBlas();
             std::cout << "entroscope-cli 0.1.0\nBLAS: " << b.library << " (kernels: " << (b.core.empty() ? "unknown" : b.core)
                       << "), " << static_cast<int>(b.gflops) << " GFLOP/s float32 on 512x512x512"
+                      << "\nOpenMP wait policy: " << (std::getenv("OMP_WAIT_POLICY") ? std::getenv("OMP_WAIT_POLICY") : "default")
                       << (b.slow ? "\nwarning: " + b.warning : "") << "\n";
             return 0;
         }

@@ -5,7 +5,7 @@
 
 int main(int argc, char **argv)
 {
-    entroscope::selectBlasKernels(argv); // may re-execute this program with faster BLAS kernels
+    entroscope::configureComputeEnvironment(argv); // may re-execute this program (faster BLAS kernels, passive OpenMP waits)
     entroscope::tuneAllocatorForBlocks();
     return entroscope::runCli(std::vector<std::string>(argv + 1, argv + argc));
 }

@@ -16,6 +16,7 @@
 
 #include <torch/torch.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -85,7 +86,7 @@ double peakRssMb()
 
 int main(int argc, char **argv)
 {
-    selectBlasKernels(argv); // as entroscope and entroscope-cli do
+    configureComputeEnvironment(argv); // as entroscope and entroscope-cli do
     tuneAllocatorForBlocks();
     int64_t n = 1024, layers = 6;
     int threads = 2;
@@ -167,7 +168,8 @@ int main(int argc, char **argv)
               << ", \"seconds\": " << r.seconds << ", \"gflop\": " << flops / 1e9 << ", \"gflops\": " << flops / 1e9 / r.seconds
               << ", \"matmul_peak_gflops\": " << peak << ", \"fraction_of_peak\": " << flops / 1e9 / r.seconds / peak
               << ", \"peak_rss_mb\": " << rssPeak << ", \"page_faults\": " << faults << ", \"rss_before_model_mb\": " << rssBefore
-              << ", \"rss_after_model_mb\": " << rssModel << ", \"rss_model_loaded_mb\": " << rssModelNow << ", \"blas_core\": \"" << checkBlas().core << "\", \"entropy_mean_layer0\": "
+              << ", \"rss_after_model_mb\": " << rssModel << ", \"rss_model_loaded_mb\": " << rssModelNow << ", \"blas_core\": \"" << checkBlas().core << "\", \"omp_wait_policy\": \"" << (std::getenv("OMP_WAIT_POLICY") ? std::getenv("OMP_WAIT_POLICY") : "default")
+              << "\", \"entropy_mean_layer0\": "
               << (r.layers.empty() ? 0.0 : r.layers[0].entropyMean) << "}" << std::endl;
     return 0;
 }

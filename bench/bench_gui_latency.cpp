@@ -51,7 +51,7 @@ double median(std::vector<double> v)
 
 int main(int argc, char **argv)
 {
-    selectBlasKernels(argv); // as the workbench does
+    configureComputeEnvironment(argv); // as the workbench does
     tuneAllocatorForBlocks();
     if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
         qputenv("QT_QPA_PLATFORM", "offscreen");

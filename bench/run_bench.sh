@@ -11,12 +11,15 @@ repeat=${REPEAT:-3}   # each figure is the fastest of REPEAT runs in one process
 model=$(mktemp -d)
 trap 'rm -rf "$model"' EXIT
 "$build/bench/bench_analysis" --length 16 --save-model "$model" --threads "$threads" > /dev/null
-# Same BLAS kernels on both sides: the baselines get the kernel set that bench_analysis ends up with
-# (OpenBLAS 0.3.21 falls back to its SSE3 "Prescott" kernels on CPUs it does not know; EntroScope then
-# re-executes itself with OPENBLAS_CORETYPE set, see engine/blas_check.h). Set OPENBLAS_CORETYPE to pin it.
-export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-$("$build/bench/bench_analysis" --model "$model" --length 16 --threads "$threads" \
-  | /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["blas_core"])')}
-echo "OpenBLAS kernels for every run: $OPENBLAS_CORETYPE"
+# The same BLAS kernels and OpenMP wait policy on both sides: the baselines get the environment that
+# bench_analysis ends up with (engine/blas_check.h: OpenBLAS 0.3.21 falls back to its SSE3 "Prescott"
+# kernels on CPUs it does not know, and LibTorch's OpenMP threads spin on the cores OpenBLAS needs unless
+# told to wait passively; EntroScope re-executes itself with OPENBLAS_CORETYPE and OMP_WAIT_POLICY set).
+# Set either variable to pin it for every run.
+probe=$("$build/bench/bench_analysis" --model "$model" --length 16 --threads "$threads")
+export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-$(echo "$probe" | /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["blas_core"])')}
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-$(echo "$probe" | /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["omp_wait_policy"])')}
+echo "every run: OpenBLAS kernels $OPENBLAS_CORETYPE, OpenMP wait policy $OMP_WAIT_POLICY, $threads threads"
 printf "%-7s %-20s %9s %9s %9s %11s %10s\n" n impl seconds GFLOP/s peak %peak peakRSS_MB
 for n in $lengths; do
   r=$repeat; [ "$n" -gt 8192 ] && r=1

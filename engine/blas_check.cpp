@@ -46,21 +46,31 @@ std::string openBlasCore()
 
 } // namespace
 
-void selectBlasKernels(char **argv)
+namespace {
+
+/// OPENBLAS_CORETYPE for this CPU when the loaded OpenBLAS fell back to Prescott, else nullptr.
+const char *betterBlasCore()
 {
-    if (std::getenv("OPENBLAS_CORETYPE") || !argv || !argv[0])
-        return;
-    const std::string core = openBlasCore();
-    if (strcasecmp(core.c_str(), "prescott") != 0)
-        return;
-    const char *better = nullptr;
+    if (std::getenv("OPENBLAS_CORETYPE") || strcasecmp(openBlasCore().c_str(), "prescott") != 0)
+        return nullptr;
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")
         && __builtin_cpu_supports("avx512dq"))
-        better = "SkylakeX";
-    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        better = "Haswell";
-    if (!better)
+        return "SkylakeX";
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return "Haswell";
+    return nullptr;
+}
+
+} // namespace
+
+void configureComputeEnvironment(char **argv)
+{
+    if (!argv || !argv[0] || std::getenv("ENTROSCOPE_CONFIGURED"))
+        return;
+    const char *core = betterBlasCore();
+    const bool waitPolicy = std::getenv("OMP_WAIT_POLICY") == nullptr;
+    if (!core && !waitPolicy)
         return;
     // Exec the binary by its real path (not /proc/self/exe, which would rename the process "exe").
     char self[4096];
@@ -68,9 +78,18 @@ void selectBlasKernels(char **argv)
     if (len <= 0)
         return;
     self[len] = '\0';
-    setenv("OPENBLAS_CORETYPE", better, 1);
+    if (core)
+        setenv("OPENBLAS_CORETYPE", core, 1);
+    if (waitPolicy)
+        setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    setenv("ENTROSCOPE_CONFIGURED", "1", 1); // once, whatever the libraries make of it
     execv(self, argv);
-    unsetenv("OPENBLAS_CORETYPE"); // exec failed: carry on with the slow kernels (checkBlas reports them)
+    // exec failed: carry on as we are (checkBlas reports slow kernels)
+    if (core)
+        unsetenv("OPENBLAS_CORETYPE");
+    if (waitPolicy)
+        unsetenv("OMP_WAIT_POLICY");
+    unsetenv("ENTROSCOPE_CONFIGURED");
 }
 
 void tuneAllocatorForBlocks()
@@ -84,11 +103,11 @@ double measureMatmulGflops(int m, int k, int n, int repeats)
     c10::InferenceMode guard;
     auto a = torch::randn({m, k});
     auto b = torch::randn({k, n});
-    auto c = torch::mm(a, b); // warm-up
+    auto c = torch::mm(a, b); // warm-up; the product, not the output's page faults, is timed below
     double best = 1e30;
     for (int r = 0; r < repeats; ++r) {
         const auto t0 = std::chrono::steady_clock::now();
-        c = torch::mm(a, b);
+        torch::mm_out(c, a, b);
         const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         best = std::min(best, s);
     }

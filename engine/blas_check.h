@@ -21,13 +21,18 @@ struct BlasReport
 /// Runs once (~5 ms with OpenBLAS, ~0.1 s with the reference BLAS). Thread-safe after the first call.
 const BlasReport &checkBlas();
 
-/// OpenBLAS 0.3.21 (Debian 12) does not recognise recent Xeons (Sapphire Rapids) and falls back to its
-/// SSE3 "Prescott" kernels: matrix products 3-5x slower than the CPU allows. Call first thing in main():
-/// when OPENBLAS_CORETYPE is unset, the loaded OpenBLAS reports Prescott and the CPU has AVX-512
-/// (SkylakeX kernels) or AVX2+FMA (Haswell kernels), it sets OPENBLAS_CORETYPE and re-executes the
-/// program (OpenBLAS picks its kernels when it is loaded, before main). Otherwise it returns. Set
-/// OPENBLAS_CORETYPE yourself (any value) to keep the library's choice.
-void selectBlasKernels(char **argv);
+/// Sets what the compute libraries read from the environment when they are loaded (before main), then
+/// re-executes the program once so that they see it. Call first thing in main(). Two settings:
+/// - OPENBLAS_CORETYPE: OpenBLAS 0.3.21 (Debian 12) does not recognise recent Xeons (Sapphire Rapids)
+///   and falls back to its SSE3 "Prescott" kernels, matrix products 3-5x slower than the CPU allows.
+///   When the loaded OpenBLAS reports Prescott and the CPU has AVX-512 (SkylakeX kernels) or AVX2+FMA
+///   (Haswell kernels), that kernel set is chosen.
+/// - OMP_WAIT_POLICY=PASSIVE: LibTorch's OpenMP threads otherwise spin for milliseconds after every
+///   parallel region, on the cores OpenBLAS's own threads then need for the next matrix product (an
+///   n = 4096 analysis runs 10-15 % slower; bench/README.md).
+/// A variable the user has set is kept as it is; nothing to set means no re-execution.
+/// ENTROSCOPE_CONFIGURED=1 marks the re-executed process (and turns the whole step off).
+void configureComputeEnvironment(char **argv);
 
 /// An analysis's large buffers (score block, values, outputs) are allocated once per forward and reused;
 /// what it allocates besides are a few n x d tensors per layer. With glibc's dynamic mmap threshold those

@@ -77,6 +77,55 @@ torch::Tensor applyRope(const torch::Tensor &x, const torch::Tensor &cos, const 
     return torch::stack({y0, y1}, -1).reshape(sizes);
 }
 
+/// q' = rope(z·γq [normalised to `cosNorm`]) · qScale into qr [B, n, d] and k' = rope(z·γk [normalised
+/// to 1])ᵀ into krT [B, d, n], from z [B, n, d] and tables [n, d/2]: the same float operations as
+/// applyRope on the torch tensors, rows in parallel.
+void rotateQk(const torch::Tensor &z, const torch::Tensor &gq, const torch::Tensor &gk, const torch::Tensor &cosT,
+              const torch::Tensor &sinT, bool cosScale, double cosNorm, double qScale, torch::Tensor &qr,
+              torch::Tensor &krT)
+{
+    const int64_t B = z.size(0), n = z.size(1), d = z.size(2), half = d / 2;
+    const float *zp = z.data_ptr<float>(), *gqp = gq.data_ptr<float>(), *gkp = gk.data_ptr<float>();
+    const float *cp = cosT.data_ptr<float>(), *sp = sinT.data_ptr<float>();
+    float *qp = qr.data_ptr<float>(), *kp = krT.data_ptr<float>();
+    const float qs = static_cast<float>(qScale);
+    at::parallel_for(0, B * n, 64, [&](int64_t r0, int64_t r1) {
+        std::vector<float> q(static_cast<size_t>(d)), k(static_cast<size_t>(d));
+        for (int64_t r = r0; r < r1; ++r) {
+            const int64_t b = r / n, i = r % n;
+            const float *zr = zp + r * d;
+            for (int64_t j = 0; j < d; ++j) {
+                q[static_cast<size_t>(j)] = zr[j] * gqp[j];
+                k[static_cast<size_t>(j)] = zr[j] * gkp[j];
+            }
+            if (cosScale) { // q / (‖q‖ + 1e-9) · S√d, k / (‖k‖ + 1e-9), as METHODS.md §1.1 says
+                double nq = 0, nk = 0;
+                for (int64_t j = 0; j < d; ++j) {
+                    nq += static_cast<double>(q[static_cast<size_t>(j)]) * q[static_cast<size_t>(j)];
+                    nk += static_cast<double>(k[static_cast<size_t>(j)]) * k[static_cast<size_t>(j)];
+                }
+                const float dq = static_cast<float>(std::sqrt(nq)) + 1e-9f, dk = static_cast<float>(std::sqrt(nk)) + 1e-9f;
+                const float sq = static_cast<float>(cosNorm);
+                for (int64_t j = 0; j < d; ++j) {
+                    q[static_cast<size_t>(j)] = q[static_cast<size_t>(j)] / dq * sq;
+                    k[static_cast<size_t>(j)] = k[static_cast<size_t>(j)] / dk;
+                }
+            }
+            const float *c = cp + i * half, *s = sp + i * half;
+            float *qo = qp + r * d;
+            float *ko = kp + b * d * n + i; // column i of krT[b]
+            for (int64_t m = 0; m < half; ++m) {
+                const float q0 = q[static_cast<size_t>(2 * m)], q1 = q[static_cast<size_t>(2 * m + 1)];
+                const float k0 = k[static_cast<size_t>(2 * m)], k1 = k[static_cast<size_t>(2 * m + 1)];
+                qo[2 * m] = (q0 * c[m] - q1 * s[m]) * qs;
+                qo[2 * m + 1] = (q0 * s[m] + q1 * c[m]) * qs;
+                ko[(2 * m) * n] = k0 * c[m] - k1 * s[m];
+                ko[(2 * m + 1) * n] = k0 * s[m] + k1 * c[m];
+            }
+        }
+    });
+}
+
 } // namespace
 
 struct GauModel::LayerHooks
@@ -173,7 +222,7 @@ torch::Tensor GauModel::forward(const torch::Tensor &ids, const Method &method, 
     if (inference) {
         scoreBuf = torch::empty({B * blockRows * std::max(n, E + c.hiddenSize)}, torch::kFloat32);
         valueBuf = torch::empty({B, n, E}, torch::kFloat32);
-        outBuf = torch::empty({B, n, E}, torch::kFloat32);
+        outBuf = torch::empty({B * blockRows * E}, torch::kFloat32);
     }
     auto bufferView = [&](const torch::Tensor &buf, int64_t rows, int64_t cols) {
         return buf.narrow(0, 0, B * rows * cols).view({B, rows, cols});
@@ -197,13 +246,24 @@ torch::Tensor GauModel::forward(const torch::Tensor &ids, const Method &method, 
                 v = silu(torch::matmul(h, wv));
             }
         }
+        torch::Tensor qr, krT, qW, kW, qPlain, kT, kWT;
+        if (inference && method.rotates() && !method.clampsRelative()) {
+            // The common case in one pass over z: scale offsets, CosScale's normalisation, the rotation
+            // and the score scale, writing q and Kᵀ as the blocks read them (torch ops here would be a
+            // dozen n x d temporaries per layer).
+            qr = torch::empty({B, n, S}, torch::kFloat32);
+            krT = torch::empty({B, S, n}, torch::kFloat32);
+            rotateQk(z.contiguous(), L.qGamma, L.kGamma, cosT, sinT, method.qk.cosScale,
+                     method.qk.scale * std::sqrt(static_cast<double>(S)), qScale, qr, krT);
+        } else {
         auto q = z * L.qGamma;
         auto k = z * L.kGamma;
         if (method.qk.cosScale) {
             q = q / (q.norm(2, -1, true) + 1e-9) * (method.qk.scale * std::sqrt(static_cast<double>(S)));
             k = k / (k.norm(2, -1, true) + 1e-9);
         }
-        torch::Tensor qr = q, kr = k, qW, kW;
+        qr = q;
+        auto kr = k;
         if (method.rotates()) {
             qr = applyRope(q, cosT, sinT);
             kr = applyRope(k, cosT, sinT);
@@ -215,18 +275,22 @@ torch::Tensor GauModel::forward(const torch::Tensor &ids, const Method &method, 
         // 1/sqrt(d), YaRN's factor and τ scale every score of the row: fold them into q ([n, d]) instead
         // of a pass over each [rows, n] block.
         qr = qr * qScale;
-        torch::Tensor qPlain; // unscaled-position q for the far side of a clamped window
-        if (method.clampsRelative())
+        if (method.clampsRelative()) // unscaled-position q for the far side of a clamped window
             qPlain = q * qScale;
-        auto krT = kr.transpose(1, 2).contiguous();
-        torch::Tensor kT, kWT;
+        krT = kr.transpose(1, 2).contiguous();
         if (method.clampsRelative()) {
             kT = k.transpose(1, 2).contiguous();
             kWT = kW.transpose(1, 2).contiguous();
         }
-        q = k = kr = kW = z = torch::Tensor(); // what the blocks read is qr, krT (and qW, qPlain, kT, kWT)
+        }
+        kW = z = torch::Tensor(); // what the blocks read is qr, krT (and qW, qPlain, kT, kWT)
 
-        auto out = scoresOnly ? torch::Tensor() : inference ? outBuf : torch::empty({B, n, E}, torch::kFloat32);
+        // Inference keeps the attention output of one block only: the rest of the layer (gate, o_dense,
+        // residual, norm) is local to each row and runs right after the block's A·V, updating h's rows in
+        // place (later blocks read q, k and v, computed above, never h). Autograd keeps the whole output.
+        auto out = scoresOnly || inference ? torch::Tensor() : torch::empty({B, n, E}, torch::kFloat32);
+        const auto wu = L.iDense.narrow(0, 0, E).t();
+        const int64_t H = h.defined() ? h.size(-1) : 0;
         for (int64_t r0 = 0; r0 < n; r0 += blockRows) {
             if (cancel && cancel->isCancelled())
                 throw Cancelled();
@@ -296,52 +360,44 @@ torch::Tensor GauModel::forward(const torch::Tensor &ids, const Method &method, 
                 });
             }
             if (!scoresOnly) {
-                auto outRows = out.narrow(1, r0, rows);
+                auto outRows = inference ? bufferView(outBuf, rows, E) : out.narrow(1, r0, rows);
                 if (B == 1) {
                     auto target = outRows[0];
                     torch::mm_out(target, a[0], v[0]); // straight into the output rows, no temporary
+                } else if (inference) {
+                    torch::bmm_out(outRows, a, v);
                 } else {
                     outRows.copy_(torch::matmul(a, v));
                 }
             }
-            if (hooks && hooks->onBlock)
+            if (hooks && hooks->onBlock) // before the score buffer becomes scratch below
                 hooks->onBlock(static_cast<int>(l), r0, a[0]);
-        }
-        if (scoresOnly) {
-            h = torch::Tensor(); // no final hidden state: the caller said it does not need one
-        } else {
-            v = torch::Tensor();
-            const auto wu = L.iDense.narrow(0, 0, E).t();
-            if (inference) {
-                // Row by row the rest of the layer is local: gate, o_dense, residual and norm run chunk by
-                // chunk with the score buffer as scratch, and h is updated in place (no n x H temporaries).
-                const int64_t H = h.size(-1);
-                for (int64_t r0 = 0; r0 < n; r0 += blockRows) {
-                    const int64_t rows = std::min(blockRows, n - r0);
-                    auto gate = bufferView(scoreBuf, rows, E);
-                    auto y = scoreBuf.narrow(0, B * rows * E, B * rows * H).view({B, rows, H});
-                    auto outRows = out.narrow(1, r0, rows);
-                    auto hRows = h.narrow(1, r0, rows);
-                    if (B == 1) {
-                        auto g2 = gate[0], y2 = y[0];
-                        torch::mm_out(g2, hRows[0], wu);
-                        outRows[0].mul_(silu(g2));
-                        torch::mm_out(y2, outRows[0], L.oDense.t());
-                    } else {
-                        torch::matmul_out(gate, hRows, wu);
-                        outRows.mul_(silu(gate));
-                        torch::matmul_out(y, outRows, L.oDense.t());
-                    }
-                    hRows.add_(y);
-                    // rms² = ‖h‖² / H, without the square a pow(2) would allocate
-                    auto ss = at::linalg_vector_norm(hRows, 2, {-1}, true).square_().div_(static_cast<double>(H));
-                    hRows.mul_(ss.add_(eps).rsqrt_());
+            if (!scoresOnly && inference) {
+                auto outRows = bufferView(outBuf, rows, E);
+                auto gate = bufferView(scoreBuf, rows, E);
+                auto y = scoreBuf.narrow(0, B * rows * E, B * rows * H).view({B, rows, H});
+                auto hRows = h.narrow(1, r0, rows);
+                if (B == 1) {
+                    auto g2 = gate[0], y2 = y[0];
+                    torch::mm_out(g2, hRows[0], wu);
+                    outRows[0].mul_(silu(g2));
+                    torch::mm_out(y2, outRows[0], L.oDense.t());
+                } else {
+                    torch::matmul_out(gate, hRows, wu);
+                    outRows.mul_(silu(gate));
+                    torch::matmul_out(y, outRows, L.oDense.t());
                 }
-            } else {
-                out = silu(torch::matmul(h, wu)) * out;
-                h = rmsNorm(h + torch::matmul(out, L.oDense.t()), eps);
+                hRows.add_(y);
+                // rms² = ‖h‖² / H, without the square a pow(2) would allocate
+                auto ss = at::linalg_vector_norm(hRows, 2, {-1}, true).square_().div_(static_cast<double>(H));
+                hRows.mul_(ss.add_(eps).rsqrt_());
             }
         }
+        v = torch::Tensor();
+        if (scoresOnly)
+            h = torch::Tensor(); // no final hidden state: the caller said it does not need one
+        else if (!inference)
+            h = rmsNorm(h + torch::matmul(silu(torch::matmul(h, wu)) * out, L.oDense.t()), eps);
         if (hooks && hooks->onLayerDone)
             hooks->onLayerDone(static_cast<int>(l));
     }

@@ -58,6 +58,8 @@ private Q_SLOTS:
         QProcess p;
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.remove(QStringLiteral("OPENBLAS_CORETYPE"));
+        env.remove(QStringLiteral("OMP_WAIT_POLICY"));
+        env.remove(QStringLiteral("ENTROSCOPE_CONFIGURED"));
         p.setProcessEnvironment(env);
         p.start(QStringLiteral(ENTROSCOPE_CLI_PATH), {QStringLiteral("--version")});
         QVERIFY(p.waitForFinished(60000));
@@ -65,17 +67,21 @@ private Q_SLOTS:
         const QString out = QString::fromUtf8(p.readAllStandardOutput());
         QVERIFY2(out.startsWith(QStringLiteral("entroscope-cli ")), qPrintable(out));
         QVERIFY2(out.contains(QStringLiteral("kernels: ")), qPrintable(out));
+        // LibTorch's OpenMP threads must not spin on the cores OpenBLAS needs (blas_check.h).
+        QVERIFY2(out.contains(QStringLiteral("OpenMP wait policy: PASSIVE")), qPrintable(out));
         __builtin_cpu_init();
         if (out.contains(QStringLiteral("openblas")) && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
             QVERIFY2(!out.contains(QStringLiteral("kernels: Prescott")), qPrintable(out));
-        // The user's own choice is kept.
+        // The user's own choices are kept.
         env.insert(QStringLiteral("OPENBLAS_CORETYPE"), QStringLiteral("Prescott"));
+        env.insert(QStringLiteral("OMP_WAIT_POLICY"), QStringLiteral("ACTIVE"));
         p.setProcessEnvironment(env);
         p.start(QStringLiteral(ENTROSCOPE_CLI_PATH), {QStringLiteral("--version")});
         QVERIFY(p.waitForFinished(60000));
         const QString pinned = QString::fromUtf8(p.readAllStandardOutput());
         if (pinned.contains(QStringLiteral("openblas")))
             QVERIFY2(pinned.contains(QStringLiteral("kernels: Prescott")), qPrintable(pinned));
+        QVERIFY2(pinned.contains(QStringLiteral("OpenMP wait policy: ACTIVE")), qPrintable(pinned));
     }
 
     void summaryAndMapsMatchGolden_data()

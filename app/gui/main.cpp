@@ -41,7 +41,7 @@ QString demoText()
 
 int main(int argc, char **argv)
 {
-    selectBlasKernels(argv); // may re-execute this program with faster BLAS kernels
+    configureComputeEnvironment(argv); // may re-execute this program (faster BLAS kernels, passive OpenMP waits)
     tuneAllocatorForBlocks();
     Q_INIT_RESOURCE(entroscope);
     QApplication app(argc, argv);
