@@ -47,16 +47,60 @@ double median(std::vector<double> v)
     return v[v.size() / 2];
 }
 
+/// Times every event the GUI thread delivers, so that the longest ones can be named (receiver class,
+/// event type) next to the event-loop gap.
+class TimedApplication : public QApplication
+{
+public:
+    using QApplication::QApplication;
+    bool notify(QObject *receiver, QEvent *event) override
+    {
+        if (!m_recording)
+            return QApplication::notify(receiver, event);
+        QElapsedTimer t;
+        t.start();
+        const int type = event->type();
+        const char *cls = receiver->metaObject()->className();
+        ++m_depth; // events delivered inside this one (a synchronous repaint) count with it
+        const bool result = QApplication::notify(receiver, event);
+        --m_depth;
+        const double ms = t.nsecsElapsed() * 1e-6;
+        if (ms > 10 && m_depth == 0)
+            m_slow.push_back({ms, QStringLiteral("%1 (event %2)").arg(QLatin1String(cls)).arg(type)});
+        return result;
+    }
+    void record(bool on)
+    {
+        m_recording = on;
+        if (on)
+            m_slow.clear();
+    }
+    /// The k longest events recorded, longest first.
+    QStringList slowest(int k)
+    {
+        std::sort(m_slow.begin(), m_slow.end(), [](const auto &a, const auto &b) { return a.first > b.first; });
+        QStringList out;
+        for (int i = 0; i < std::min<int>(k, int(m_slow.size())); ++i)
+            out << QStringLiteral("%1 ms %2").arg(m_slow[size_t(i)].first, 0, 'f', 1).arg(m_slow[size_t(i)].second);
+        return out;
+    }
+
+private:
+    bool m_recording = false;
+    int m_depth = 0;
+    std::vector<std::pair<double, QString>> m_slow;
+};
+
 } // namespace
 
 int main(int argc, char **argv)
 {
     configureComputeEnvironment(argv); // as the workbench does
-    tuneAllocatorForBlocks();
+    // as the workbench: no tuneAllocatorForBlocks() (app/gui/main.cpp says why)
     if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
         qputenv("QT_QPA_PLATFORM", "offscreen");
     Q_INIT_RESOURCE(entroscope);
-    QApplication app(argc, argv);
+    TimedApplication app(argc, argv);
     QStandardPaths::setTestModeEnabled(true);
     QTemporaryDir settingsDir;
     QSettings::setDefaultFormat(QSettings::IniFormat);
@@ -135,9 +179,12 @@ int main(int argc, char **argv)
 
     std::vector<double> uncached;
     probe.start();
+    app.record(true);
     if (!sweep(uncached, true))
         return 1;
+    app.record(false);
     probe.stop();
+    const QStringList slowAttention = app.slowest(3);
     const double maxGapMs = maxGapNs * 1e-6;
 
     // The heaviest view on screen: the compare tab (two full maps, their difference, JS bars).
@@ -153,9 +200,12 @@ int main(int argc, char **argv)
     maxGapNs = 0;
     tick.invalidate();
     probe.start();
+    app.record(true);
     if (!sweep(compareMoves, true))
         return 1;
+    app.record(false);
     probe.stop();
+    const QStringList slowCompare = app.slowest(3);
     const double maxGapCompareMs = maxGapNs * 1e-6;
     w.setCurrentView(MainWindow::AttentionTab);
     QObject::disconnect(w.view(MainWindow::CompareTab)->plot(), &QCustomPlot::afterReplot, nullptr, nullptr);
@@ -185,5 +235,7 @@ int main(int argc, char **argv)
     std::printf("event loop: longest gap between 5 ms ticks during computation: %.1f ms (attention tab shown)\n", maxGapMs);
     std::printf("compare tab shown: slider → views median %.1f ms, longest event-loop gap %.1f ms\n",
                 median(compareMoves), maxGapCompareMs);
+    std::printf("longest GUI events, attention tab: %s\n", qPrintable(slowAttention.join(QStringLiteral("; "))));
+    std::printf("longest GUI events, compare tab:   %s\n", qPrintable(slowCompare.join(QStringLiteral("; "))));
     return 0;
 }

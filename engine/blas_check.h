@@ -38,7 +38,8 @@ void configureComputeEnvironment(char **argv);
 /// what it allocates besides are a few n x d tensors per layer. With glibc's dynamic mmap threshold those
 /// land in the heap after the first large free and stay resident at the heap's high-water mark. A fixed
 /// 1 MB threshold returns them to the system when freed (peak RSS = what is live) at the cost of
-/// faulting their pages in again: about 90k minor faults per n = 4096 analysis (bench/README.md).
+/// faulting their pages in again: about 60k minor faults per n = 4096 analysis (bench/README.md).
+/// entroscope-cli calls it; the workbench does not (app/gui/main.cpp).
 void tuneAllocatorForBlocks();
 
 /// Measures the float32 matrix-product peak (GFLOP/s) at size m×k by k×n with the current thread count.

@@ -6,6 +6,7 @@
 #include "analysis_controller.h"
 #include "attention_map_view.h"
 #include "compare_view.h"
+#include "entropy_view.h"
 #include "main_window.h"
 #include "npy.h"
 #include "plot_view.h"
@@ -192,6 +193,12 @@ private Q_SLOTS:
         auto *compare = qobject_cast<CompareView *>(w.view(5));
         QVERIFY(compare);
         QCOMPARE(compare->mapCount(), 0); // not drawn while another tab is shown
+        // Every hidden view takes the result when it is shown, not with every result.
+        auto *entropy = qobject_cast<EntropyView *>(w.view(MainWindow::EntropyTab));
+        QVERIFY(entropy);
+        QCOMPARE(entropy->queryGraph()->dataCount(), 0);
+        w.setCurrentView(MainWindow::EntropyTab);
+        QCOMPARE(entropy->queryGraph()->dataCount(), 40);
         w.setCurrentView(5);
         QCOMPARE(compare->mapCount(), 2);
         // An export of the compare view draws it first, whichever tab is shown.
@@ -203,6 +210,8 @@ private Q_SLOTS:
         QVERIFY2(w.exportView(5, tmp.path() + "/compare.json", &error), qPrintable(error));
         QVERIFY(QFile(tmp.path() + "/compare.json").size() > 0);
         QCOMPARE(compare->mapCount(), 2);
+        // ... and so does every other view: the entropy view shows the new length, never shown since.
+        QCOMPARE(entropy->queryGraph()->dataCount(), w.controller()->lastResult()->request.length);
     }
 
     void brokenCheckpointKeepsModel()

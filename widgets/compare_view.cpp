@@ -211,6 +211,17 @@ std::vector<QCPAxisRect *> CompareView::linkedRects() const
 
 void CompareView::rebuildMaps()
 {
+    const int count = int(m_maps.size());
+    if (count > 0 && count == int(m_colorMaps.size())) {
+        // Same number of maps: refill the existing colour maps in place (a result per slider stop lands
+        // here; tearing the layout down and building it again cost the GUI thread tens of ms).
+        for (int i = 0; i < count; ++i) {
+            fillColorMap(m_colorMaps[size_t(i)], m_maps[size_t(i)].second, m_log ? kLogFloor : 0.0);
+            m_mapLabels[size_t(i)]->setText(elided(m_maps[size_t(i)].first, 48));
+        }
+        finishMaps();
+        return;
+    }
     for (QCPColorMap *map : m_colorMaps)
         m_plot->removePlottable(map);
     m_colorMaps.clear();
@@ -222,11 +233,11 @@ void CompareView::rebuildMaps()
         m_mapsGrid->take(m_scale);
     m_mapsGrid->clear();
     m_mapRects.clear();
+    m_mapLabels.clear();
     delete m_mapsMargins;
     m_mapsMargins = new QCPMarginGroup(m_plot);
 
     const QFont base = font();
-    const int count = int(m_maps.size());
     for (int i = 0; i < std::max(count, 1); ++i) {
         QCPAxisRect *rect = makeMapRect(m_plot, i == 0);
         m_mapsGrid->addElement(1, i, rect);
@@ -236,6 +247,7 @@ void CompareView::rebuildMaps()
         m_mapRects.push_back(rect);
         auto *label = makeLabel(m_plot, i < count ? elided(m_maps[size_t(i)].first, 48) : QString(), base, false);
         m_mapsGrid->addElement(0, i, label);
+        m_mapLabels.push_back(label);
         for (QCPAxis *axis : {rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft)})
             connect(axis, qOverload<const QCPRange &>(&QCPAxis::rangeChanged), this, [this, axis] { syncRange(axis); });
         if (i < count) {
@@ -253,7 +265,12 @@ void CompareView::rebuildMaps()
     m_mapsGrid->setColumnStretchFactor(std::max(count, 1), 0.01);
     m_mapsGrid->setColumnSpacing(8);
     m_scale->setVisible(count > 0);
+    finishMaps();
+}
 
+void CompareView::finishMaps()
+{
+    const int count = int(m_maps.size());
     const int64_t n = tokenCount();
     const bool showTrain = count > 0 && m_trainLength > 0 && m_trainLength < n;
     for (QCPItemRect *outline : m_outlines) {

@@ -86,6 +86,7 @@ public:
 
 private:
     void rebuildMaps();
+    void finishMaps(); ///< outlines, title, colour scale, difference and zoom for the maps as they are
     void updateDifference();
     void updateJs();
     void applyColorScale();
@@ -108,6 +109,7 @@ private:
     QCPTextElement *m_title = nullptr;
     QCPLayoutGrid *m_mapsGrid = nullptr;
     QCPMarginGroup *m_mapsMargins = nullptr;
+    std::vector<QCPTextElement *> m_mapLabels;
     QCPColorScale *m_scale = nullptr;
     std::vector<QCPAxisRect *> m_mapRects;
     std::vector<QCPColorMap *> m_colorMaps;

@@ -293,8 +293,28 @@ public:
     double *cells()
     {
         mDataModified = true;
+        mIsEmpty = false;
         return mData;
     }
+    /// What recalculateDataBounds would find, from the pass that wrote the cells.
+    void setDataBounds(const QCPRange &bounds) { mDataBounds = bounds; }
+    /// A new shape for cells the caller is about to write, all of them: the buffer is kept when it is
+    /// large enough (setSize would reallocate and zero-fill 8 MB per 1024² map on every slider stop).
+    void reshape(int keys, int values, const QCPRange &keyRange, const QCPRange &valueRange)
+    {
+        const size_t cells = size_t(keys) * size_t(values);
+        if (cells > m_capacity || !mData) {
+            delete[] mData; // allocated with new[] by QCPColorMapData or here; freed with delete[] by it
+            mData = new double[cells];
+            m_capacity = cells;
+        }
+        mKeySize = keys;
+        mValueSize = values;
+        setRange(keyRange, valueRange);
+    }
+
+private:
+    size_t m_capacity = size_t(std::max(keySize(), 0)) * size_t(std::max(valueSize(), 0));
 };
 
 template<typename T>
@@ -308,18 +328,40 @@ void fillCells(QCPColorMap *target, int rows, int cols, int pool, const T *value
     // A single row or column is drawn as two identical ones (QCPColorMap needs two cells per side).
     const int keys = cols == 1 ? 2 : cols;
     const int valuesCount = rows == 1 ? 2 : rows;
-    auto *data = new BulkColorMapData(keys, valuesCount, cellAxisRange(cols, pool), cellAxisRange(rows, pool));
+    const QCPRange keyRange = cellAxisRange(cols, pool), valueRange = cellAxisRange(rows, pool);
+    // A map of the same shape is refilled in place: no 8 MB allocation (and its page faults and zero
+    // fill) per 1024² map and result in the GUI thread.
+    // QCPColorMapData is not polymorphic: the map remembers which data object is one of ours.
+    static const char *const kOurs = "entroscopeBulkData";
+    auto *data = static_cast<BulkColorMapData *>(target->property(kOurs).value<void *>());
+    const bool reuse = data && static_cast<QCPColorMapData *>(data) == target->data();
+    if (reuse) {
+        data->reshape(keys, valuesCount, keyRange, valueRange);
+    } else {
+        data = new BulkColorMapData(keys, valuesCount, keyRange, valueRange);
+        target->setProperty(kOurs, QVariant::fromValue<void *>(data));
+    }
     double *out = data->cells();
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
     for (int vr = 0; vr < valuesCount; ++vr) {
         const T *src = values + size_t(std::min(vr, rows - 1)) * size_t(cols);
         double *dst = out + size_t(vr) * size_t(keys);
-        for (int kc = 0; kc < keys; ++kc) {
-            const double v = double(src[std::min(kc, cols - 1)]);
-            dst[kc] = floor > 0 && !std::isnan(v) ? std::max(v, floor) : v;
+        for (int kc = 0; kc < cols; ++kc) {
+            double v = double(src[kc]);
+            if (floor > 0 && !std::isnan(v))
+                v = std::max(v, floor);
+            dst[kc] = v;
+            if (!std::isnan(v)) {
+                lo = std::min(lo, v);
+                hi = std::max(hi, v);
+            }
         }
+        if (keys > cols)
+            dst[1] = dst[0];
     }
-    data->recalculateDataBounds();
-    target->setData(data, false); // takes ownership
+    data->setDataBounds(lo <= hi ? QCPRange(lo, hi) : QCPRange(0, 0));
+    if (!reuse)
+        target->setData(data, false); // takes ownership
 }
 
 } // namespace

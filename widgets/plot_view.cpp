@@ -4,6 +4,7 @@
 
 #include "qcustomplot_compat.h"
 
+#include <QTimer>
 #include <QVBoxLayout>
 
 namespace entroscope {
@@ -16,6 +17,13 @@ PlotView::PlotView(QWidget *parent)
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(m_plot);
     m_plot->setBackground(Qt::white);
+    // Replots run from a 1 ms timer, not from a posted event (QCustomPlot's rpQueuedReplot): posted
+    // events are delivered back to back in one batch, so a view's data update and its redraw would
+    // block the GUI thread together; timers are taken in due order with the other timers and input.
+    m_replotTimer = new QTimer(this);
+    m_replotTimer->setSingleShot(true);
+    m_replotTimer->setInterval(1);
+    connect(m_replotTimer, &QTimer::timeout, this, [this] { m_plot->replot(QCustomPlot::rpImmediateRefresh); });
 }
 
 PlotView::~PlotView() = default;
@@ -27,7 +35,7 @@ void PlotView::requestReplot()
         return;
     }
     m_replotPending = false;
-    m_plot->replot(QCustomPlot::rpQueuedReplot);
+    m_replotTimer->start();
 }
 
 void PlotView::showEvent(QShowEvent *event)
@@ -35,7 +43,7 @@ void PlotView::showEvent(QShowEvent *event)
     QWidget::showEvent(event);
     if (m_replotPending) {
         m_replotPending = false;
-        m_plot->replot(QCustomPlot::rpQueuedReplot);
+        m_replotTimer->start();
     }
 }
 

@@ -15,6 +15,7 @@
 
 class QCustomPlot;
 class QCPItemText;
+class QTimer;
 
 namespace entroscope {
 
@@ -60,6 +61,7 @@ protected:
 private:
     QPointer<QCPItemText> m_emptyItem;
     bool m_replotPending = false;
+    QTimer *m_replotTimer = nullptr;
 };
 
 } // namespace entroscope

@@ -42,7 +42,9 @@ QString demoText()
 int main(int argc, char **argv)
 {
     configureComputeEnvironment(argv); // may re-execute this program (faster BLAS kernels, passive OpenMP waits)
-    tuneAllocatorForBlocks();
+    // No tuneAllocatorForBlocks() here: with its 1 MB mmap threshold every 4-8 MB buffer the views
+    // allocate per result would fault its pages in again on the GUI thread (bench_gui_latency: the longest
+    // GUI-thread gap 5-15 ms longer); the workbench keeps glibc's adaptive threshold.
     Q_INIT_RESOURCE(entroscope);
     QApplication app(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("EntroScope"));

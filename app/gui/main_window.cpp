@@ -189,10 +189,7 @@ void MainWindow::buildUi()
     m_tabs->addTab(m_overview, tr("&5 Layers"));
     m_tabs->addTab(m_compareView, tr("&6 Compare"));
     setCentralWidget(m_tabs);
-    connect(m_tabs, &QTabWidget::currentChanged, this, [this] {
-        if (m_tabs->currentWidget() == m_compareView)
-            updateCompareView();
-    });
+    connect(m_tabs, &QTabWidget::currentChanged, this, [this](int index) { updateView(index); });
     connect(m_overview, &LayerOverview::layerSelected, this, [this](int l) {
         setLayer(l);
         m_tabs->setCurrentIndex(AttentionTab);
@@ -703,7 +700,7 @@ ViewRequest MainWindow::currentRequest() const
 bool MainWindow::isIdle() const
 {
     return m_resultShown && !m_requestTimer->isActive() && !m_textTimer->isActive() && !m_controller->isBusy()
-           && !m_pendingState && !(m_compareDirty && m_tabs->currentWidget() == m_compareView);
+           && !m_pendingState && !(m_dirtyViews & (1u << unsigned(m_tabs->currentIndex())));
 }
 
 void MainWindow::showResult()
@@ -711,67 +708,85 @@ void MainWindow::showResult()
     const auto res = m_controller->lastResult();
     if (!res || res->results.empty() || !res->results[0])
         return;
-    const AnalysisResult &p = *res->results[0];
-    const int layer = std::clamp(m_layerSpin->value(), 0, int(p.layers.size()) - 1);
-    const int64_t T = res->trainLength;
-
-    if (const AttentionMap *m = mapFor(p, layer)) {
-        m_mapView->setTitlePrefix(res->labels.value(0));
-        m_mapView->setMap(*m, p.tokenTexts, T);
-    } else {
-        m_mapView->clear();
+    m_dilutionView->setTrainLength(res->trainLength);
+    // Each view takes the result when it is shown (or before an export), the one on screen in an event of
+    // its own: filling every view with 1024² maps and thumbnails in one go kept the GUI thread busy for
+    // 30-40 ms per result while the worker competed for the cores.
+    m_dirtyViews = kResultViews;
+    if (!m_viewUpdateQueued) {
+        m_viewUpdateQueued = true;
+        QTimer::singleShot(0, this, [this] {
+            m_viewUpdateQueued = false;
+            updateView(m_tabs->currentIndex());
+        });
     }
-    std::optional<double> hT;
-    if (!res->entropyAtT.empty() && size_t(layer) < res->entropyAtT[0].size())
-        hT = res->entropyAtT[0][size_t(layer)];
-    m_entropyView->setData(p, layer, hT);
-
-    std::vector<DistanceProfileView::Profile> profiles;
-    for (size_t i = 0; i < res->results.size(); ++i)
-        if (res->results[i] && size_t(layer) < res->results[i]->layers.size())
-            profiles.emplace_back(res->labels.value(int(i)), res->results[i]->layers[size_t(layer)].distanceProfile);
-    m_distanceView->setProfiles(profiles);
-    m_distanceView->setSubtitle(tr("layer %1 · n = %2").arg(layer).arg(p.length));
-
-    m_overview->setResult(p);
-    m_overview->setSelectedLayer(layer);
-    m_dilutionView->setTrainLength(T);
-
-    // The compare view draws 2-4 full maps plus their difference: the heaviest update of all. It is
-    // redrawn only while visible (or before an export), so the GUI thread stays responsive elsewhere.
-    // When it is shown, it is redrawn in an event of its own so that it and the other views never
-    // block the GUI thread together.
-    m_compareDirty = true;
-    if (m_tabs->currentWidget() == m_compareView)
-        QTimer::singleShot(0, this, &MainWindow::updateCompareView);
     m_resultShown = true;
     updateStatus();
     Q_EMIT viewsUpdated();
 }
 
-void MainWindow::updateCompareView()
+void MainWindow::updateView(int index) const
 {
-    if (!m_compareDirty)
+    const unsigned bit = 1u << unsigned(index);
+    if (index < 0 || !(m_dirtyViews & bit))
         return;
-    m_compareDirty = false;
+    m_dirtyViews &= ~bit;
     const auto res = m_controller->lastResult();
-    if (!res || res->results.empty() || !res->results[0]) {
-        m_compareView->clear();
+    if (!res || res->results.empty() || !res->results[0])
         return;
-    }
     const AnalysisResult &p = *res->results[0];
     const int layer = std::clamp(m_layerSpin->value(), 0, int(p.layers.size()) - 1);
     const int64_t T = res->trainLength;
-    if (res->results.size() >= 2) {
-        std::vector<CompareView::LabelledMap> maps;
-        for (size_t i = 0; i < res->results.size(); ++i)
-            if (const AttentionMap *m = mapFor(*res->results[i], layer))
-                maps.emplace_back(res->labels.value(int(i)), *m);
-        m_compareView->setMaps(std::move(maps), p.tokenTexts, T);
-        m_compareView->setJsDivergence(res->jsPerLayer, res->labels.value(0) + tr(" vs ") + res->labels.value(1));
-    } else {
-        m_compareView->clear();
+    switch (index) {
+    case AttentionTab:
+        if (const AttentionMap *m = mapFor(p, layer)) {
+            m_mapView->setTitlePrefix(res->labels.value(0));
+            m_mapView->setMap(*m, p.tokenTexts, T);
+        } else {
+            m_mapView->clear();
+        }
+        break;
+    case EntropyTab: {
+        std::optional<double> hT;
+        if (!res->entropyAtT.empty() && size_t(layer) < res->entropyAtT[0].size())
+            hT = res->entropyAtT[0][size_t(layer)];
+        m_entropyView->setData(p, layer, hT);
+        break;
     }
+    case DistanceTab: {
+        std::vector<DistanceProfileView::Profile> profiles;
+        for (size_t i = 0; i < res->results.size(); ++i)
+            if (res->results[i] && size_t(layer) < res->results[i]->layers.size())
+                profiles.emplace_back(res->labels.value(int(i)), res->results[i]->layers[size_t(layer)].distanceProfile);
+        m_distanceView->setProfiles(profiles);
+        m_distanceView->setSubtitle(tr("layer %1 · n = %2").arg(layer).arg(p.length));
+        break;
+    }
+    case LayersTab:
+        m_overview->setResult(p);
+        m_overview->setSelectedLayer(layer);
+        break;
+    case CompareTab:
+        if (res->results.size() >= 2) {
+            std::vector<CompareView::LabelledMap> maps;
+            for (size_t i = 0; i < res->results.size(); ++i)
+                if (const AttentionMap *m = mapFor(*res->results[i], layer))
+                    maps.emplace_back(res->labels.value(int(i)), *m);
+            m_compareView->setMaps(std::move(maps), p.tokenTexts, T);
+            m_compareView->setJsDivergence(res->jsPerLayer, res->labels.value(0) + tr(" vs ") + res->labels.value(1));
+        } else {
+            m_compareView->clear();
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+void MainWindow::updateAllViews() const
+{
+    for (int i = 0; i < m_tabs->count(); ++i)
+        updateView(i);
 }
 
 void MainWindow::updateStatus()
@@ -957,7 +972,7 @@ QSize MainWindow::exportSize() const
 
 bool MainWindow::exportPlotPng(int index, const QString &path, int width, int height, double scale, QString *error)
 {
-    updateCompareView();
+    updateAllViews();
     PlotView *v = view(index);
     if (!v) {
         if (error)
@@ -983,7 +998,7 @@ bool MainWindow::exportPlotPng(int index, const QString &path, int width, int he
 
 bool MainWindow::exportView(int index, const QString &path, QString *error)
 {
-    updateCompareView();
+    updateAllViews();
     PlotView *v = view(index);
     if (!v) {
         if (error)
@@ -1025,7 +1040,7 @@ bool MainWindow::exportView(int index, const QString &path, QString *error)
 
 bool MainWindow::exportReport(const QString &dirPath, QString *error)
 {
-    updateCompareView();
+    updateAllViews();
     QDir dir(dirPath);
     if (!dir.mkpath(QStringLiteral("."))) {
         if (error)
@@ -1070,7 +1085,7 @@ bool MainWindow::exportReport(const QString &dirPath, QString *error)
 
 bool MainWindow::grabViews(const QString &dirPath, QString *error)
 {
-    updateCompareView();
+    updateAllViews();
     QDir dir(dirPath);
     dir.mkpath(QStringLiteral("."));
     const int current = m_tabs->currentIndex();
@@ -1135,7 +1150,7 @@ void MainWindow::exportReportDialog()
 
 void MainWindow::copyPlot()
 {
-    updateCompareView();
+    updateAllViews();
     QString error;
     if (PlotView *v = view(currentViewIndex()); v && !copyToClipboard(v->plot(), 2.0, &error))
         showError(tr("Copy failed"), error);

@@ -158,7 +158,10 @@ private:
     void sendRequest();
     ViewRequest currentRequest() const;
     void showResult();
-    void updateCompareView();
+    /// Gives view `index` the current result if it has not got it yet (views update lazily: the one on
+    /// screen right after a result, the others when shown, exported or asked for through view()).
+    void updateView(int index) const;
+    void updateAllViews() const;
     void showError(const QString &title, const QString &message);
     void onModelLoaded(const QString &dir);
     void retokenize();
@@ -184,7 +187,10 @@ private:
     QString m_lastError;
     QString m_currentSessionPath;
 
-    bool m_compareDirty = false;
+    static constexpr unsigned kResultViews = (1u << AttentionTab) | (1u << EntropyTab) | (1u << DistanceTab)
+                                             | (1u << LayersTab) | (1u << CompareTab);
+    mutable unsigned m_dirtyViews = 0; ///< bit per tab: the view has not taken the last result yet
+    bool m_viewUpdateQueued = false;
     QTabWidget *m_tabs = nullptr;
     AttentionMapView *m_mapView = nullptr;
     EntropyView *m_entropyView = nullptr;
