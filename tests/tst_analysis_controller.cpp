@@ -5,9 +5,18 @@
 
 #include "analysis_controller.h"
 
+#include <QDir>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTest>
+
+#include <algorithm>
+#include <cerrno>
+
+#if defined(__linux__)
+#include <sys/resource.h>
+#include <unistd.h>
+#endif
 
 using namespace entroscope;
 
@@ -74,6 +83,39 @@ private Q_SLOTS:
             for (double js : r->jsPerLayer)
                 QVERIFY(js >= 0 && js <= std::log(2.0) + 1e-6);
         }
+    }
+
+    void computeThreadsYieldToTheGuiThread()
+    {
+#if defined(__linux__)
+        errno = 0;
+        const int guiNice = getpriority(PRIO_PROCESS, id_t(getpid()));
+        AnalysisController c;
+        c.setBackgroundEnabled(false);
+        QVERIFY(c.loadModelNow(kNeko));
+        QVERIFY(c.setText(kText) > 0);
+        QSignalSpy ready(&c, &AnalysisController::resultReady);
+        c.request(makeRequest(128, {"native", "infoscale"}));
+        QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, 20000);
+        // The worker, OpenMP's and OpenBLAS's threads run below the GUI thread's priority; the GUI
+        // thread keeps its own.
+        QCOMPARE(getpriority(PRIO_PROCESS, id_t(getpid())), guiNice);
+        int others = 0;
+        for (const QString &name : QDir(QStringLiteral("/proc/self/task")).entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+            const pid_t tid = pid_t(name.toLongLong());
+            if (tid == getpid())
+                continue;
+            errno = 0;
+            const int nice = getpriority(PRIO_PROCESS, id_t(tid));
+            if (errno != 0)
+                continue; // the thread ended meanwhile
+            ++others;
+            QVERIFY2(nice >= std::max(5, guiNice), qPrintable(QStringLiteral("thread %1 at nice %2").arg(tid).arg(nice)));
+        }
+        QVERIFY(others >= 1); // at least the worker
+#else
+        QSKIP("thread priorities are set on Linux only");
+#endif
     }
 
     void cacheHitServedWithoutWorker()
