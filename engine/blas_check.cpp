@@ -44,10 +44,6 @@ std::string openBlasCore()
     return name ? std::string(name) : std::string();
 }
 
-} // namespace
-
-namespace {
-
 /// OPENBLAS_CORETYPE for this CPU when the loaded OpenBLAS fell back to Prescott, else nullptr.
 const char *betterBlasCore()
 {
@@ -66,7 +62,11 @@ const char *betterBlasCore()
 
 void configureComputeEnvironment(char **argv)
 {
-    if (!argv || !argv[0] || std::getenv("ENTROSCOPE_CONFIGURED"))
+    if (std::getenv("ENTROSCOPE_CONFIGURED")) {
+        unsetenv("ENTROSCOPE_CONFIGURED"); // done for this process; programs it starts configure themselves
+        return;
+    }
+    if (!argv || !argv[0])
         return;
     const char *core = betterBlasCore();
     const bool waitPolicy = std::getenv("OMP_WAIT_POLICY") == nullptr;

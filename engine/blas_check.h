@@ -31,7 +31,8 @@ const BlasReport &checkBlas();
 ///   parallel region, on the cores OpenBLAS's own threads then need for the next matrix product (an
 ///   n = 4096 analysis runs 10-15 % slower; bench/README.md).
 /// A variable the user has set is kept as it is; nothing to set means no re-execution.
-/// ENTROSCOPE_CONFIGURED=1 marks the re-executed process (and turns the whole step off).
+/// ENTROSCOPE_CONFIGURED=1 marks the re-executed process (set it to skip the step); it is removed from
+/// the environment so that programs started from here configure themselves.
 void configureComputeEnvironment(char **argv);
 
 /// An analysis's large buffers (score block, values, outputs) are allocated once per forward and reused;

@@ -179,7 +179,7 @@ torch::Tensor GauModel::forward(const torch::Tensor &ids, const Method &method, 
 {
     const auto &c = m_ck->config;
     const int64_t B = ids.size(0), n = ids.size(1);
-    const int64_t E = c.intermediateSize, S = c.keySize;
+    const int64_t H = c.hiddenSize, E = c.intermediateSize, S = c.keySize;
     const double eps = c.layerNormEps;
     const double invSqrtD = 1.0 / std::sqrt(static_cast<double>(S));
 
@@ -220,10 +220,11 @@ torch::Tensor GauModel::forward(const torch::Tensor &ids, const Method &method, 
     // After the attention the score buffer is the scratch of the gate u and of o_dense.
     torch::Tensor scoreBuf, valueBuf, outBuf;
     if (inference) {
-        scoreBuf = torch::empty({B * blockRows * std::max(n, E + c.hiddenSize)}, torch::kFloat32);
+        scoreBuf = torch::empty({B * blockRows * std::max(n, E + H)}, torch::kFloat32);
         valueBuf = torch::empty({B, n, E}, torch::kFloat32);
         outBuf = torch::empty({B * blockRows * E}, torch::kFloat32);
     }
+    auto silu = [&](torch::Tensor x) { return inference ? torch::silu_(x) : torch::silu(x); };
     auto bufferView = [&](const torch::Tensor &buf, int64_t rows, int64_t cols) {
         return buf.narrow(0, 0, B * rows * cols).view({B, rows, cols});
     };
@@ -233,7 +234,6 @@ torch::Tensor GauModel::forward(const torch::Tensor &ids, const Method &method, 
         const bool scoresOnly = hooks && hooks->attentionOnly && l == c.numLayers - 1;
         // i_dense in its three parts: z (the shared q/k projection) and v now, u only after the attention
         // and there row chunk by row chunk, so that the n x (2E+S) product is never held whole.
-        auto silu = [&](torch::Tensor x) { return inference ? torch::silu_(x) : torch::silu(x); };
         auto z = silu(torch::matmul(h, L.iDense.narrow(0, 2 * E, S).t()));
         torch::Tensor v;
         if (!scoresOnly) { // the last layer of an attention-only call needs no values
@@ -256,32 +256,32 @@ torch::Tensor GauModel::forward(const torch::Tensor &ids, const Method &method, 
             rotateQk(z.contiguous(), L.qGamma, L.kGamma, cosT, sinT, method.qk.cosScale,
                      method.qk.scale * std::sqrt(static_cast<double>(S)), qScale, qr, krT);
         } else {
-        auto q = z * L.qGamma;
-        auto k = z * L.kGamma;
-        if (method.qk.cosScale) {
-            q = q / (q.norm(2, -1, true) + 1e-9) * (method.qk.scale * std::sqrt(static_cast<double>(S)));
-            k = k / (k.norm(2, -1, true) + 1e-9);
-        }
-        qr = q;
-        auto kr = k;
-        if (method.rotates()) {
-            qr = applyRope(q, cosT, sinT);
-            kr = applyRope(k, cosT, sinT);
-        }
-        if (method.clampsRelative()) {
-            qW = applyRope(q, cosW, sinW) * qScale;
-            kW = applyRope(k, cosW, sinW);
-        }
-        // 1/sqrt(d), YaRN's factor and τ scale every score of the row: fold them into q ([n, d]) instead
-        // of a pass over each [rows, n] block.
-        qr = qr * qScale;
-        if (method.clampsRelative()) // unscaled-position q for the far side of a clamped window
-            qPlain = q * qScale;
-        krT = kr.transpose(1, 2).contiguous();
-        if (method.clampsRelative()) {
-            kT = k.transpose(1, 2).contiguous();
-            kWT = kW.transpose(1, 2).contiguous();
-        }
+            auto q = z * L.qGamma;
+            auto k = z * L.kGamma;
+            if (method.qk.cosScale) {
+                q = q / (q.norm(2, -1, true) + 1e-9) * (method.qk.scale * std::sqrt(static_cast<double>(S)));
+                k = k / (k.norm(2, -1, true) + 1e-9);
+            }
+            qr = q;
+            auto kr = k;
+            if (method.rotates()) {
+                qr = applyRope(q, cosT, sinT);
+                kr = applyRope(k, cosT, sinT);
+            }
+            if (method.clampsRelative()) {
+                qW = applyRope(q, cosW, sinW) * qScale;
+                kW = applyRope(k, cosW, sinW);
+            }
+            // 1/sqrt(d), YaRN's factor and τ scale every score of the row: fold them into q ([n, d]) instead
+            // of a pass over each [rows, n] block.
+            qr = qr * qScale;
+            if (method.clampsRelative()) // unscaled-position q for the far side of a clamped window
+                qPlain = q * qScale;
+            krT = kr.transpose(1, 2).contiguous();
+            if (method.clampsRelative()) {
+                kT = k.transpose(1, 2).contiguous();
+                kWT = kW.transpose(1, 2).contiguous();
+            }
         }
         kW = z = torch::Tensor(); // what the blocks read is qr, krT (and qW, qPlain, kT, kWT)
 
@@ -290,7 +290,6 @@ torch::Tensor GauModel::forward(const torch::Tensor &ids, const Method &method, 
         // place (later blocks read q, k and v, computed above, never h). Autograd keeps the whole output.
         auto out = scoresOnly || inference ? torch::Tensor() : torch::empty({B, n, E}, torch::kFloat32);
         const auto wu = L.iDense.narrow(0, 0, E).t();
-        const int64_t H = h.defined() ? h.size(-1) : 0;
         for (int64_t r0 = 0; r0 < n; r0 += blockRows) {
             if (cancel && cancel->isCancelled())
                 throw Cancelled();
@@ -587,13 +586,17 @@ int64_t estimateAnalysisBytes(const GauConfig &c, int64_t n, const AnalysisReque
     const double H = static_cast<double>(c.hiddenSize), E = static_cast<double>(c.intermediateSize),
                  S = static_cast<double>(c.keySize), L = static_cast<double>(c.numLayers);
     const double nn = static_cast<double>(n);
-    double bytes = nn * (3 * H + 2 * (2 * E + S) + 2 * E + 8 * S) * 4.0; // activations of one layer
-    bytes += std::min(nn * nn, static_cast<double>(kScoresPerBlock) + nn * 16) * 4.0 * 10; // block temporaries
-    bytes += nn * L * 8.0;                                                      // per-query entropies
-    bytes += static_cast<double>(req.fullMapLayers.size()) * nn * nn * 4.0;     // kept full maps
+    // The inference forward as it is laid out: h and v of one layer, z, q, k and their rotations;
+    // one block of scores (also the tail's scratch) and of outputs, with room for the temporaries of the
+    // masked and clamped methods (distances, masks, the far-side scores); one layer's per-row metrics.
+    double bytes = nn * (H + E + 8 * S) * 4.0;
+    const double rows = std::min(nn, std::max(16.0, static_cast<double>(kScoresPerBlock) / std::max(nn, 1.0)));
+    bytes += rows * std::max(nn, E + H) * 4.0 * 10 + rows * E * 4.0;
+    bytes += nn * (5.0 + distanceBinCount(n)) * 8.0 + nn * L * 8.0;
+    bytes += static_cast<double>(req.fullMapLayers.size()) * nn * nn * 4.0; // kept full maps
     if (req.pooledMaps) {
         const double side = std::min<double>(nn, req.maxPooledSize);
-        bytes += L * 2 * side * side * 4.0 * 2;
+        bytes += L * 2 * side * side * 4.0;
     }
     return static_cast<int64_t>(std::min(bytes, 9.0e18));
 }

@@ -134,8 +134,8 @@ void massAtLeast(const float *p, int64_t n, float scale, float t, double &mass, 
 /// k90 of one row: the fewest weights whose largest values sum to >= need. A search over the float bit
 /// patterns of a threshold t (monotone in t for t > 0) keeps M(hi) < need <= M(lo), where M(t) is the mass
 /// of the weights >= t, each step one vectorised pass over the row (in L1 by then) that halves the
-/// bracket (interpolating M in the bit pattern took more passes on real rows, whose mass sits in a few
-/// weights). The search stops as soon as the weights in [lo, hi) settle the count: with r =
+/// bracket (interpolating M in the bit pattern took more passes on bench_kernels' rows, whose mass sits in
+/// a few weights). The search stops as soon as the weights in [lo, hi) settle the count: with r =
 /// need − M(hi) still to cover by values in [lo, hi), at least ceil(r/hi) and at most ceil(r/lo) of them
 /// are needed; equal bounds are the answer. Ties end at a one-value interval, where the count is exact
 /// too. n when never reached.

@@ -8,6 +8,7 @@
 #include "pickle_reader.h"
 #include "test_util.h"
 
+#include <QFileInfo>
 #include <QTemporaryDir>
 #include <torch/torch.h>
 
@@ -92,6 +93,27 @@ private Q_SLOTS:
         QCOMPARE(back.size(), orig.size());
         for (const auto &[k, t] : orig)
             QVERIFY2(torch::equal(back.at(k), t), k.c_str());
+    }
+
+    void tiedTensorsShareOneStorage()
+    {
+        // A tied decoder is the word-embedding tensor under a second key: written once, as torch.save
+        // does, and read back as one storage.
+        auto emb = torch::randn({300, 16});
+        StateDict sd;
+        sd["embeddings.word_embeddings.weight"] = emb;
+        sd["cls.predictions.decoder.weight"] = emb;
+        sd["other"] = torch::randn({300, 16});
+        QTemporaryDir dir;
+        const std::string path = (dir.path() + "/pytorch_model.bin").toStdString();
+        writeTorchZip(path, sd);
+        const qint64 oneTensor = 300 * 16 * 4;
+        QVERIFY2(QFileInfo(QString::fromStdString(path)).size() < 2 * oneTensor + oneTensor / 2,
+                 "the tied tensor was written twice");
+        const auto back = readTorchZip(path);
+        QVERIFY(torch::equal(back.at("cls.predictions.decoder.weight"), emb));
+        QCOMPARE(back.at("cls.predictions.decoder.weight").data_ptr(), back.at("embeddings.word_embeddings.weight").data_ptr());
+        QVERIFY(back.at("other").data_ptr() != back.at("embeddings.word_embeddings.weight").data_ptr());
     }
 
     void brokenInputs_data()
