@@ -9,6 +9,8 @@
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
+#include <atomic>
+#include <bitset>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -493,7 +495,9 @@ AnalysisResult GauModel::analyze(const std::vector<int64_t> &ids, const Analysis
     // Per-row work in the worker threads: metrics, and the pooled maps (a group is whole cell rows, so
     // each cell row belongs to one thread).
     hooks.groupRows = pool * std::max<int64_t>(1, 16 / pool);
+    std::atomic<uint64_t> rowThreadMask{0}; // which of the intra-op threads ran per-row work
     hooks.onRows = [&](int layer, int64_t row0, int64_t rows, const float *src, const double *entropy) {
+        rowThreadMask.fetch_or(uint64_t{1} << std::min(at::get_thread_num(), 63), std::memory_order_relaxed);
         if (req.metrics)
             acc->addRows(src, row0, rows, entropy);
         if (!req.pooledMaps)
@@ -577,6 +581,7 @@ AnalysisResult GauModel::analyze(const std::vector<int64_t> &ids, const Analysis
             result.maps.push_back(std::move(mean));
         }
     }
+    result.rowThreads = static_cast<int>(std::bitset<64>(rowThreadMask.load()).count());
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return result;
 }

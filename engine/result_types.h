@@ -74,6 +74,7 @@ struct AnalysisResult
     std::vector<int64_t> mlmTop1;         ///< argmax of the MLM logits per position (empty if not asked)
     std::vector<AttentionMap> maps;       ///< full and/or pooled maps, as requested
     double seconds = 0;                   ///< wall time of the computation
+    int rowThreads = 0;                   ///< threads that shared the per-row work (softmax, metrics, pooling)
 };
 
 /// Progress callback: fraction done in [0, 1] and a short label. Called from the computing thread.

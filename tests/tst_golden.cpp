@@ -8,6 +8,7 @@
 #include "npy.h"
 #include "test_util.h"
 
+#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include <map>
@@ -175,6 +176,21 @@ private Q_SLOTS:
                 QVERIFY(std::fabs(mx->at(cr, cc) - m) < 1e-6);
                 QVERIFY(std::fabs(mean->at(cr, cc) - s / count) < 1e-6);
             }
+    }
+
+    void rowWorkIsSharedByTheThreads()
+    {
+        // The per-row pass (softmax, metrics, pooling) is an at::parallel_for in the engine: a header
+        // template whose OpenMP pragma exists only when the engine is compiled with -fopenmp. Without it
+        // the pass ran on one thread while the second core waited.
+        auto ck = model("tiny-neko");
+        AnalysisRequest req;
+        req.method = Method::preset("extrapolate", ck->config, 16);
+        req.trainLength = 16;
+        req.pooledMaps = true;
+        const auto r = GauModel(ck).analyze(fillToLength({200, 300, 400}, 256, "tile"), req);
+        QCOMPARE(at::get_num_threads(), 2);
+        QCOMPARE(r.rowThreads, 2);
     }
 
     void cancellationStopsTheForward()
