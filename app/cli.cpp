@@ -43,6 +43,8 @@ int runCli(const std::vector<std::string> &args)
             std::cout << "entroscope-cli 0.1.0\nBLAS: " << b.library << " (kernels: " << (b.core.empty() ? "unknown" : b.core)
                       << "), " << static_cast<int>(b.gflops) << " GFLOP/s float32 on 512x512x512"
                       << "\nOpenMP wait policy: " << (std::getenv("OMP_WAIT_POLICY") ? std::getenv("OMP_WAIT_POLICY") : "default")
+                      << "\nOpenBLAS thread timeout: "
+                      << (std::getenv("OPENBLAS_THREAD_TIMEOUT") ? std::getenv("OPENBLAS_THREAD_TIMEOUT") : "default")
                       << (b.slow ? "\nwarning: " + b.warning : "") << "\n";
             return 0;
         }

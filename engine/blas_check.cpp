@@ -70,7 +70,8 @@ void configureComputeEnvironment(char **argv)
         return;
     const char *core = betterBlasCore();
     const bool waitPolicy = std::getenv("OMP_WAIT_POLICY") == nullptr;
-    if (!core && !waitPolicy)
+    const bool threadTimeout = std::getenv("OPENBLAS_THREAD_TIMEOUT") == nullptr;
+    if (!core && !waitPolicy && !threadTimeout)
         return;
     // Exec the binary by its real path (not /proc/self/exe, which would rename the process "exe").
     char self[4096];
@@ -82,6 +83,8 @@ void configureComputeEnvironment(char **argv)
         setenv("OPENBLAS_CORETYPE", core, 1);
     if (waitPolicy)
         setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    if (threadTimeout)
+        setenv("OPENBLAS_THREAD_TIMEOUT", kOpenBlasThreadTimeout, 1);
     setenv("ENTROSCOPE_CONFIGURED", "1", 1); // once, whatever the libraries make of it
     execv(self, argv);
     // exec failed: carry on as we are (checkBlas reports slow kernels)
@@ -89,6 +92,8 @@ void configureComputeEnvironment(char **argv)
         unsetenv("OPENBLAS_CORETYPE");
     if (waitPolicy)
         unsetenv("OMP_WAIT_POLICY");
+    if (threadTimeout)
+        unsetenv("OPENBLAS_THREAD_TIMEOUT");
     unsetenv("ENTROSCOPE_CONFIGURED");
 }
 

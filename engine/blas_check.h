@@ -22,7 +22,7 @@ struct BlasReport
 const BlasReport &checkBlas();
 
 /// Sets what the compute libraries read from the environment when they are loaded (before main), then
-/// re-executes the program once so that they see it. Call first thing in main(). Two settings:
+/// re-executes the program once so that they see it. Call first thing in main(). Three settings:
 /// - OPENBLAS_CORETYPE: OpenBLAS 0.3.21 (Debian 12) does not recognise recent Xeons (Sapphire Rapids)
 ///   and falls back to its SSE3 "Prescott" kernels, matrix products 3-5x slower than the CPU allows.
 ///   When the loaded OpenBLAS reports Prescott and the CPU has AVX-512 (SkylakeX kernels) or AVX2+FMA
@@ -30,10 +30,18 @@ const BlasReport &checkBlas();
 /// - OMP_WAIT_POLICY=PASSIVE: LibTorch's OpenMP threads otherwise spin for milliseconds after every
 ///   parallel region, on the cores OpenBLAS's own threads then need for the next matrix product (an
 ///   n = 4096 analysis runs 10-15 % slower; bench/README.md).
+/// - OPENBLAS_THREAD_TIMEOUT=21: OpenBLAS's idle threads spin for 2^N cycles before they sleep, by
+///   default 2^28 (~0.1 s), so during every row pass and elementwise op between two matrix products
+///   they compete with LibTorch's threads for the same cores. 2^21 (~1 ms) still covers the gap
+///   between back-to-back products; 2^4 makes every product wait for a sleeping thread to wake (both
+///   measured, bench/README.md).
 /// A variable the user has set is kept as it is; nothing to set means no re-execution.
 /// ENTROSCOPE_CONFIGURED=1 marks the re-executed process (set it to skip the step); it is removed from
 /// the environment so that programs started from here configure themselves.
 void configureComputeEnvironment(char **argv);
+
+/// The OPENBLAS_THREAD_TIMEOUT that configureComputeEnvironment sets (log2 of the spin cycles).
+inline constexpr const char *kOpenBlasThreadTimeout = "21";
 
 /// An analysis's large buffers (score block, values, outputs) are allocated once per forward and reused;
 /// what it allocates besides are a few n x d tensors per layer. With glibc's dynamic mmap threshold those

@@ -59,6 +59,7 @@ private Q_SLOTS:
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.remove(QStringLiteral("OPENBLAS_CORETYPE"));
         env.remove(QStringLiteral("OMP_WAIT_POLICY"));
+        env.remove(QStringLiteral("OPENBLAS_THREAD_TIMEOUT"));
         env.remove(QStringLiteral("ENTROSCOPE_CONFIGURED"));
         p.setProcessEnvironment(env);
         p.start(QStringLiteral(ENTROSCOPE_CLI_PATH), {QStringLiteral("--version")});
@@ -69,12 +70,15 @@ private Q_SLOTS:
         QVERIFY2(out.contains(QStringLiteral("kernels: ")), qPrintable(out));
         // LibTorch's OpenMP threads must not spin on the cores OpenBLAS needs (blas_check.h).
         QVERIFY2(out.contains(QStringLiteral("OpenMP wait policy: PASSIVE")), qPrintable(out));
+        // ... nor OpenBLAS's idle threads on LibTorch's for 0.1 s after every product.
+        QVERIFY2(out.contains(QStringLiteral("OpenBLAS thread timeout: 21")), qPrintable(out));
         __builtin_cpu_init();
         if (out.contains(QStringLiteral("openblas")) && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
             QVERIFY2(!out.contains(QStringLiteral("kernels: Prescott")), qPrintable(out));
         // The user's own choices are kept.
         env.insert(QStringLiteral("OPENBLAS_CORETYPE"), QStringLiteral("Prescott"));
         env.insert(QStringLiteral("OMP_WAIT_POLICY"), QStringLiteral("ACTIVE"));
+        env.insert(QStringLiteral("OPENBLAS_THREAD_TIMEOUT"), QStringLiteral("28"));
         p.setProcessEnvironment(env);
         p.start(QStringLiteral(ENTROSCOPE_CLI_PATH), {QStringLiteral("--version")});
         QVERIFY(p.waitForFinished(60000));
@@ -82,6 +86,7 @@ private Q_SLOTS:
         if (pinned.contains(QStringLiteral("openblas")))
             QVERIFY2(pinned.contains(QStringLiteral("kernels: Prescott")), qPrintable(pinned));
         QVERIFY2(pinned.contains(QStringLiteral("OpenMP wait policy: ACTIVE")), qPrintable(pinned));
+        QVERIFY2(pinned.contains(QStringLiteral("OpenBLAS thread timeout: 28")), qPrintable(pinned));
     }
 
     void summaryAndMapsMatchGolden_data()
