@@ -5,7 +5,7 @@
 // achieved GFLOP/s and the matrix-product peak measured in the same process.
 //
 //   bench_analysis --length 4096 [--threads 2] [--layers 6] [--save-model DIR] [--model DIR] [--no-metrics] [--no-pooled]
-//                  [--repeat N] [--block-rows R]
+//                  [--repeat N] [--block-rows R] [--no-probe]
 //
 // --save-model writes the random checkpoint (pytorch_model.bin + config.json) so that
 // bench/baseline_pytorch.py runs the same weights.
@@ -113,6 +113,7 @@ int main(int argc, char **argv)
     bool metrics = true;
     bool pooled = true;
     int64_t blockRows = 0; // 0: the engine's choice
+    bool probes = true;
     int repeat = 1; // the fastest of `repeat` analyses is reported (these machines are noisy)
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
@@ -133,6 +134,8 @@ int main(int argc, char **argv)
             pooled = false;
         else if (a == "--block-rows")
             blockRows = std::stoll(next());
+        else if (a == "--no-probe") // analyses only (for profilers): no peaks, no fraction
+            probes = false;
         else if (a == "--repeat")
             repeat = std::max(1, std::stoi(next()));
         else {
@@ -179,6 +182,10 @@ int main(int argc, char **argv)
     std::vector<double> pairFractions, sustainedPeaks;
     double peak = 0;
     auto probe = [&]() {
+        if (!probes) {
+            sustainedPeaks.push_back(0);
+            return;
+        }
         peak = std::max(peak, measureMatmulGflops(2048, 768, 3200, 5));
         sustainedPeaks.push_back(measureSustainedMatmulGflops(2048, 768, 3200, flops));
     };
