@@ -176,7 +176,7 @@ int main(int argc, char **argv)
     // - burst: the fastest of 5 single products (~40 ms each), the best over the whole run;
     // - sustained: the same product repeated for as many FLOPs as one analysis (so for about as long),
     //   before the first analysis and after each one. These machines' speed drifts within seconds (a
-    //   matmul loop sustains 65-95 % of its best burst, varying second by second), so each analysis is
+    //   matmul loop sustains 77-95 % of its best burst, varying second by second), so each analysis is
     //   compared with the mean of the sustained probes on either side of it, and the median of those
     //   ratios is reported.
     std::vector<double> pairFractions, sustainedPeaks;
