@@ -17,12 +17,13 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
+#include <sstream>
 #include <string>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -30,22 +31,6 @@
 using namespace entroscope;
 
 namespace {
-
-/// GFLOP/s of an m x k · k x n float product repeated (into one output) until it has done `flops`.
-double measureSustainedMatmulGflops(int m, int k, int n, double flops)
-{
-    c10::InferenceMode guard;
-    auto a = torch::randn({m, k});
-    auto b = torch::randn({k, n});
-    auto c = torch::mm(a, b); // warm-up, and the output's pages
-    const double each = 2.0 * m * k * n;
-    const int reps = std::max(1, static_cast<int>(std::ceil(flops / each)));
-    const auto t0 = std::chrono::steady_clock::now();
-    for (int r = 0; r < reps; ++r)
-        torch::mm_out(c, a, b);
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    return each * reps / s / 1e9;
-}
 
 std::shared_ptr<const Checkpoint> randomModel(int64_t layers, const std::string &saveDir)
 {
@@ -181,20 +166,20 @@ int main(int argc, char **argv)
     //   ratios is reported.
     std::vector<double> pairFractions, sustainedPeaks;
     double peak = 0;
+    const int sustainedRepeats = static_cast<int>(std::ceil(flops / (2.0 * 2048 * 768 * 3200)));
     auto probe = [&]() {
-        if (!probes) {
-            sustainedPeaks.push_back(0);
-            return;
-        }
-        peak = std::max(peak, measureMatmulGflops(2048, 768, 3200, 5));
-        sustainedPeaks.push_back(measureSustainedMatmulGflops(2048, 768, 3200, flops));
+        peak = std::max(peak, measureMatmulRates(2048, 768, 3200, 5).best);
+        sustainedPeaks.push_back(measureMatmulRates(2048, 768, 3200, sustainedRepeats).sustained);
     };
     auto pair = [&](double analysisSeconds) {
+        if (!probes)
+            return;
         probe();
         const double around = 0.5 * (sustainedPeaks[sustainedPeaks.size() - 2] + sustainedPeaks.back());
         pairFractions.push_back(flops / 1e9 / analysisSeconds / around);
     };
-    probe(); // its buffers (42 MB) are freed before the analysis, whose peak RSS stays its own
+    if (probes)
+        probe(); // its buffers (42 MB) are freed before the analysis, whose peak RSS stays its own
     const long faultsBefore = minorFaults();
     auto r = gm.analyze(ids, req);
     const long faults = minorFaults() - faultsBefore;
@@ -206,17 +191,32 @@ int main(int argc, char **argv)
         if (again.seconds < r.seconds)
             r = std::move(again);
     }
+    // Figures as JSON numbers, or null without probes (--no-probe).
+    auto number = [](double v) {
+        std::ostringstream out;
+        if (std::isfinite(v))
+            out << v;
+        else
+            out << "null";
+        return out.str();
+    };
     auto median = [](std::vector<double> v) {
+        if (v.empty())
+            return std::numeric_limits<double>::quiet_NaN();
         std::sort(v.begin(), v.end());
         const size_t m = v.size() / 2;
         return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
     };
-    const auto [fracMin, fracMax] = std::minmax_element(pairFractions.begin(), pairFractions.end());
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    const double fracMin = pairFractions.empty() ? nan : *std::min_element(pairFractions.begin(), pairFractions.end());
+    const double fracMax = pairFractions.empty() ? nan : *std::max_element(pairFractions.begin(), pairFractions.end());
+    const double burstFraction = probes ? flops / 1e9 / r.seconds / peak : nan;
     std::cout << "{\"impl\": \"entroscope\", \"length\": " << n << ", \"layers\": " << c.numLayers << ", \"threads\": " << threads
               << ", \"seconds\": " << r.seconds << ", \"gflop\": " << flops / 1e9 << ", \"gflops\": " << flops / 1e9 / r.seconds
-              << ", \"matmul_peak_gflops\": " << peak << ", \"fraction_of_peak\": " << flops / 1e9 / r.seconds / peak
-              << ", \"sustained_peak_gflops\": " << median(sustainedPeaks) << ", \"fraction_of_sustained_peak\": " << median(pairFractions)
-              << ", \"fraction_of_sustained_peak_min\": " << *fracMin << ", \"fraction_of_sustained_peak_max\": " << *fracMax
+              << ", \"matmul_peak_gflops\": " << number(probes ? peak : nan) << ", \"fraction_of_peak\": " << number(burstFraction)
+              << ", \"sustained_peak_gflops\": " << number(median(sustainedPeaks))
+              << ", \"fraction_of_sustained_peak\": " << number(median(pairFractions))
+              << ", \"fraction_of_sustained_peak_min\": " << number(fracMin) << ", \"fraction_of_sustained_peak_max\": " << number(fracMax)
               << ", \"row_threads\": " << r.rowThreads << ", \"peak_rss_mb\": " << rssPeak << ", \"page_faults\": " << faults << ", \"rss_before_model_mb\": " << rssBefore
               << ", \"rss_after_model_mb\": " << rssModel << ", \"rss_model_loaded_mb\": " << rssModelNow << ", \"blas_core\": \"" << checkBlas().core << "\", \"omp_wait_policy\": \"" << (std::getenv("OMP_WAIT_POLICY") ? std::getenv("OMP_WAIT_POLICY") : "default")
               << "\", \"openblas_thread_timeout\": \"" << (std::getenv("OPENBLAS_THREAD_TIMEOUT") ? std::getenv("OPENBLAS_THREAD_TIMEOUT") : "default")

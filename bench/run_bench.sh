@@ -16,11 +16,12 @@ trap 'rm -rf "$model"' EXIT
 # kernels on CPUs it does not know, and LibTorch's OpenMP threads spin on the cores OpenBLAS needs unless
 # told to wait passively, and OpenBLAS's idle threads spin for 0.1 s on LibTorch's; EntroScope re-executes
 # itself with OPENBLAS_CORETYPE, OMP_WAIT_POLICY and OPENBLAS_THREAD_TIMEOUT set).
-# Set either variable to pin it for every run.
-probe=$("$build/bench/bench_analysis" --model "$model" --length 16 --threads "$threads")
-export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-$(echo "$probe" | /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["blas_core"])')}
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-$(echo "$probe" | /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["omp_wait_policy"])')}
-export OPENBLAS_THREAD_TIMEOUT=${OPENBLAS_THREAD_TIMEOUT:-$(echo "$probe" | /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["openblas_thread_timeout"])')}
+# Set any of them to pin it for every run.
+probe=$("$build/bench/bench_analysis" --model "$model" --length 16 --threads "$threads" --no-probe)
+field() { echo "$probe" | /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-$(field blas_core)}
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-$(field omp_wait_policy)}
+export OPENBLAS_THREAD_TIMEOUT=${OPENBLAS_THREAD_TIMEOUT:-$(field openblas_thread_timeout)}
 [ "$OPENBLAS_THREAD_TIMEOUT" = default ] && unset OPENBLAS_THREAD_TIMEOUT
 echo "every run: OpenBLAS kernels $OPENBLAS_CORETYPE, OpenMP wait policy $OMP_WAIT_POLICY, OpenBLAS thread timeout ${OPENBLAS_THREAD_TIMEOUT:-default}, $threads threads"
 printf "%-7s %-20s %9s %9s %9s %7s %10s %17s %10s\n" n impl seconds GFLOP/s burst %burst sustained "%sustained(range)" peakRSS_MB

@@ -4,10 +4,13 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <utility>
+#include <vector>
 
 #include <dlfcn.h>
 #include <malloc.h>
@@ -68,10 +71,15 @@ void configureComputeEnvironment(char **argv)
     }
     if (!argv || !argv[0])
         return;
-    const char *core = betterBlasCore();
-    const bool waitPolicy = std::getenv("OMP_WAIT_POLICY") == nullptr;
-    const bool threadTimeout = std::getenv("OPENBLAS_THREAD_TIMEOUT") == nullptr;
-    if (!core && !waitPolicy && !threadTimeout)
+    // What to set: each variable the user has not set (blas_check.h says why each one).
+    std::vector<std::pair<const char *, const char *>> settings;
+    if (const char *core = betterBlasCore())
+        settings.emplace_back("OPENBLAS_CORETYPE", core);
+    for (const auto &[name, value] : {std::pair{"OMP_WAIT_POLICY", "PASSIVE"},
+                                      std::pair{"OPENBLAS_THREAD_TIMEOUT", kOpenBlasThreadTimeout}})
+        if (!std::getenv(name))
+            settings.emplace_back(name, value);
+    if (settings.empty())
         return;
     // Exec the binary by its real path (not /proc/self/exe, which would rename the process "exe").
     char self[4096];
@@ -79,21 +87,13 @@ void configureComputeEnvironment(char **argv)
     if (len <= 0)
         return;
     self[len] = '\0';
-    if (core)
-        setenv("OPENBLAS_CORETYPE", core, 1);
-    if (waitPolicy)
-        setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
-    if (threadTimeout)
-        setenv("OPENBLAS_THREAD_TIMEOUT", kOpenBlasThreadTimeout, 1);
+    for (const auto &[name, value] : settings)
+        setenv(name, value, 1);
     setenv("ENTROSCOPE_CONFIGURED", "1", 1); // once, whatever the libraries make of it
     execv(self, argv);
     // exec failed: carry on as we are (checkBlas reports slow kernels)
-    if (core)
-        unsetenv("OPENBLAS_CORETYPE");
-    if (waitPolicy)
-        unsetenv("OMP_WAIT_POLICY");
-    if (threadTimeout)
-        unsetenv("OPENBLAS_THREAD_TIMEOUT");
+    for (const auto &[name, value] : settings)
+        unsetenv(name);
     unsetenv("ENTROSCOPE_CONFIGURED");
 }
 
@@ -103,20 +103,27 @@ void tuneAllocatorForBlocks()
     mallopt(M_TRIM_THRESHOLD, 4 << 20);
 }
 
-double measureMatmulGflops(int m, int k, int n, int repeats)
+MatmulRates measureMatmulRates(int m, int k, int n, int repeats)
 {
     c10::InferenceMode guard;
     auto a = torch::randn({m, k});
     auto b = torch::randn({k, n});
     auto c = torch::mm(a, b); // warm-up; the product, not the output's page faults, is timed below
-    double best = 1e30;
-    for (int r = 0; r < repeats; ++r) {
+    double best = 1e30, total = 0;
+    for (int r = 0; r < std::max(repeats, 1); ++r) {
         const auto t0 = std::chrono::steady_clock::now();
         torch::mm_out(c, a, b);
         const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         best = std::min(best, s);
+        total += s;
     }
-    return 2.0 * m * k * n / best / 1e9;
+    const double flops = 2.0 * m * k * n;
+    return {flops / best / 1e9, flops * std::max(repeats, 1) / total / 1e9};
+}
+
+double measureMatmulGflops(int m, int k, int n, int repeats)
+{
+    return measureMatmulRates(m, k, n, repeats).best;
 }
 
 const BlasReport &checkBlas()

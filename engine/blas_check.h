@@ -51,7 +51,16 @@ inline constexpr const char *kOpenBlasThreadTimeout = "21";
 /// entroscope-cli calls it; the workbench does not (app/gui/main.cpp).
 void tuneAllocatorForBlocks();
 
-/// Measures the float32 matrix-product peak (GFLOP/s) at size m×k by k×n with the current thread count.
+/// Rates (GFLOP/s) of `repeats` float32 products m×k by k×n into one output, with the current thread
+/// count, after a warm-up product: the fastest single product, and all of them together.
+struct MatmulRates
+{
+    double best = 0;
+    double sustained = 0;
+};
+MatmulRates measureMatmulRates(int m, int k, int n, int repeats);
+
+/// The float32 matrix-product peak (GFLOP/s) at size m×k by k×n: measureMatmulRates(...).best.
 double measureMatmulGflops(int m, int k, int n, int repeats);
 
 } // namespace entroscope

@@ -27,6 +27,13 @@ torch::Tensor rmsNorm(const torch::Tensor &x, double eps)
     return x * torch::rsqrt(x.pow(2).mean(-1, true) + eps);
 }
 
+/// rmsNorm, in place on x's rows (inference): rms² = ‖x‖² / d, without the squared copy pow(2) allocates.
+void rmsNormInPlace(torch::Tensor &x, double eps)
+{
+    auto ss = at::linalg_vector_norm(x, 2, {-1}, true).square_().div_(static_cast<double>(x.size(-1)));
+    x.mul_(ss.add_(eps).rsqrt_());
+}
+
 /// Per-frequency inverse frequencies (float64) and the positions' scale for a method at length n.
 struct RopeSetup
 {
@@ -389,9 +396,7 @@ torch::Tensor GauModel::forward(const torch::Tensor &ids, const Method &method, 
                     torch::matmul_out(y, outRows, L.oDense.t());
                 }
                 hRows.add_(y);
-                // rms² = ‖h‖² / H, without the square a pow(2) would allocate
-                auto ss = at::linalg_vector_norm(hRows, 2, {-1}, true).square_().div_(static_cast<double>(H));
-                hRows.mul_(ss.add_(eps).rsqrt_());
+                rmsNormInPlace(hRows, eps);
             }
         }
         v = torch::Tensor();
@@ -495,6 +500,7 @@ AnalysisResult GauModel::analyze(const std::vector<int64_t> &ids, const Analysis
     // Per-row work in the worker threads: metrics, and the pooled maps (a group is whole cell rows, so
     // each cell row belongs to one thread).
     hooks.groupRows = pool * std::max<int64_t>(1, 16 / pool);
+    const auto &kern = kernels::kernels();
     std::atomic<uint64_t> rowThreadMask{0}; // which of the intra-op threads ran per-row work
     hooks.onRows = [&](int layer, int64_t row0, int64_t rows, const float *src, const double *entropy) {
         rowThreadMask.fetch_or(uint64_t{1} << std::min(at::get_thread_num(), 63), std::memory_order_relaxed);
@@ -510,7 +516,6 @@ AnalysisResult GauModel::analyze(const std::vector<int64_t> &ids, const Analysis
         float *sm = pooledMean[static_cast<size_t>(layer)].data.data();
         thread_local std::vector<float> cols;
         cols.resize(static_cast<size_t>(2 * n));
-        const auto &kern = kernels::kernels();
         for (int64_t r = 0; r < rows; r += pool) {
             const int64_t cr = (row0 + r) / pool;
             kern.poolRows(src + r * n, std::min(pool, rows - r), n, pool, mx + cr * R, sm + cr * R, cols.data());

@@ -1150,7 +1150,7 @@ void MainWindow::exportReportDialog()
 
 void MainWindow::copyPlot()
 {
-    updateAllViews();
+    updateView(currentViewIndex()); // the view on screen; its update may still be queued
     QString error;
     if (PlotView *v = view(currentViewIndex()); v && !copyToClipboard(v->plot(), 2.0, &error))
         showError(tr("Copy failed"), error);
