@@ -19,13 +19,15 @@ const char *kAnalyzeHelp = R"(usage: entroscope-cli analyze [options] --length N
   --text STR | --text-file PATH | --ids 1,2,3
                          the input (text is tokenised without [CLS]/[SEP] unless --special-tokens)
   --length N             context length n
-  --fill tile|truncate   how the input reaches n tokens (default tile)
-  --preset NAME          a named method (see `entroscope-cli presets`); or the three axes:
-  --temperature T        softmax | softmax_plus | logn | infoscale | squared_relu
-  --qk Q                 plain | cosscale[:S]
-  --position P           rope | pi | ntk | yarn | rerope[:W] | window[:W] | alibi[:M]
-                         | streamingllm[:S[:W]] | lminfinite[:S[:W]]
-                         (axes not given come from the native preset)
+  --fill tile|truncate|concat
+                         how the input reaches n tokens (default tile): repeat it, cut it, or (a text file of
+                         documents, one per line) the documents one after the other, cut to n
+  --preset NAME          a named method (list below; `entroscope-cli presets`)
+  --method M             a preset, or "temperature,qk,position" (an empty axis = the checkpoint's own)
+  --temperature T, --qk Q, --position P
+                         the three axes (values below); an axis not given is the checkpoint's own
+  --key-count rows|visible
+                         n_i for the temperature: every key of the row (default) or only the visible ones
   --train-length T       override the checkpoint's training length
   --maps                 also write attention_layer{L}.npy ([n, n] float32) per layer
   --out DIR              output folder (must not exist or be empty, unless --overwrite)
@@ -37,19 +39,18 @@ const char *kAnalyzeHelp = R"(usage: entroscope-cli analyze [options] --length N
 int analyze(const std::vector<std::string> &argv)
 {
     const Args a = parseArgs(argv,
-                             {"--model", "--text", "--text-file", "--ids", "--length", "--fill", "--preset",
-                              "--temperature", "--qk", "--position", "--train-length", "--out", "--threads"},
+                             {"--model", "--text", "--text-file", "--ids", "--length", "--fill", "--preset", "--method",
+                              "--temperature", "--qk", "--position", "--key-count", "--train-length", "--out",
+                              "--threads"},
                              {"--maps", "--overwrite", "--special-tokens"});
     if (a.flags.count("--help")) {
-        std::cout << kAnalyzeHelp;
+        std::cout << kAnalyzeHelp << "\n" << methodVocabularyHelp();
         return 0;
     }
     const int64_t n = requiredLength(a);
     if (!a.has("--out"))
         throw Error("--out: an output folder is required");
-    const std::string fill = a.get("--fill", "tile");
-    if (fill != "tile" && fill != "truncate")
-        throw Error("--fill: unknown '" + fill + "' (expected tile or truncate)");
+    const std::string fill = checkedFill(a);
     setThreads(a);
 
     auto ck = Checkpoint::load(modelDir(a));
@@ -111,7 +112,9 @@ int presets(const std::vector<std::string> &argv)
     const Args a = parseArgs(argv, {}, {});
     (void)a;
     for (const auto &p : presetInfos())
-        std::cout << p.name << "\t" << p.description << " [" << p.source << "]\n";
+        std::cout << p.name << "\t" << (p.temperature.empty() ? "·" : p.temperature) << " × "
+                  << (p.qk.empty() ? "·" : p.qk) << " × " << (p.position.empty() ? "·" : p.position) << "\t"
+                  << p.description << " [" << p.source << "]\n";
     return 0;
 }
 

@@ -2,6 +2,8 @@
 // SPDX-FileCopyrightText: 2026 EntroScope developers
 #include "cli_common.h"
 
+#include <algorithm>
+
 #include "atomic_file.h"
 #include "blas_check.h"
 
@@ -158,15 +160,72 @@ int64_t trainLength(const Args &a, const GauConfig &config)
     return T;
 }
 
+std::string checkedFill(const Args &a)
+{
+    const std::string fill = a.get("--fill", "tile");
+    const auto &modes = fillModes();
+    if (std::find(modes.begin(), modes.end(), fill) == modes.end())
+        throw Error("--fill: unknown '" + fill + "' (expected tile, truncate or concat)");
+    return fill;
+}
+
 Method methodFromArgs(const Args &a, const GauConfig &config, int64_t T)
 {
     const bool axes = a.has("--temperature") || a.has("--qk") || a.has("--position");
-    if (a.has("--preset")) {
+    const std::string keyCount = a.get("--key-count");
+    if (a.has("--preset") || a.has("--method")) {
         if (axes)
-            throw Error("--preset: cannot be combined with --temperature/--qk/--position");
-        return Method::preset(a.get("--preset"), config, T);
+            throw Error(std::string(a.has("--preset") ? "--preset" : "--method")
+                        + ": cannot be combined with --temperature/--qk/--position");
+        if (a.has("--preset") && a.has("--method"))
+            throw Error("--method: give either --preset or --method");
+        return a.has("--preset") ? Method::preset(a.get("--preset"), config, T, keyCount)
+                                 : Method::fromString(a.get("--method"), config, T, keyCount);
     }
-    return Method::parse(a.get("--temperature"), a.get("--qk"), a.get("--position"), config, T);
+    return Method::parse(a.get("--temperature"), a.get("--qk"), a.get("--position"), config, T, keyCount);
+}
+
+std::vector<NamedMethod> methodList(const Args &a, const GauConfig &config, int64_t T)
+{
+    std::vector<std::string> names;
+    auto take = [&](const std::string &option) {
+        if (a.lists.count(option))
+            for (const auto &v : a.lists.at(option))
+                names.push_back(v);
+    };
+    take("--preset");
+    if (a.has("--presets"))
+        for (const auto &p : splitList(a.get("--presets")))
+            names.push_back(p);
+    take("--method");
+    if (a.has("--methods"))
+        for (const auto &p : splitList(a.get("--methods"), ';'))
+            names.push_back(p);
+    std::vector<NamedMethod> out;
+    for (const auto &name : names) {
+        if (name.empty())
+            throw Error("--presets: empty method name");
+        out.push_back({name, Method::fromString(name, config, T, a.get("--key-count"))});
+    }
+    return out;
+}
+
+std::vector<std::vector<int64_t>> readDocuments(const std::string &flag, const std::string &path, const Checkpoint &ck,
+                                                int64_t maxDocuments)
+{
+    if (!ck.tokenizer)
+        throw Error(ck.dir + ": no tokenizer to encode the documents");
+    std::vector<std::vector<int64_t>> docs;
+    for (const auto &line : splitDocuments(readTextFile(flag, path))) {
+        if (maxDocuments >= 0 && static_cast<int64_t>(docs.size()) >= maxDocuments)
+            break;
+        auto ids = ck.tokenizer->encode(line, false);
+        if (!ids.empty())
+            docs.push_back(std::move(ids));
+    }
+    if (docs.empty())
+        throw Error(flag + ": " + path + " holds no documents");
+    return docs;
 }
 
 std::vector<int64_t> inputTokens(const Args &a, const Checkpoint &ck)
@@ -188,7 +247,15 @@ std::vector<int64_t> inputTokens(const Args &a, const Checkpoint &ck)
         throw Error(ck.dir + ": no tokenizer (vocab.txt or *.model) to encode text; use --ids");
     const std::string flag = a.has("--text") ? "--text" : "--text-file";
     const std::string text = a.has("--text") ? a.get("--text") : readTextFile(flag, a.get("--text-file"));
-    tokens = ck.tokenizer->encode(text, a.flags.count("--special-tokens") > 0);
+    if (a.get("--fill") == "concat") {
+        // METHODS.md §2: the documents (lines) one after the other from the first; one text = truncate.
+        for (const auto &doc : splitDocuments(text)) {
+            const auto ids = ck.tokenizer->encode(doc, a.flags.count("--special-tokens") > 0);
+            tokens.insert(tokens.end(), ids.begin(), ids.end());
+        }
+    } else {
+        tokens = ck.tokenizer->encode(text, a.flags.count("--special-tokens") > 0);
+    }
     if (tokens.empty())
         throw Error(flag + ": the text gives no tokens");
     return tokens;
@@ -241,19 +308,20 @@ json metricsJson(const LayerMetrics &m)
     j["layer"] = m.layer;
     j["head"] = m.head;
     j["entropy"] = m.entropy;
-    j["entropy_mean"] = m.entropyMean;
-    j["normalized_entropy_mean"] = m.normalizedEntropyMean;
-    j["max_weight_mean"] = m.maxWeightMean;
-    j["k90_mean"] = m.k90Mean;
-    j["sink_mass_mean"] = m.sinkMassMean;
-    j["retained_mass_mean"] = m.retainedMassMean ? json(*m.retainedMassMean) : json(nullptr);
+    for (const auto &metric : scalarMetrics()) {
+        const auto v = metric.value(m);
+        j[metric.name] = v ? json(*v) : json(nullptr);
+    }
     j["distance_profile"] = m.distanceProfile;
     return j;
 }
 
 json methodJson(const MethodSpec &m)
 {
-    return {{"temperature", m.temperature}, {"qk", m.qk}, {"position", m.position}};
+    json j = {{"temperature", m.temperature}, {"qk", m.qk}, {"position", m.position}};
+    if (!m.keyCount.empty())
+        j["key_count"] = m.keyCount;
+    return j;
 }
 
 void writeJsonFile(const fs::path &path, const json &j)

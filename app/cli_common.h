@@ -8,6 +8,7 @@
 #include "errors.h"
 #include "gau_model.h"
 #include "method.h"
+#include "metrics_table.h"
 
 #include <nlohmann/json.hpp>
 
@@ -42,6 +43,8 @@ Args parseArgs(const std::vector<std::string> &argv, const std::set<std::string>
 int64_t parseInt(const std::string &flag, const std::string &text);
 double parseDouble(const std::string &flag, const std::string &text);
 std::vector<int64_t> parseIds(const std::string &text);
+/// --fill (default tile), checked against the engine's fill modes.
+std::string checkedFill(const Args &a);
 /// --length N, required and >= 1.
 int64_t requiredLength(const Args &a);
 std::vector<int64_t> parseLengths(const std::string &flag, const std::string &text);
@@ -52,8 +55,22 @@ std::string readTextFile(const std::string &flag, const std::string &path);
 std::string modelDir(const Args &a);
 /// --train-length or the checkpoint's T.
 int64_t trainLength(const Args &a, const GauConfig &config);
-/// The method from --preset or the three axes (native defaults for missing axes).
+/// The method from --preset, --method (a preset or "temperature,qk,position") or the three axes (the
+/// checkpoint's own for missing axes), with --key-count.
 Method methodFromArgs(const Args &a, const GauConfig &config, int64_t T);
+/// A method as given on the command line (its label in outputs) and resolved.
+struct NamedMethod
+{
+    std::string name;
+    Method method;
+};
+/// Every method of --preset (repeatable), --presets a,b, --method (repeatable) and --methods "m1;m2", in
+/// that order, with --key-count; each a preset name or "temperature,qk,position".
+std::vector<NamedMethod> methodList(const Args &a, const GauConfig &config, int64_t T);
+/// The documents of a file (one per non-empty line), tokenised without special tokens, at most
+/// maxDocuments (< 0: all). Error when none is left.
+std::vector<std::vector<int64_t>> readDocuments(const std::string &flag, const std::string &path, const Checkpoint &ck,
+                                                int64_t maxDocuments = -1);
 /// The token list from --ids, --text or --text-file (exactly one); --special-tokens adds [CLS]/[SEP].
 std::vector<int64_t> inputTokens(const Args &a, const Checkpoint &ck);
 /// Refuses a length whose estimated memory exceeds what the machine has available.

@@ -15,20 +15,6 @@ using nlohmann::json;
 namespace entroscope::cli {
 namespace {
 
-std::vector<std::string> presetList(const Args &a)
-{
-    std::vector<std::string> out;
-    for (const auto &v : a.lists.count("--preset") ? a.lists.at("--preset") : std::vector<std::string>{})
-        out.push_back(v);
-    if (a.has("--presets"))
-        for (const auto &p : splitList(a.get("--presets")))
-            out.push_back(p);
-    for (const auto &p : out)
-        if (p.empty())
-            throw Error("--presets: empty preset name");
-    return out;
-}
-
 std::string fmt(double v)
 {
     std::ostringstream o;
@@ -105,114 +91,168 @@ private:
     json m_points = json::array();
 };
 
+std::string csvCell(const json &v) { return v.is_null() ? std::string() : fmt(v.get<double>()); }
+
+std::string methodColumns(const json &p)
+{
+    const auto &m = p["method"];
+    return p["preset"].get<std::string>() + "," + m["temperature"].get<std::string>() + "," + m["qk"].get<std::string>()
+           + "," + m["position"].get<std::string>() + "," + m.value("key_count", std::string("rows")) + ",";
+}
+
 std::string sweepCsv(const json &points)
 {
-    std::string s = "length,preset,temperature,qk,position,layer,head,metric,value\n";
+    std::string s = "length,preset,temperature,qk,position,key_count,layer,head,metric,value,se,documents\n";
     for (const auto &p : points) {
-        const std::string head = std::to_string(p["length"].get<int64_t>()) + "," + p["preset"].get<std::string>() + ","
-                                 + p["method"]["temperature"].get<std::string>() + "," + p["method"]["qk"].get<std::string>()
-                                 + "," + p["method"]["position"].get<std::string>() + ",";
+        const std::string head = std::to_string(p["length"].get<int64_t>()) + "," + methodColumns(p);
+        const std::string docs = "," + std::to_string(p.value("documents", int64_t{1})) + "\n";
         for (const auto &l : p["layers"]) {
             const std::string lh = head + std::to_string(l["layer"].get<int>()) + "," + std::to_string(l["head"].get<int>()) + ",";
-            for (const char *k : {"entropy_mean", "normalized_entropy_mean", "max_weight_mean", "k90_mean", "sink_mass_mean"})
-                s += lh + k + "," + fmt(l[k].get<double>()) + "\n";
-            if (!l["retained_mass_mean"].is_null()) {
-                s += lh + "retained_mass_mean," + fmt(l["retained_mass_mean"].get<double>()) + "\n";
-                s += lh + "dilution," + fmt(1.0 - l["retained_mass_mean"].get<double>()) + "\n";
+            const json se = l.value("se", json::object());
+            for (const auto &metric : scalarMetrics()) {
+                const auto &v = l[metric.name];
+                if (v.is_null())
+                    continue; // undefined here (retained mass at n < T)
+                const json e = se.value(metric.name, json());
+                s += lh + metric.name + "," + fmt(v.get<double>()) + "," + csvCell(e) + docs;
+                if (metric.name == "retained_mass_mean") // score dilution = 1 - retained mass, same error
+                    s += lh + "dilution," + fmt(1.0 - v.get<double>()) + "," + csvCell(e) + docs;
             }
             const auto &prof = l["distance_profile"];
             for (size_t b = 0; b < prof.size(); ++b)
-                s += lh + "distance_bin_" + std::to_string(b) + "," + fmt(prof[b].get<double>()) + "\n";
+                s += lh + "distance_bin_" + std::to_string(b) + "," + fmt(prof[b].get<double>()) + "," + docs;
         }
     }
     return s;
 }
 
-const char *kSweepHelp = R"(usage: entroscope-cli sweep --lengths 64,128,... --presets a,b,c (--text STR | --text-file F | --ids ...) --out DIR
+const char *kSweepHelp = R"(usage: entroscope-cli sweep --lengths 64,128,... --presets a,b,c (--text STR | --text-file F | --ids ... | --documents F) --out DIR
 
-  Metrics of every layer at every length under every preset, for entropy/dilution-vs-length plots.
-  --model DIR, --fill, --train-length, --special-tokens, --threads as for analyze.
+  Metrics of every layer at every length under every method, for entropy/dilution-vs-length plots.
+  --model DIR, --fill, --key-count, --train-length, --special-tokens, --threads as for analyze.
   --presets a,b,c        presets (or repeat --preset NAME)
-  --out DIR              writes sweep.csv (tidy: length,preset,temperature,qk,position,layer,head,metric,value)
-                         and sweep.json (settings + every finished point, without per-query entropies)
-                         after each finished point. An interrupted sweep keeps what it finished: run the same
-                         command again to continue. --overwrite starts again.
+  --method M             a preset or "temperature,qk,position" (repeatable; --methods "m1;m2" for a list)
+  --documents F          a file of documents (one per non-empty line): every document is an input (with
+                         --fill concat every start whose continuation holds n tokens), and every metric is
+                         the mean over the inputs with its standard error (column se; empty for one input)
+  --max-documents D      use the first D documents of --documents
+  --out DIR              writes sweep.csv (tidy: length,preset,temperature,qk,position,key_count,layer,head,
+                         metric,value,se,documents) and sweep.json (settings + every finished point, without
+                         per-query entropies) after each finished point. An interrupted sweep keeps what it
+                         finished: run the same command again to continue. --overwrite starts again.
 )";
 
 int sweep(const std::vector<std::string> &argv)
 {
     const Args a = parseArgs(argv,
-                             {"--model", "--text", "--text-file", "--ids", "--lengths", "--presets", "--fill",
-                              "--train-length", "--out", "--threads"},
-                             {"--overwrite", "--special-tokens"}, {"--preset"});
+                             {"--model", "--text", "--text-file", "--ids", "--documents", "--lengths", "--presets",
+                              "--methods", "--fill", "--key-count", "--train-length", "--out", "--threads",
+                              "--max-documents"},
+                             {"--overwrite", "--special-tokens"}, {"--preset", "--method"});
     if (a.flags.count("--help")) {
-        std::cout << kSweepHelp;
+        std::cout << kSweepHelp << "\n" << methodVocabularyHelp();
         return 0;
     }
     if (!a.has("--lengths"))
         throw Error("--lengths: required (e.g. --lengths 64,128,256)");
     const auto lengths = parseLengths("--lengths", a.get("--lengths"));
-    const auto presets = presetList(a);
-    if (presets.empty())
-        throw Error("--presets: required (e.g. --presets extrapolate,infoscale)");
     if (!a.has("--out"))
         throw Error("--out: an output folder is required");
-    const std::string fill = a.get("--fill", "tile");
+    const std::string fill = checkedFill(a);
     setThreads(a);
     auto ck = Checkpoint::load(modelDir(a));
     const int64_t T = trainLength(a, ck->config);
-    std::vector<Method> methods;
-    for (const auto &p : presets)
-        methods.push_back(Method::preset(p, ck->config, T));
-    const auto tokens = inputTokens(a, *ck);
+    const auto methods = methodList(a, ck->config, T);
+    if (methods.empty())
+        throw Error("--presets: required (e.g. --presets extrapolate,infoscale)");
+
+    // The inputs at each length: one text, or every document of --documents.
+    std::vector<std::vector<int64_t>> documents;
+    std::string what;
+    if (a.has("--documents")) {
+        if (a.has("--text") || a.has("--text-file") || a.has("--ids"))
+            throw Error("--documents: give either --documents or one of --text, --text-file, --ids");
+        what = a.get("--documents");
+        documents = readDocuments("--documents", what, *ck,
+                                  a.has("--max-documents") ? parseInt("--max-documents", a.get("--max-documents")) : -1);
+    } else {
+        documents.push_back(inputTokens(a, *ck));
+        what = a.has("--text-file") ? a.get("--text-file") : "the input";
+    }
+    auto inputsAt = [&](int64_t n) {
+        if (!a.has("--documents"))
+            return std::vector<std::vector<int64_t>>{fillToLength(documents[0], n, fill)};
+        return documentInputs(documents, n, fill, what);
+    };
     for (auto n : lengths) {
         AnalysisRequest probe;
         checkMemory(ck->config, n, probe);
-        fillToLength(tokens, n, fill); // validates truncate before any work
+        inputsAt(n); // validates truncate/concat before any work
     }
 
+    json names = json::array();
+    for (const auto &m : methods)
+        names.push_back(m.name);
     json settings = {{"model", fs::absolute(ck->dir).lexically_normal().string()},
-                     {"tokens", tokens},
                      {"lengths", lengths},
-                     {"presets", presets},
+                     {"presets", names},
                      {"fill", fill},
                      {"train_length", T}};
+    if (a.has("--documents")) {
+        settings["documents"] = fs::absolute(what).lexically_normal().string();
+        settings["document_count"] = documents.size();
+    } else {
+        settings["tokens"] = documents[0];
+    }
     ResumableRun run(a.get("--out"), "sweep", settings, a.flags.count("--overwrite") > 0);
     warnIfSlowBlas();
     const GauModel model(ck);
-    const size_t total = lengths.size() * presets.size();
+    const size_t total = lengths.size() * methods.size();
     size_t index = 0;
     for (auto n : lengths) {
-        const auto ids = fillToLength(tokens, n, fill);
-        for (size_t m = 0; m < presets.size(); ++m) {
+        const auto inputs = inputsAt(n);
+        for (const auto &method : methods) {
             ++index;
-            const std::string key = std::to_string(n) + "/" + presets[m];
+            const std::string key = std::to_string(n) + "/" + method.name;
             if (run.done(key))
                 continue;
             AnalysisRequest req;
-            req.method = methods[m];
+            req.method = method.method;
             req.trainLength = T;
             req.mlmTop1 = false;
             const std::string label = "[" + std::to_string(index) + "/" + std::to_string(total) + "] n=" + std::to_string(n)
-                                      + " " + presets[m];
-            AnalysisResult r;
+                                      + " " + method.name;
+            std::vector<std::vector<LayerMetrics>> runs;
+            double seconds = 0;
             try {
-                r = model.analyze(ids, req, [&](double f, const std::string &l) { progressLine("sweep", f, label + " " + l); },
-                                  &interruptToken());
+                for (size_t d = 0; d < inputs.size(); ++d) {
+                    const std::string docLabel = inputs.size() > 1 ? label + " input " + std::to_string(d + 1) + "/"
+                                                                         + std::to_string(inputs.size())
+                                                                   : label;
+                    AnalysisResult r = model.analyze(
+                        inputs[d], req, [&](double f, const std::string &l) { progressLine("sweep", f, docLabel + " " + l); },
+                        &interruptToken());
+                    seconds += r.seconds;
+                    runs.push_back(std::move(r.layers));
+                }
             } catch (const Cancelled &) {
                 std::cerr << "\nsweep: interrupted; " << run.finished() << " of " << total
                           << " points are saved in " << a.get("--out") << " (run the same command to continue)\n";
                 return 130;
             }
             json layers = json::array();
-            for (const auto &l : r.layers) {
-                json lj = metricsJson(l);
+            for (const auto &lm : meanOverDocuments(runs)) {
+                json lj = metricsJson(lm.mean);
                 lj.erase("entropy"); // per-query values belong to analyze; a sweep keeps the summaries
+                json se = json::object();
+                for (const auto &[name, v] : lm.standardErrors)
+                    se[name] = v ? json(*v) : json(nullptr);
+                lj["se"] = se;
                 layers.push_back(lj);
             }
             run.add(key,
-                    {{"length", n}, {"preset", presets[m]}, {"method", methodJson(r.method)}, {"seconds", r.seconds},
-                     {"layers", layers}},
+                    {{"length", n}, {"preset", method.name}, {"method", methodJson(method.method.spec())},
+                     {"documents", inputs.size()}, {"seconds", seconds}, {"layers", layers}},
                     sweepCsv, run.finished() + 1 == total);
         }
     }
@@ -223,47 +263,48 @@ int sweep(const std::vector<std::string> &argv)
 
 const char *kCompareHelp = R"(usage: entroscope-cli compare --preset A --preset B [--preset C ...] --length N (--text ... | --ids ...) --out DIR
 
-  Runs every preset on the same input and writes compare.json / compare.csv: per layer the mean
-  Jensen-Shannon divergence (nats) between each preset's attention rows and the first preset's,
-  and every preset's metrics. --model, --fill, --train-length, --special-tokens, --threads as for analyze.
+  Runs every method on the same input and writes compare.json / compare.csv: per layer the mean
+  Jensen-Shannon divergence (nats) between each method's attention rows and the first method's,
+  and every method's metrics. Methods: --preset (repeatable), --presets a,b, --method M (repeatable; a
+  preset or "temperature,qk,position"), --methods "m1;m2". --model, --fill (tile, truncate, concat),
+  --key-count, --train-length, --special-tokens, --threads as for analyze.
 )";
 
 int compare(const std::vector<std::string> &argv)
 {
     const Args a = parseArgs(argv,
-                             {"--model", "--text", "--text-file", "--ids", "--length", "--presets", "--fill",
-                              "--train-length", "--out", "--threads"},
-                             {"--overwrite", "--special-tokens"}, {"--preset"});
+                             {"--model", "--text", "--text-file", "--ids", "--length", "--presets", "--methods", "--fill",
+                              "--key-count", "--train-length", "--out", "--threads"},
+                             {"--overwrite", "--special-tokens"}, {"--preset", "--method"});
     if (a.flags.count("--help")) {
-        std::cout << kCompareHelp;
+        std::cout << kCompareHelp << "\n" << methodVocabularyHelp();
         return 0;
     }
-    const auto presets = presetList(a);
-    if (presets.size() < 2)
-        throw Error("--preset: give at least two presets to compare");
     const int64_t n = requiredLength(a);
     if (!a.has("--out"))
         throw Error("--out: an output folder is required");
+    const std::string fill = checkedFill(a);
     setThreads(a);
     auto ck = Checkpoint::load(modelDir(a));
     const int64_t T = trainLength(a, ck->config);
-    std::vector<Method> methods;
-    for (const auto &p : presets)
-        methods.push_back(Method::preset(p, ck->config, T));
-    const auto ids = fillToLength(inputTokens(a, *ck), n, a.get("--fill", "tile"));
+    const auto methods = methodList(a, ck->config, T);
+    if (methods.size() < 2)
+        throw Error("--preset: give at least two methods to compare");
+    const auto ids = fillToLength(inputTokens(a, *ck), n, fill);
     AnalysisRequest probe;
     checkMemory(ck->config, n, probe);
 
     StagedOutput out(a.get("--out"), a.flags.count("--overwrite") > 0);
     warnIfSlowBlas();
     const GauModel model(ck);
-    json j = {{"length", n}, {"train_length", T}, {"tokens", ids}, {"reference", presets[0]}};
+    const std::string &ref = methods[0].name;
+    json j = {{"length", n}, {"train_length", T}, {"fill", fill}, {"tokens", ids}, {"reference", ref}};
     json jmethods = json::array();
-    std::string csv = "reference,preset,temperature,qk,position,layer,js_divergence\n";
+    std::string csv = "reference,preset,temperature,qk,position,key_count,layer,js_divergence\n";
     for (size_t m = 1; m < methods.size(); ++m) {
-        const std::string label = presets[0] + " vs " + presets[m];
-        const Comparison c = compareMethods(model, ids, methods[0], methods[m], T, out.path("scratch.bin").string(),
-                                            availableMemoryBytes() / 4,
+        const std::string label = ref + " vs " + methods[m].name;
+        const Comparison c = compareMethods(model, ids, methods[0].method, methods[m].method, T,
+                                            out.path("scratch.bin").string(), availableMemoryBytes() / 4,
                                             [&](double f, const std::string &l) { progressLine("compare", f, label + " " + l); },
                                             &interruptToken());
         auto metricsOf = [](const AnalysisResult &r) {
@@ -273,56 +314,61 @@ int compare(const std::vector<std::string> &argv)
             return layers;
         };
         if (m == 1)
-            jmethods.push_back({{"preset", presets[0]}, {"method", methodJson(c.a.method)}, {"layers", metricsOf(c.a)}});
-        jmethods.push_back({{"preset", presets[m]},
+            jmethods.push_back({{"preset", ref}, {"method", methodJson(c.a.method)}, {"layers", metricsOf(c.a)}});
+        jmethods.push_back({{"preset", methods[m].name},
                             {"method", methodJson(c.b.method)},
                             {"js_divergence_vs_reference", c.jsPerLayer},
                             {"layers", metricsOf(c.b)}});
+        const json row = {{"preset", methods[m].name}, {"method", methodJson(c.b.method)}};
         for (size_t l = 0; l < c.jsPerLayer.size(); ++l)
-            csv += presets[0] + "," + presets[m] + "," + c.b.method.temperature + "," + c.b.method.qk + "," + c.b.method.position
-                   + "," + std::to_string(l) + "," + fmt(c.jsPerLayer[l]) + "\n";
+            csv += ref + "," + methodColumns(row) + std::to_string(l) + "," + fmt(c.jsPerLayer[l]) + "\n";
     }
     j["methods"] = jmethods;
     writeJsonFile(out.path("compare.json"), j);
     writeTextFileAtomically(out.path("compare.csv"), csv);
     out.commit();
-    std::cerr << "\rcompare: " << presets.size() << " presets at n=" << n << " -> " << a.get("--out") << "          \n";
+    std::cerr << "\rcompare: " << methods.size() << " methods at n=" << n << " -> " << a.get("--out") << "          \n";
     return 0;
 }
 
 std::string evaluateCsv(const json &points)
 {
-    std::string s = "length,preset,temperature,qk,position,samples,accuracy,loss,perplexity\n";
+    std::string s = "length,preset,temperature,qk,position,key_count,fill,samples,documents,accuracy,accuracy_low,"
+                    "accuracy_high,loss,loss_se,perplexity\n";
     for (const auto &p : points)
-        s += std::to_string(p["length"].get<int64_t>()) + "," + p["preset"].get<std::string>() + ","
-             + p["method"]["temperature"].get<std::string>() + "," + p["method"]["qk"].get<std::string>() + ","
-             + p["method"]["position"].get<std::string>() + "," + std::to_string(p["samples"].get<int64_t>()) + ","
-             + fmt(p["accuracy"].get<double>()) + "," + fmt(p["loss"].get<double>()) + "," + fmt(p["perplexity"].get<double>())
-             + "\n";
+        s += std::to_string(p["length"].get<int64_t>()) + "," + methodColumns(p) + p["fill"].get<std::string>() + ","
+             + std::to_string(p["samples"].get<int64_t>()) + "," + std::to_string(p["documents"].get<int64_t>()) + ","
+             + fmt(p["accuracy"].get<double>()) + "," + fmt(p["accuracy_low"].get<double>()) + ","
+             + fmt(p["accuracy_high"].get<double>()) + "," + fmt(p["loss"].get<double>()) + "," + csvCell(p["loss_se"])
+             + "," + fmt(p["perplexity"].get<double>()) + "\n";
     return s;
 }
 
 const char *kEvaluateHelp = R"(usage: entroscope-cli evaluate --text-file DOCS --lengths 64,128,... --presets a,b --out DIR
 
-  The paper's MLM protocol: every document (one per non-empty line of DOCS) is tiled (or truncated) to n;
-  for each evaluated position a copy with that token replaced by [MASK] is run, and top-1 accuracy,
-  mean cross-entropy and perplexity of the original token are reported per length and preset.
-  --positions all|K      all n positions (the paper's full protocol) or K evenly spaced (default 32)
+  The paper's MLM protocol: every document (one per non-empty line of DOCS) is filled to n (tile,
+  truncate, or concat: every start d followed by the next documents, for the starts that hold n tokens);
+  for each evaluated position a copy with that token replaced by [MASK] is run, and top-1 accuracy with
+  its Wilson 95 % interval, mean cross-entropy with its standard error over documents, and perplexity of
+  the original token are reported per length and method.
+  --positions all|K      all n positions (the paper's full protocol) or K per document, spread over the
+                         sequence and shifted from document to document (METHODS.md §3; default 32)
   --batch B              masked copies per forward (default 8)
   --max-documents D      use the first D documents (default all)
-  --model, --fill, --train-length, --threads as for analyze.
-  --out DIR              evaluate.csv and evaluate.json, updated after each (length, preset); an interrupted
+  --method M             a preset or "temperature,qk,position" (repeatable); --presets a,b; --methods "m1;m2"
+  --model, --fill, --key-count, --train-length, --threads as for analyze.
+  --out DIR              evaluate.csv and evaluate.json, updated after each (length, method); an interrupted
                          run keeps what it finished and the same command continues it.
 )";
 
 int evaluate(const std::vector<std::string> &argv)
 {
     const Args a = parseArgs(argv,
-                             {"--model", "--text-file", "--lengths", "--presets", "--positions", "--batch", "--fill",
-                              "--train-length", "--out", "--threads", "--max-documents"},
-                             {"--overwrite"}, {"--preset"});
+                             {"--model", "--text-file", "--lengths", "--presets", "--methods", "--positions", "--batch",
+                              "--fill", "--key-count", "--train-length", "--out", "--threads", "--max-documents"},
+                             {"--overwrite"}, {"--preset", "--method"});
     if (a.flags.count("--help")) {
-        std::cout << kEvaluateHelp;
+        std::cout << kEvaluateHelp << "\n" << methodVocabularyHelp();
         return 0;
     }
     if (!a.has("--text-file"))
@@ -330,9 +376,6 @@ int evaluate(const std::vector<std::string> &argv)
     if (!a.has("--lengths"))
         throw Error("--lengths: required");
     const auto lengths = parseLengths("--lengths", a.get("--lengths"));
-    const auto presets = presetList(a);
-    if (presets.empty())
-        throw Error("--presets: required");
     if (!a.has("--out"))
         throw Error("--out: an output folder is required");
     int64_t positions = 32;
@@ -345,60 +388,49 @@ int evaluate(const std::vector<std::string> &argv)
     const int64_t batch = a.has("--batch") ? parseInt("--batch", a.get("--batch")) : 8;
     if (batch < 1 || batch > 4096)
         throw Error("--batch: must be between 1 and 4096");
-    const std::string fill = a.get("--fill", "tile");
+    const std::string fill = checkedFill(a);
     setThreads(a);
     auto ck = Checkpoint::load(modelDir(a));
-    if (!ck->tokenizer)
-        throw Error(ck->dir + ": no tokenizer to encode the documents");
     const int64_t T = trainLength(a, ck->config);
-    std::vector<Method> methods;
-    for (const auto &p : presets)
-        methods.push_back(Method::preset(p, ck->config, T));
-
-    std::vector<std::vector<int64_t>> docs;
-    std::istringstream text(readTextFile("--text-file", a.get("--text-file")));
-    std::string line;
-    const int64_t maxDocs = a.has("--max-documents") ? parseInt("--max-documents", a.get("--max-documents")) : -1;
-    while (std::getline(text, line) && (maxDocs < 0 || static_cast<int64_t>(docs.size()) < maxDocs)) {
-        if (line.find_first_not_of(" \t\r") == std::string::npos)
-            continue;
-        auto ids = ck->tokenizer->encode(line, false);
-        if (!ids.empty())
-            docs.push_back(std::move(ids));
-    }
-    if (docs.empty())
-        throw Error("--text-file: " + a.get("--text-file") + " holds no documents");
+    const auto methods = methodList(a, ck->config, T);
+    if (methods.empty())
+        throw Error("--presets: required");
+    const std::string file = a.get("--text-file");
+    const auto docs = readDocuments("--text-file", file, *ck,
+                                    a.has("--max-documents") ? parseInt("--max-documents", a.get("--max-documents")) : -1);
     for (auto n : lengths)
-        for (const auto &d : docs)
-            fillToLength(d, n, fill);
+        documentInputs(docs, n, fill, file); // validates truncate/concat before any work
 
+    json names = json::array();
+    for (const auto &m : methods)
+        names.push_back(m.name);
     json settings = {{"model", fs::absolute(ck->dir).lexically_normal().string()},
-                     {"documents", a.get("--text-file")},
+                     {"documents", file},
                      {"document_count", docs.size()},
                      {"lengths", lengths},
-                     {"presets", presets},
+                     {"presets", names},
                      {"positions", positions},
                      {"fill", fill},
                      {"train_length", T}};
     ResumableRun run(a.get("--out"), "evaluate", settings, a.flags.count("--overwrite") > 0);
     warnIfSlowBlas();
     const GauModel model(ck);
-    const size_t total = lengths.size() * presets.size();
+    const size_t total = lengths.size() * methods.size();
     size_t index = 0;
     for (auto n : lengths)
-        for (size_t m = 0; m < presets.size(); ++m) {
+        for (const auto &method : methods) {
             ++index;
-            const std::string key = std::to_string(n) + "/" + presets[m];
+            const std::string key = std::to_string(n) + "/" + method.name;
             if (run.done(key))
                 continue;
             const std::string label = "[" + std::to_string(index) + "/" + std::to_string(total) + "] n=" + std::to_string(n)
-                                      + " " + presets[m];
+                                      + " " + method.name;
             const auto t0 = std::chrono::steady_clock::now();
             MlmEvaluation e;
             try {
-                e = evaluateMlm(model, docs, n, methods[m], T, positions, fill, batch,
+                e = evaluateMlm(model, docs, n, method.method, T, positions, fill, batch,
                                 [&](double f, const std::string &l) { progressLine("evaluate", f, label + " " + l); },
-                                &interruptToken());
+                                &interruptToken(), file);
             } catch (const Cancelled &) {
                 std::cerr << "\nevaluate: interrupted; " << run.finished() << " of " << total << " cells are saved in "
                           << a.get("--out") << " (run the same command to continue)\n";
@@ -406,10 +438,15 @@ int evaluate(const std::vector<std::string> &argv)
             }
             const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
             run.add(key,
-                    {{"length", n}, {"preset", presets[m]}, {"method", methodJson(e.method)}, {"samples", e.samples},
-                     {"accuracy", e.accuracy}, {"loss", e.loss}, {"perplexity", e.perplexity}, {"seconds", secs}},
+                    {{"length", n}, {"preset", method.name}, {"method", methodJson(e.method)}, {"fill", fill},
+                     {"samples", e.samples}, {"documents", e.documents}, {"accuracy", e.accuracy},
+                     {"accuracy_low", e.accuracyLow}, {"accuracy_high", e.accuracyHigh}, {"loss", e.loss},
+                     {"loss_se", e.lossSe ? json(*e.lossSe) : json(nullptr)}, {"perplexity", e.perplexity},
+                     {"seconds", secs}},
                     evaluateCsv, run.finished() + 1 == total);
-            std::cerr << "\revaluate: " << label << " acc " << fmt(e.accuracy) << " loss " << fmt(e.loss) << "          \n";
+            std::cerr << "\revaluate: " << label << " acc " << fmt(e.accuracy) << " [" << fmt(e.accuracyLow) << ", "
+                      << fmt(e.accuracyHigh) << "] loss " << fmt(e.loss) << " (" << e.samples << " samples, "
+                      << e.documents << " documents, " << static_cast<int>(secs) << " s)          \n";
         }
     run.save(evaluateCsv, true);
     return 0;

@@ -27,17 +27,22 @@ int distanceBinCount(int64_t n)
     return bins;
 }
 
-LayerMetricsAccumulator::LayerMetricsAccumulator(int layer, int64_t n, int64_t trainLength, bool rawRows)
+LayerMetricsAccumulator::LayerMetricsAccumulator(int layer, int64_t n, int64_t trainLength, bool rawRows,
+                                                 std::vector<int64_t> keyCounts)
     : m_layer(layer)
     , m_n(n)
     , m_trainLength(trainLength)
     , m_rawRows(rawRows)
     , m_bins(distanceBinCount(n))
+    , m_keyCounts(std::move(keyCounts))
     , m_entropy(static_cast<size_t>(n), 0.0)
     , m_rows(static_cast<size_t>(n))
     , m_profile(static_cast<size_t>(n) * static_cast<size_t>(m_bins), 0.0)
     , m_seen(static_cast<size_t>(n), 0)
 {
+    if (!m_keyCounts.empty() && static_cast<int64_t>(m_keyCounts.size()) != n)
+        throw Error("internal error: " + std::to_string(m_keyCounts.size()) + " key counts for " + std::to_string(n)
+                    + " rows");
 }
 
 void LayerMetricsAccumulator::addRows(const float *data, int64_t row0, int64_t rows, const double *entropy)
@@ -60,8 +65,13 @@ void LayerMetricsAccumulator::addRows(const float *data, int64_t row0, int64_t r
         const int64_t retainedUpTo = n >= m_trainLength && i < m_trainLength ? m_trainLength : 0;
         kernels::RowMetrics st;
         k.rowMetrics(p, n, i, scale, retainedUpTo, m_profile.data() + i * m_bins, entropy == nullptr, st);
+        // local_mass_mean: the keys within the training span, |i - j| < T (2T - 1 keys at most).
+        const int64_t lo = std::max<int64_t>(0, i - m_trainLength + 1), hi = std::min<int64_t>(n, i + m_trainLength);
+        double local = 0;
+        for (int64_t j = lo; j < hi; ++j)
+            local += p[j];
         m_entropy[static_cast<size_t>(i)] = entropy ? entropy[r] : st.entropy;
-        m_rows[static_cast<size_t>(i)] = {st.maxWeight, st.sink, st.retained, static_cast<double>(st.k90)};
+        m_rows[static_cast<size_t>(i)] = {st.maxWeight, st.sink, st.retained, local * scale, static_cast<double>(st.k90)};
         m_seen[static_cast<size_t>(i)] = 1;
     }
 }
@@ -85,17 +95,19 @@ LayerMetrics LayerMetricsAccumulator::finish() const
     m.entropy = m_entropy;
     const double n = static_cast<double>(m_n);
     const double logN = std::log(n);
-    double entropy = 0, normalized = 0, maxW = 0, k90 = 0, sink = 0, retained = 0;
+    double entropy = 0, normalized = 0, maxW = 0, k90 = 0, sink = 0, retained = 0, local = 0;
     m.distanceProfile.assign(static_cast<size_t>(m_bins), 0.0);
     for (int64_t i = 0; i < m_n; ++i) {
         const auto &r = m_rows[static_cast<size_t>(i)];
         const double e = m_entropy[static_cast<size_t>(i)];
         entropy += e;
-        normalized += m_n > 1 ? e / logN : 0.0;
+        const int64_t keys = m_keyCounts.empty() ? m_n : m_keyCounts[static_cast<size_t>(i)];
+        normalized += keys > 1 ? e / (m_keyCounts.empty() ? logN : std::log(static_cast<double>(keys))) : 0.0;
         maxW += r.maxWeight;
         k90 += r.k90;
         sink += r.sink;
         retained += r.retained;
+        local += r.local;
         for (int b = 0; b < m_bins; ++b)
             m.distanceProfile[static_cast<size_t>(b)] += m_profile[static_cast<size_t>(i * m_bins + b)];
     }
@@ -104,6 +116,7 @@ LayerMetrics LayerMetricsAccumulator::finish() const
     m.maxWeightMean = maxW / n;
     m.k90Mean = k90 / n;
     m.sinkMassMean = sink / n;
+    m.localMassMean = local / n;
     if (m_n >= m_trainLength)
         m.retainedMassMean = retained / static_cast<double>(m_trainLength);
     for (auto &v : m.distanceProfile)
@@ -111,13 +124,14 @@ LayerMetrics LayerMetricsAccumulator::finish() const
     return m;
 }
 
-LayerMetrics metricsOfMatrix(const std::vector<float> &attention, int64_t n, int64_t trainLength, bool rawRows, int layer)
+LayerMetrics metricsOfMatrix(const std::vector<float> &attention, int64_t n, int64_t trainLength, bool rawRows, int layer,
+                             std::vector<int64_t> keyCounts)
 {
     if (static_cast<int64_t>(attention.size()) != n * n)
         throw Error("metricsOfMatrix: expected " + std::to_string(n * n) + " values");
     c10::InferenceMode guard;
     auto t = torch::from_blob(const_cast<float *>(attention.data()), {n, n}, torch::kFloat32).clone();
-    LayerMetricsAccumulator acc(layer, n, trainLength, rawRows);
+    LayerMetricsAccumulator acc(layer, n, trainLength, rawRows, std::move(keyCounts));
     acc.add(t, 0);
     return acc.finish();
 }

@@ -17,9 +17,11 @@ namespace entroscope {
 class LayerMetricsAccumulator
 {
 public:
-    /// n: sequence length (= n_i, no padding); trainLength: T; rawRows: true for squared_relu, whose rows
-    /// are divided by their sum (all-zero rows count as METHODS.md §3 says).
-    LayerMetricsAccumulator(int layer, int64_t n, int64_t trainLength, bool rawRows);
+    /// n: sequence length; trainLength: T; rawRows: true for squared_relu, whose rows are divided by their
+    /// sum (all-zero rows count as METHODS.md §3 says). keyCounts: n_i per query for the normalised
+    /// entropy (METHODS.md §1.3, --key-count visible); empty = n for every row.
+    LayerMetricsAccumulator(int layer, int64_t n, int64_t trainLength, bool rawRows,
+                            std::vector<int64_t> keyCounts = {});
 
     /// rows consecutive attention rows row0 .. row0+rows-1, row-major float32 [rows, n], as applied to the
     /// values. entropy: the rows' entropies when the caller has them (the softmax computes them as it
@@ -37,6 +39,7 @@ private:
         double maxWeight = 0;
         double sink = 0;
         double retained = 0;
+        double local = 0;
         double k90 = 0;
     };
     int m_layer;
@@ -44,6 +47,7 @@ private:
     int64_t m_trainLength;
     bool m_rawRows;
     int m_bins;
+    std::vector<int64_t> m_keyCounts;
     std::vector<double> m_entropy;
     std::vector<RowStats> m_rows;
     std::vector<double> m_profile; ///< [n, bins]
@@ -55,7 +59,7 @@ int distanceBinCount(int64_t n);
 
 /// Convenience for tests and small inputs: metrics of a whole row-major [n, n] float32 matrix.
 LayerMetrics metricsOfMatrix(const std::vector<float> &attention, int64_t n, int64_t trainLength, bool rawRows,
-                             int layer = 0);
+                             int layer = 0, std::vector<int64_t> keyCounts = {});
 
 /// Mean over queries of the Jensen-Shannon divergence (nats) between the rows of a and b, both [rows, n]
 /// (rows normalised to sum 1 first when they do not; all-zero rows count as 0).

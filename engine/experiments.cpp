@@ -96,53 +96,36 @@ Comparison compareMethods(const GauModel &model, const std::vector<int64_t> &ids
     return c;
 }
 
-std::vector<int64_t> evaluationPositions(int64_t n, int64_t positions)
-{
-    std::vector<int64_t> out;
-    if (positions <= 0 || positions >= n) {
-        for (int64_t p = 0; p < n; ++p)
-            out.push_back(p);
-        return out;
-    }
-    if (positions == 1)
-        return {0};
-    for (int64_t k = 0; k < positions; ++k)
-        out.push_back(static_cast<int64_t>(std::floor(static_cast<double>(k) * (n - 1) / (positions - 1) + 0.5)));
-    return out;
-}
-
 MlmEvaluation evaluateMlm(const GauModel &model, const std::vector<std::vector<int64_t>> &documents, int64_t n,
                           const Method &method, int64_t T, int64_t positions, const std::string &fill,
-                          int64_t batchSize, const ProgressFn &progress, const CancelToken *cancel)
+                          int64_t batchSize, const ProgressFn &progress, const CancelToken *cancel,
+                          const std::string &what)
 {
     c10::InferenceMode guard;
     const auto &ck = model.checkpoint();
     const int64_t maskId = ck.tokenizer ? ck.tokenizer->maskId() : -1;
     if (maskId < 0)
         throw Error(ck.dir + ": the tokenizer has no [MASK] token, so the MLM evaluation cannot run");
-    if (documents.empty())
-        throw Error("evaluate: no documents");
     if (batchSize < 1)
-        throw Error("--batch: must be at least 1");
+        throw Error("batch: must be at least 1");
 
-    const auto pos = evaluationPositions(n, positions);
+    const auto inputs = documentInputs(documents, n, fill, what);
+    const int64_t D = static_cast<int64_t>(inputs.size());
     struct Sample
     {
         size_t doc;
         int64_t position;
     };
-    std::vector<std::vector<int64_t>> filled;
-    for (const auto &d : documents)
-        filled.push_back(fillToLength(d, n, fill));
     std::vector<Sample> samples;
-    for (size_t d = 0; d < filled.size(); ++d)
-        for (auto p : pos)
-            samples.push_back({d, p});
+    for (int64_t d = 0; d < D; ++d)
+        for (auto p : evaluationPositions(n, positions, d, D))
+            samples.push_back({static_cast<size_t>(d), p});
 
     MlmEvaluation r;
     r.length = n;
     r.method = method.spec();
-    double lossSum = 0;
+    std::vector<double> docLoss(static_cast<size_t>(D), 0.0);
+    std::vector<int64_t> docCount(static_cast<size_t>(D), 0);
     int64_t correct = 0;
     for (size_t s0 = 0; s0 < samples.size(); s0 += static_cast<size_t>(batchSize)) {
         const size_t s1 = std::min(samples.size(), s0 + static_cast<size_t>(batchSize));
@@ -151,7 +134,7 @@ MlmEvaluation evaluateMlm(const GauModel &model, const std::vector<std::vector<i
         auto targets = torch::empty({B}, torch::kInt64);
         auto where = torch::empty({B}, torch::kInt64);
         for (size_t s = s0; s < s1; ++s) {
-            const auto &seq = filled[samples[s].doc];
+            const auto &seq = inputs[samples[s].doc];
             const int64_t b = static_cast<int64_t>(s - s0);
             std::memcpy(ids[b].data_ptr<int64_t>(), seq.data(), sizeof(int64_t) * static_cast<size_t>(n));
             targets[b] = seq[static_cast<size_t>(samples[s].position)];
@@ -162,15 +145,31 @@ MlmEvaluation evaluateMlm(const GauModel &model, const std::vector<std::vector<i
         auto hm = h.index({torch::arange(B), where});                            // [B, H], only masked positions
         auto logits = torch::matmul(hm, ck.decoder.t());                          // [B, V]
         auto lsm = torch::log_softmax(logits, -1);
-        lossSum += -lsm.gather(1, targets.unsqueeze(1)).sum().item<double>();
+        auto losses = (-lsm.gather(1, targets.unsqueeze(1))).squeeze(1).to(torch::kFloat64).contiguous();
+        const double *lp = losses.data_ptr<double>();
+        for (size_t s = s0; s < s1; ++s) {
+            docLoss[samples[s].doc] += lp[s - s0];
+            ++docCount[samples[s].doc];
+        }
         correct += (logits.argmax(-1) == targets).sum().item<int64_t>();
         if (progress)
             progress(static_cast<double>(s1) / static_cast<double>(samples.size()),
                      std::to_string(s1) + "/" + std::to_string(samples.size()) + " samples");
     }
     r.samples = static_cast<int64_t>(samples.size());
+    r.documents = D;
+    double lossSum = 0;
+    std::vector<double> docMeans;
+    for (int64_t d = 0; d < D; ++d) {
+        lossSum += docLoss[static_cast<size_t>(d)];
+        docMeans.push_back(docLoss[static_cast<size_t>(d)] / static_cast<double>(docCount[static_cast<size_t>(d)]));
+    }
     r.accuracy = static_cast<double>(correct) / static_cast<double>(r.samples);
+    const Interval ci = wilsonInterval(correct, r.samples);
+    r.accuracyLow = ci.low;
+    r.accuracyHigh = ci.high;
     r.loss = lossSum / static_cast<double>(r.samples);
+    r.lossSe = meanAndStandardError(docMeans).se;
     r.perplexity = std::exp(r.loss);
     return r;
 }

@@ -7,6 +7,7 @@
 
 #include "gau_model.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,25 +27,29 @@ Comparison compareMethods(const GauModel &model, const std::vector<int64_t> &ids
                           int64_t trainLength, const std::string &scratchFile, int64_t memoryBudgetBytes,
                           const ProgressFn &progress = {}, const CancelToken *cancel = nullptr);
 
-/// One (length, method) cell of the MLM evaluation.
+/// One (length, method) cell of the MLM evaluation, with its uncertainty (METHODS.md §3).
 struct MlmEvaluation
 {
     int64_t length = 0;
     MethodSpec method;
     int64_t samples = 0;
-    double accuracy = 0;   ///< top-1 over the full vocabulary at the masked position
-    double loss = 0;       ///< mean cross-entropy (nats) of the original token
-    double perplexity = 0; ///< exp(loss)
+    int64_t documents = 0;   ///< documents (concat: starts) used at this length
+    double accuracy = 0;     ///< top-1 over the full vocabulary at the masked position
+    double accuracyLow = 0;  ///< Wilson 95 % interval of the accuracy
+    double accuracyHigh = 0;
+    double loss = 0;         ///< mean cross-entropy (nats) of the original token
+    std::optional<double> lossSe; ///< standard error of the loss over documents (none for one document)
+    double perplexity = 0;   ///< exp(loss)
 };
 
-/// Positions evaluated per document: all n (positions == 0) or K evenly spaced round(k(n-1)/(K-1)).
-std::vector<int64_t> evaluationPositions(int64_t n, int64_t positions);
-
-/// The paper's protocol: each document is tiled/truncated to n; for every evaluated position p a copy
-/// with token p replaced by [MASK] is run (batched), and top-1 accuracy and cross-entropy of the original
-/// token are averaged over all samples. Throws Error when the tokenizer has no [MASK].
+/// The paper's protocol: the documents are filled to n (documentInputs: tile, truncate, or every concat
+/// start with n tokens); for every evaluated position p of input d (evaluationPositions(n, positions, d,
+/// D)) a copy with token p replaced by [MASK] is run (batched), and top-1 accuracy and cross-entropy of the
+/// original token are averaged over all samples. Throws Error when the tokenizer has no [MASK] or no
+/// input is left; `what` names the documents in errors (e.g. the file).
 MlmEvaluation evaluateMlm(const GauModel &model, const std::vector<std::vector<int64_t>> &documents, int64_t n,
                           const Method &method, int64_t trainLength, int64_t positions, const std::string &fill,
-                          int64_t batchSize, const ProgressFn &progress = {}, const CancelToken *cancel = nullptr);
+                          int64_t batchSize, const ProgressFn &progress = {}, const CancelToken *cancel = nullptr,
+                          const std::string &what = "documents");
 
 } // namespace entroscope

@@ -161,28 +161,6 @@ GauModel::GauModel(std::shared_ptr<const Checkpoint> checkpoint)
         throw Error("GauModel: no checkpoint");
 }
 
-std::vector<int64_t> fillToLength(const std::vector<int64_t> &tokens, int64_t n, const std::string &fill)
-{
-    if (n < 1)
-        throw Error("--length: must be at least 1, got " + std::to_string(n));
-    if (tokens.empty())
-        throw Error("input: the text gives no tokens");
-    std::vector<int64_t> out;
-    if (fill == "truncate") {
-        if (static_cast<int64_t>(tokens.size()) < n)
-            throw Error("--fill truncate: the input has " + std::to_string(tokens.size()) + " tokens, fewer than --length "
-                        + std::to_string(n) + " (use --fill tile to repeat it)");
-        out.assign(tokens.begin(), tokens.begin() + n);
-    } else if (fill == "tile") {
-        out.reserve(static_cast<size_t>(n));
-        while (static_cast<int64_t>(out.size()) < n)
-            out.push_back(tokens[out.size() % tokens.size()]);
-    } else {
-        throw Error("--fill: unknown '" + fill + "' (expected tile or truncate)");
-    }
-    return out;
-}
-
 torch::Tensor GauModel::forward(const torch::Tensor &ids, const Method &method, int64_t T, int64_t blockRowsIn,
                                 LayerHooks *hooks, const CancelToken *cancel) const
 {
@@ -214,10 +192,24 @@ torch::Tensor GauModel::forward(const torch::Tensor &ids, const Method &method, 
         std::tie(cosW, sinW) = ropeTables(torch::full({1}, static_cast<double>(W - 1), dbl), rs.invFreq);
     }
 
-    const double tau = temperatureFactor(method.temperature, n, T, S);
     const bool squaredRelu = method.temperature == Temperature::SquaredRelu;
+    // n_i (METHODS.md §1.3): n for every row, or per row (--key-count visible with a window or sinks); then
+    // τ(n_i) scales q row by row (rowTau) and squared_relu divides by n_i row by row (rowKeys).
+    const bool perRow = method.perRowKeyCount();
+    torch::Tensor rowTau, rowKeys;
+    if (perRow) {
+        std::vector<float> taus(static_cast<size_t>(n)), keys(static_cast<size_t>(n));
+        for (int64_t i = 0; i < n; ++i) {
+            const int64_t k = method.keyCountOf(i, n);
+            keys[static_cast<size_t>(i)] = static_cast<float>(k);
+            taus[static_cast<size_t>(i)] = static_cast<float>(squaredRelu ? 1.0 : method.tau(k, T, S));
+        }
+        rowTau = torch::tensor(taus).view({1, n, 1});
+        rowKeys = torch::tensor(keys).view({n, 1});
+    }
+    const double tau = perRow || squaredRelu ? 1.0 : method.tau(n, T, S);
     const double scoreScale = invSqrtD * rs.scoreScale;
-    const double qScale = scoreScale * (squaredRelu ? 1.0 : tau);
+    const double qScale = scoreScale * tau;
 
     int64_t blockRows = blockRowsIn > 0 ? blockRowsIn : std::max<int64_t>(16, kScoresPerBlock / std::max<int64_t>(n * B, 1));
     blockRows = std::min(blockRows, n);
@@ -293,6 +285,13 @@ torch::Tensor GauModel::forward(const torch::Tensor &ids, const Method &method, 
             }
         }
         kW = z = torch::Tensor(); // what the blocks read is qr, krT (and qW, qPlain, kT, kWT)
+        if (perRow && !squaredRelu) { // τ(n_i) row by row (no ALiBi here: alibi has no visibility mask)
+            qr = inference ? qr.mul_(rowTau) : qr * rowTau;
+            if (qW.defined())
+                qW = qW * rowTau;
+            if (qPlain.defined())
+                qPlain = qPlain * rowTau;
+        }
 
         // Inference keeps the attention output of one block only: the rest of the layer (gate, o_dense,
         // residual, norm) is local to each row and runs right after the block's A·V, updating h's rows in
@@ -331,7 +330,7 @@ torch::Tensor GauModel::forward(const torch::Tensor &ids, const Method &method, 
             torch::Tensor a;
             bool normalise = false; // the softmax is still to do, in place, group by group below
             if (squaredRelu) {
-                a = torch::relu(s).pow(2) / static_cast<double>(n);
+                a = perRow ? torch::relu(s).pow(2) / rowKeys.narrow(0, r0, rows) : torch::relu(s).pow(2) / static_cast<double>(n);
                 if (visible.defined())
                     a = a * visible.to(torch::kFloat32);
             } else {
@@ -461,10 +460,14 @@ AnalysisResult GauModel::analyze(const std::vector<int64_t> &ids, const Analysis
             result.tokenTexts.push_back(m_ck->tokenizer->idToToken(id));
 
     const bool rawRows = req.method.temperature == Temperature::SquaredRelu;
-    // One layer's accumulator at a time (its per-row results are n·(5 + bins) doubles).
+    std::vector<int64_t> keyCounts; // n_i per row for the normalised entropy, when it is not n
+    if (req.method.perRowKeyCount())
+        for (int64_t i = 0; i < n; ++i)
+            keyCounts.push_back(req.method.keyCountOf(i, n));
+    // One layer's accumulator at a time (its per-row results are n·(6 + bins) doubles).
     std::unique_ptr<LayerMetricsAccumulator> acc;
     if (req.metrics)
-        acc = std::make_unique<LayerMetricsAccumulator>(0, n, req.trainLength, rawRows);
+        acc = std::make_unique<LayerMetricsAccumulator>(0, n, req.trainLength, rawRows, keyCounts);
 
     // Pooled maps: pool factor p, R x R cells; blocks are aligned to p rows. Accumulated straight into the
     // result's maps (max, and the sum that becomes the mean), so they are never copied.
@@ -540,7 +543,7 @@ AnalysisResult GauModel::analyze(const std::vector<int64_t> &ids, const Analysis
             layerMetrics.push_back(acc->finish());
             acc.reset();
             if (layer + 1 < c.numLayers)
-                acc = std::make_unique<LayerMetricsAccumulator>(layer + 1, n, req.trainLength, rawRows);
+                acc = std::make_unique<LayerMetricsAccumulator>(layer + 1, n, req.trainLength, rawRows, keyCounts);
         }
         if (progress)
             progress(static_cast<double>(layer + 1) / (c.numLayers + (req.mlmTop1 ? 1 : 0)),

@@ -7,6 +7,7 @@
 // are kept.
 
 #include "checkpoint.h"
+#include "inputs.h"
 #include "method.h"
 #include "result_types.h"
 
@@ -80,8 +81,5 @@ private:
     std::shared_ptr<const Checkpoint> m_ck;
 };
 
-/// Builds the n input ids of METHODS.md §2 from a token list: "tile" repeats it, "truncate" takes the
-/// first n (Error when shorter). Error for an empty list or n < 1.
-std::vector<int64_t> fillToLength(const std::vector<int64_t> &tokens, int64_t n, const std::string &fill);
 
 } // namespace entroscope

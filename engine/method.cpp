@@ -5,25 +5,80 @@
 #include "config.h"
 #include "errors.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
-#include <array>
-#include <map>
 
 namespace entroscope {
 namespace {
 
-constexpr double kDefaultAlibiSlope = 1.0 / 256.0;
-constexpr int64_t kDefaultSinks = 4;
-constexpr double kDefaultCosScale = 128.0;
+using P = AxisParameter;
+using D = AxisParameter::Default;
 
-std::vector<std::string> splitColon(const std::string &s)
+// The method vocabulary, one row per axis value (METHODS.md §1). The GUI lists them in this order.
+const std::vector<AxisValueInfo> kAxisValues = {
+    {"temperature", "softmax", "τ = 1", "", {}},
+    {"temperature", "softmax_plus", "τ = ln(n_i)/ln(512) (GAU-α pre-training)", "Su 2021, kexue.fm/archives/8823", {}},
+    {"temperature", "logn", "τ = max(1, ln(n_i)/ln T)", "Chiang & Cholak 2022; Su 2021", {}},
+    {"temperature", "infoscale", "τ = sqrt((1 − n_i^(−2/d)) / (1 − T^(−2/d)))", "Li et al. 2025, eq. 14", {}},
+    {"temperature", "ssmax", "Scalable-Softmax: τ = s·ln(n_i), training-free", "Nakanishi 2025",
+     {{"s", "scale; default 1/ln T (τ(T) = 1)", 0, 1e3, false, true, D::InverseLogT, 0}}},
+    {"temperature", "squared_relu", "A = relu(s)² / n_i, no softmax", "Hua et al. 2022 (GAU)", {}},
+    {"qk", "plain", "q, k as the model computes them", "", {}},
+    {"qk", "cosscale", "q, k normalised before RoPE, score = S·cos", "Li et al. 2025, eq. 17",
+     {{"S", "scale; default: the checkpoint's CosScale_value, else 128", 0, 1e6, false, true, D::CheckpointCosScale, 128}}},
+    {"position", "rope", "RoPE at the original positions (plain extrapolation)", "Su et al. 2021 (RoFormer)", {}},
+    {"position", "pi", "positions × T/n when n > T", "Chen et al. 2023", {}},
+    {"position", "ntk", "RoPE base × (n/T)^(d/(d−2)) when n > T", "bloc97 2023", {}},
+    {"position", "yarn", "ramped per-frequency interpolation, s = n/T, scores × (0.1 ln s + 1)²", "Peng et al. 2023", {}},
+    {"position", "rerope", "relative position clamped to ±(W−1)", "Su 2023, kexue.fm/archives/9708",
+     {{"W", "window (tokens); default T", 1, 1e9, true, false, D::TrainLength, 0}}},
+    {"position", "window", "keys with |i−j| < W only (2W − 1 keys for a bidirectional row)", "Su 2023, kexue.fm/archives/9431",
+     {{"W", "window (tokens); default T", 1, 1e9, true, false, D::TrainLength, 0}}},
+    {"position", "alibi", "no rotation, bias −M·|i−j|", "Press et al. 2022",
+     {{"M", "slope; default 1/256", 0, 1e3, false, false, D::Fixed, 1.0 / 256.0}}},
+    {"position", "streamingllm", "window W plus the first S keys, RoPE at the original positions", "Xiao et al. 2024",
+     {{"S", "sink tokens; default 4", 0, 1e9, true, false, D::Fixed, 4},
+      {"W", "window; default T", 1, 1e9, true, false, D::TrainLength, 0}}},
+    {"position", "lminfinite", "the streamingllm mask plus distances clamped at W − 1", "Han et al. 2024",
+     {{"S", "sink tokens; default 4", 0, 1e9, true, false, D::Fixed, 4},
+      {"W", "window; default T", 1, 1e9, true, false, D::TrainLength, 0}}},
+};
+
+// Presets of METHODS.md §4: each sets only the axes it names ("" = the checkpoint's own).
+const std::vector<PresetInfo> kPresets = {
+    {"native", "", "", "rope", "What the checkpoint was trained with: its normalization and norm_method, plain RoPE",
+     "checkpoint config.json"},
+    {"extrapolate", "softmax", "", "rope", "Plain softmax and RoPE run past the training length (the baseline)",
+     "Su et al. 2021 (RoFormer)"},
+    {"log-n", "softmax_plus", "", "rope", "GAU-α's softmax_plus: logits scaled by ln(n)/ln(512)",
+     "Su 2021, kexue.fm/archives/8823"},
+    {"logn", "logn", "", "rope", "log-n scaling relative to T: logits × max(1, ln n / ln T)", "Chiang & Cholak 2022; Su 2021"},
+    {"infoscale", "infoscale", "", "rope", "InfoScale: temperature keeping attention entropy invariant as n grows",
+     "Li et al. 2025"},
+    {"ssmax", "ssmax", "", "rope", "Scalable-Softmax applied training-free: logits × ln(n)/ln(T)", "Nakanishi 2025"},
+    {"cosscale", "", "cosscale", "rope", "CosScale: cosine attention with scale S", "Li et al. 2025"},
+    {"infoscale+cosscale", "infoscale", "cosscale", "rope", "InfoScale temperature on CosScale cosine attention",
+     "Li et al. 2025"},
+    {"pi", "", "", "pi", "Position Interpolation: positions scaled by T/n", "Chen et al. 2023"},
+    {"ntk", "", "", "ntk", "NTK-aware RoPE: base scaled by (n/T)^(d/(d-2))", "bloc97 2023"},
+    {"yarn", "", "", "yarn", "YaRN: ramped per-frequency interpolation and (0.1 ln s + 1)^2 score scale",
+     "Peng et al. 2023"},
+    {"rerope", "", "", "rerope", "ReRoPE: relative positions clamped to the window W", "Su 2023, kexue.fm/archives/9708"},
+    {"window", "", "", "window", "Windowed attention: keys within |i-j| < W only", "Su 2023, kexue.fm/archives/9431"},
+    {"alibi", "", "", "alibi", "ALiBi: no rotation, linear distance bias -M|i-j|", "Press et al. 2022"},
+    {"streamingllm", "", "", "streamingllm", "StreamingLLM: window W plus S attention sinks", "Xiao et al. 2024"},
+    {"lminfinite", "", "", "lminfinite", "LM-Infinite: Λ-shaped mask (sinks + window) and clamped distances",
+     "Han et al. 2024"},
+};
+
+std::vector<std::string> splitOn(const std::string &s, char sep)
 {
     std::vector<std::string> parts;
     size_t start = 0;
     while (true) {
-        const size_t pos = s.find(':', start);
+        const size_t pos = s.find(sep, start);
         parts.push_back(s.substr(start, pos == std::string::npos ? std::string::npos : pos - start));
         if (pos == std::string::npos)
             break;
@@ -32,101 +87,148 @@ std::vector<std::string> splitColon(const std::string &s)
     return parts;
 }
 
-double parseNumber(const std::string &text, const std::string &flag, const std::string &value, const char *what)
+std::string trimmed(const std::string &s)
 {
-    const char *begin = text.data();
-    char *end = nullptr;
-    const double v = std::strtod(begin, &end);
-    if (text.empty() || end != begin + text.size() || !std::isfinite(v))
-        throw Error(flag + ": invalid '" + value + "': " + what + " must be a number, got '" + text + "'");
-    return v;
+    const auto b = s.find_first_not_of(" \t");
+    if (b == std::string::npos)
+        return {};
+    return s.substr(b, s.find_last_not_of(" \t") - b + 1);
 }
 
-int64_t parsePositiveInt(const std::string &text, const std::string &flag, const std::string &value,
-                         const char *what, int64_t minValue)
+std::string knownValues(const std::string &axis)
 {
-    const double v = parseNumber(text, flag, value, what);
-    if (v != std::floor(v) || v < static_cast<double>(minValue) || v > 1e12)
-        throw Error(flag + ": invalid '" + value + "': " + what + " must be an integer >= "
-                    + std::to_string(minValue) + ", got '" + text + "'");
-    return static_cast<int64_t>(v);
+    std::string out;
+    for (const auto &v : kAxisValues) {
+        if (v.axis != axis)
+            continue;
+        out += (out.empty() ? "" : ", ") + v.value;
+        for (size_t p = 0; p < v.parameters.size(); ++p)
+            out += "[:" + v.parameters[p].name;
+        out += std::string(v.parameters.size(), ']');
+    }
+    return out;
 }
 
-Temperature parseTemperature(const std::string &s)
+/// The value's parameters, parsed and checked against the table, defaults resolved.
+std::vector<double> parseParameters(const AxisValueInfo &info, const std::vector<std::string> &given,
+                                    const std::string &flag, const std::string &text, const GauConfig &config,
+                                    int64_t trainLength)
 {
-    static const std::map<std::string, Temperature> names = {
-        {"softmax", Temperature::Softmax},     {"softmax_plus", Temperature::SoftmaxPlus},
-        {"logn", Temperature::LogN},           {"infoscale", Temperature::InfoScale},
-        {"squared_relu", Temperature::SquaredRelu},
-    };
-    auto it = names.find(s);
-    if (it == names.end())
-        throw Error("--temperature: unknown '" + s + "' (expected softmax, softmax_plus, logn, infoscale or squared_relu)");
-    return it->second;
-}
-
-QkNorm parseQk(const std::string &s, const GauConfig &config)
-{
-    const auto parts = splitColon(s);
-    QkNorm qk;
-    if (parts[0] == "plain" && parts.size() == 1)
-        return qk;
-    if (parts[0] == "cosscale" && parts.size() <= 2) {
-        qk.cosScale = true;
-        qk.scale = config.cosScaleValue.value_or(kDefaultCosScale);
-        if (parts.size() == 2) {
-            qk.scale = parseNumber(parts[1], "--qk", s, "the scale S");
-            if (!(qk.scale > 0))
-                throw Error("--qk: invalid '" + s + "': the scale S must be > 0");
+    if (given.size() > info.parameters.size())
+        throw Error(flag + ": invalid '" + text + "': " + info.value + " takes at most "
+                    + std::to_string(info.parameters.size()) + " parameter(s)");
+    std::vector<double> values;
+    for (size_t k = 0; k < info.parameters.size(); ++k) {
+        const AxisParameter &p = info.parameters[k];
+        if (k >= given.size()) {
+            switch (p.rule) {
+            case D::Fixed: values.push_back(p.fixedDefault); break;
+            case D::TrainLength: values.push_back(static_cast<double>(trainLength)); break;
+            case D::CheckpointCosScale: values.push_back(config.cosScaleValue.value_or(p.fixedDefault)); break;
+            case D::InverseLogT:
+                if (trainLength < 2)
+                    throw Error(flag + ": invalid '" + text + "': the default s = 1/ln T needs T >= 2");
+                values.push_back(1.0 / std::log(static_cast<double>(trainLength)));
+                break;
+            }
+            continue;
         }
-        return qk;
+        const std::string &g = given[k];
+        char *end = nullptr;
+        const double v = std::strtod(g.c_str(), &end);
+        const std::string what = p.name + " (" + p.description.substr(0, p.description.find(';')) + ")";
+        if (g.empty() || end != g.c_str() + g.size() || !std::isfinite(v))
+            throw Error(flag + ": invalid '" + text + "': " + what + " must be a number, got '" + g + "'");
+        if (p.integer && v != std::floor(v))
+            throw Error(flag + ": invalid '" + text + "': " + what + " must be an integer, got '" + g + "'");
+        if ((p.exclusiveMin ? v <= p.minValue : v < p.minValue) || v > p.maxValue)
+            throw Error(flag + ": invalid '" + text + "': " + what + " must be " + (p.exclusiveMin ? "> " : ">= ")
+                        + formatNumber(p.minValue) + " and <= " + formatNumber(p.maxValue) + ", got '" + g + "'");
+        values.push_back(v);
     }
-    throw Error("--qk: unknown '" + s + "' (expected plain or cosscale[:S])");
+    return values;
 }
 
-Position parsePosition(const std::string &s, int64_t trainLength)
+const AxisValueInfo &findValue(const std::string &axis, const std::string &name, const std::string &flag,
+                               const std::string &text)
 {
-    const auto parts = splitColon(s);
-    const std::string &name = parts[0];
-    const size_t nParams = parts.size() - 1;
-    auto tooMany = [&](size_t allowed) {
-        if (nParams > allowed)
-            throw Error("--position: invalid '" + s + "': " + name + " takes at most " + std::to_string(allowed)
-                        + " parameter(s)");
-    };
+    for (const auto &v : kAxisValues)
+        if (v.axis == axis && v.value == name)
+            return v;
+    throw Error(flag + ": unknown '" + text + "' (expected " + knownValues(axis) + ")");
+}
+
+template<typename Enum>
+Enum enumOf(const std::string &name, std::initializer_list<std::pair<const char *, Enum>> names)
+{
+    for (const auto &[n, e] : names)
+        if (name == n)
+            return e;
+    throw Error("internal error: no enum for '" + name + "'");
+}
+
+void applyTemperature(Method &m, const std::string &text, const GauConfig &config, int64_t T)
+{
+    const auto parts = splitOn(text, ':');
+    const auto &info = findValue("temperature", parts[0], "--temperature", text);
+    const auto params = parseParameters(info, {parts.begin() + 1, parts.end()}, "--temperature", text, config, T);
+    m.temperature = enumOf<Temperature>(info.value, {{"softmax", Temperature::Softmax},
+                                                     {"softmax_plus", Temperature::SoftmaxPlus},
+                                                     {"logn", Temperature::LogN},
+                                                     {"infoscale", Temperature::InfoScale},
+                                                     {"ssmax", Temperature::SsMax},
+                                                     {"squared_relu", Temperature::SquaredRelu}});
+    if (m.temperature == Temperature::SsMax)
+        m.ssmaxScale = params[0];
+}
+
+void applyQk(Method &m, const std::string &text, const GauConfig &config, int64_t T)
+{
+    const auto parts = splitOn(text, ':');
+    const auto &info = findValue("qk", parts[0], "--qk", text);
+    const auto params = parseParameters(info, {parts.begin() + 1, parts.end()}, "--qk", text, config, T);
+    m.qk = QkNorm{};
+    m.qk.cosScale = info.value == "cosscale";
+    if (m.qk.cosScale)
+        m.qk.scale = params[0];
+}
+
+void applyPosition(Method &m, const std::string &text, const GauConfig &config, int64_t T)
+{
+    const auto parts = splitOn(text, ':');
+    const auto &info = findValue("position", parts[0], "--position", text);
+    const auto params = parseParameters(info, {parts.begin() + 1, parts.end()}, "--position", text, config, T);
     Position p;
-    if (name == "rope" || name == "pi" || name == "ntk" || name == "yarn") {
-        tooMany(0);
-        p.kind = name == "rope" ? PositionKind::Rope
-                 : name == "pi" ? PositionKind::Pi
-                 : name == "ntk" ? PositionKind::Ntk
-                                 : PositionKind::Yarn;
-        return p;
+    p.kind = enumOf<PositionKind>(info.value, {{"rope", PositionKind::Rope},
+                                               {"pi", PositionKind::Pi},
+                                               {"ntk", PositionKind::Ntk},
+                                               {"yarn", PositionKind::Yarn},
+                                               {"rerope", PositionKind::Rerope},
+                                               {"window", PositionKind::Window},
+                                               {"alibi", PositionKind::Alibi},
+                                               {"streamingllm", PositionKind::StreamingLlm},
+                                               {"lminfinite", PositionKind::LmInfinite}});
+    switch (p.kind) {
+    case PositionKind::Rerope:
+    case PositionKind::Window: p.window = static_cast<int64_t>(params[0]); break;
+    case PositionKind::Alibi: p.slope = params[0]; break;
+    case PositionKind::StreamingLlm:
+    case PositionKind::LmInfinite:
+        p.sinks = static_cast<int64_t>(params[0]);
+        p.window = static_cast<int64_t>(params[1]);
+        break;
+    default: break;
     }
-    if (name == "rerope" || name == "window") {
-        tooMany(1);
-        p.kind = name == "rerope" ? PositionKind::Rerope : PositionKind::Window;
-        p.window = nParams ? parsePositiveInt(parts[1], "--position", s, "the window W", 1) : trainLength;
-        return p;
-    }
-    if (name == "alibi") {
-        tooMany(1);
-        p.kind = PositionKind::Alibi;
-        p.slope = nParams ? parseNumber(parts[1], "--position", s, "the slope M") : kDefaultAlibiSlope;
-        if (p.slope < 0)
-            throw Error("--position: invalid '" + s + "': the slope M must be >= 0");
-        return p;
-    }
-    if (name == "streamingllm" || name == "lminfinite") {
-        tooMany(2);
-        p.kind = name == "streamingllm" ? PositionKind::StreamingLlm : PositionKind::LmInfinite;
-        p.sinks = nParams >= 1 ? parsePositiveInt(parts[1], "--position", s, "the sink count S", 0) : kDefaultSinks;
-        p.window = nParams >= 2 ? parsePositiveInt(parts[2], "--position", s, "the window W", 1) : trainLength;
-        return p;
-    }
-    throw Error("--position: unknown '" + s
-                + "' (expected rope, pi, ntk, yarn, rerope[:W], window[:W], alibi[:M], streamingllm[:S[:W]], "
-                  "lminfinite[:S[:W]])");
+    m.position = p;
+}
+
+KeyCount parseKeyCount(const std::string &s)
+{
+    if (s.empty() || s == "rows")
+        return KeyCount::Rows;
+    if (s == "visible")
+        return KeyCount::Visible;
+    throw Error("--key-count: unknown '" + s + "' (expected rows or visible)");
 }
 
 std::string nativeTemperature(const GauConfig &c) { return c.normalization; }
@@ -146,43 +248,45 @@ std::string formatNumber(double v)
 }
 
 Method Method::parse(const std::string &temperature, const std::string &qk, const std::string &position,
-                     const GauConfig &config, int64_t trainLength)
+                     const GauConfig &config, int64_t trainLength, const std::string &keyCount)
 {
     if (trainLength < 1)
         throw Error("--train-length: must be a positive integer, got " + std::to_string(trainLength));
     Method m;
-    m.temperature = parseTemperature(temperature.empty() ? nativeTemperature(config) : temperature);
-    m.qk = parseQk(qk.empty() ? nativeQk(config) : qk, config);
-    m.position = parsePosition(position.empty() ? "rope" : position, trainLength);
+    applyTemperature(m, temperature.empty() ? nativeTemperature(config) : temperature, config, trainLength);
+    applyQk(m, qk.empty() ? nativeQk(config) : qk, config, trainLength);
+    applyPosition(m, position.empty() ? "rope" : position, config, trainLength);
+    m.keyCount = parseKeyCount(keyCount);
     return m;
 }
 
-Method Method::preset(const std::string &name, const GauConfig &config, int64_t trainLength)
+Method Method::preset(const std::string &name, const GauConfig &config, int64_t trainLength, const std::string &keyCount)
 {
-    static const std::map<std::string, std::array<const char *, 3>> table = {
-        {"native", {"", "", "rope"}},
-        {"extrapolate", {"softmax", "plain", "rope"}},
-        {"log-n", {"softmax_plus", "plain", "rope"}},
-        {"infoscale", {"infoscale", "plain", "rope"}},
-        {"cosscale", {"softmax", "cosscale", "rope"}},
-        {"infoscale+cosscale", {"infoscale", "cosscale", "rope"}},
-        {"pi", {"softmax", "plain", "pi"}},
-        {"ntk", {"softmax", "plain", "ntk"}},
-        {"yarn", {"softmax", "plain", "yarn"}},
-        {"rerope", {"softmax", "plain", "rerope"}},
-        {"window", {"softmax", "plain", "window"}},
-        {"alibi", {"softmax", "plain", "alibi"}},
-        {"streamingllm", {"softmax", "plain", "streamingllm"}},
-        {"lminfinite", {"softmax", "plain", "lminfinite"}},
-    };
-    auto it = table.find(name);
-    if (it == table.end()) {
-        std::string known;
-        for (const auto &p : presetInfos())
-            known += (known.empty() ? "" : ", ") + p.name;
-        throw Error("--preset: unknown '" + name + "' (known: " + known + ")");
+    for (const auto &p : kPresets)
+        if (p.name == name)
+            return parse(p.temperature, p.qk, p.position, config, trainLength, keyCount);
+    std::string known;
+    for (const auto &p : kPresets)
+        known += (known.empty() ? "" : ", ") + p.name;
+    throw Error("--preset: unknown '" + name + "' (known: " + known + ")");
+}
+
+Method Method::fromString(const std::string &text, const GauConfig &config, int64_t trainLength,
+                          const std::string &keyCount)
+{
+    auto parts = splitOn(text, ',');
+    for (auto &p : parts)
+        p = trimmed(p);
+    std::string count = keyCount;
+    if (parts.size() == 2 || parts.size() == 4) { // a trailing key count
+        count = parts.back();
+        parts.pop_back();
     }
-    return parse(it->second[0], it->second[1], it->second[2], config, trainLength);
+    if (parts.size() == 3)
+        return parse(parts[0], parts[1], parts[2], config, trainLength, count);
+    if (parts.size() != 1 || parts[0].empty())
+        throw Error("method '" + text + "': expected a preset name or temperature,qk,position[,visible]");
+    return preset(parts[0], config, trainLength, count);
 }
 
 MethodSpec Method::spec() const
@@ -193,6 +297,7 @@ MethodSpec Method::spec() const
     case Temperature::SoftmaxPlus: s.temperature = "softmax_plus"; break;
     case Temperature::LogN: s.temperature = "logn"; break;
     case Temperature::InfoScale: s.temperature = "infoscale"; break;
+    case Temperature::SsMax: s.temperature = "ssmax:" + formatNumber(ssmaxScale); break;
     case Temperature::SquaredRelu: s.temperature = "squared_relu"; break;
     }
     s.qk = qk.cosScale ? "cosscale:" + formatNumber(qk.scale) : "plain";
@@ -208,6 +313,8 @@ MethodSpec Method::spec() const
     case PositionKind::StreamingLlm: s.position = "streamingllm:" + std::to_string(position.sinks) + ":" + w; break;
     case PositionKind::LmInfinite: s.position = "lminfinite:" + std::to_string(position.sinks) + ":" + w; break;
     }
+    if (keyCount == KeyCount::Visible)
+        s.keyCount = "visible";
     return s;
 }
 
@@ -222,13 +329,39 @@ bool Method::visible(int64_t i, int64_t j) const
     }
 }
 
-double temperatureFactor(Temperature t, int64_t n, int64_t trainLength, int64_t keySize)
+int64_t Method::visibleKeys(int64_t i, int64_t n) const
+{
+    if (!hasVisibilityMask())
+        return n;
+    const int64_t W = position.window;
+    const int64_t lo = std::max<int64_t>(0, i - W + 1), hi = std::min<int64_t>(n - 1, i + W - 1);
+    int64_t count = hi - lo + 1;
+    if (position.kind != PositionKind::Window) {
+        const int64_t sinks = std::min<int64_t>(position.sinks, n);
+        count += std::max<int64_t>(0, std::min(sinks, lo));              // sinks left of the window
+        count += std::max<int64_t>(0, sinks - std::max<int64_t>(hi + 1, 0)); // sinks right of it (small i)
+    }
+    return count;
+}
+
+int64_t Method::keyCountOf(int64_t i, int64_t n) const
+{
+    return keyCount == KeyCount::Visible ? visibleKeys(i, n) : n;
+}
+
+double Method::tau(int64_t keys, int64_t trainLength, int64_t keySize) const
+{
+    return temperatureFactor(temperature, keys, trainLength, keySize, ssmaxScale);
+}
+
+double temperatureFactor(Temperature t, int64_t n, int64_t trainLength, int64_t keySize, double ssmaxScale)
 {
     const double nn = static_cast<double>(n);
     const double tt = static_cast<double>(trainLength);
     switch (t) {
     case Temperature::SoftmaxPlus: return std::log(nn) / std::log(512.0);
     case Temperature::LogN: return tt > 1 ? std::max(1.0, std::log(nn) / std::log(tt)) : 1.0;
+    case Temperature::SsMax: return ssmaxScale * std::log(nn);
     case Temperature::InfoScale: {
         const double e = -2.0 / static_cast<double>(keySize);
         const double denom = 1.0 - std::pow(tt, e);
@@ -252,52 +385,35 @@ void yarnRampLimits(int64_t keySize, int64_t trainLength, double base, int64_t &
     hi = std::min<int64_t>(static_cast<int64_t>(std::ceil(c(1.0))), keySize - 1);
 }
 
-const std::vector<PresetInfo> &presetInfos()
-{
-    static const std::vector<PresetInfo> infos = {
-        {"native", "What the checkpoint was trained with: its normalization and norm_method, plain RoPE", "checkpoint config.json"},
-        {"extrapolate", "Plain softmax and RoPE run past the training length (the baseline)", "Su et al. 2021 (RoFormer)"},
-        {"log-n", "GAU-α's softmax_plus: logits scaled by ln(n)/ln(512)", "Su 2021, kexue.fm/archives/8823"},
-        {"infoscale", "InfoScale: temperature keeping attention entropy invariant as n grows", "Li et al. 2025"},
-        {"cosscale", "CosScale: cosine attention with scale S", "Li et al. 2025"},
-        {"infoscale+cosscale", "InfoScale temperature on CosScale cosine attention", "Li et al. 2025"},
-        {"pi", "Position Interpolation: positions scaled by T/n", "Chen et al. 2023"},
-        {"ntk", "NTK-aware RoPE: base scaled by (n/T)^(d/(d-2))", "bloc97 2023"},
-        {"yarn", "YaRN: ramped per-frequency interpolation and (0.1 ln s + 1)^2 score scale", "Peng et al. 2023"},
-        {"rerope", "ReRoPE: relative positions clamped to the window W", "Su 2023, kexue.fm/archives/9708"},
-        {"window", "Windowed attention: keys within |i-j| < W only", "Su 2023, kexue.fm/archives/9431"},
-        {"alibi", "ALiBi: no rotation, linear distance bias -M|i-j|", "Press et al. 2022"},
-        {"streamingllm", "StreamingLLM: window W plus S attention sinks", "Xiao et al. 2024"},
-        {"lminfinite", "LM-Infinite: Λ-shaped mask (sinks + window) and clamped distances", "Han et al. 2024"},
-    };
-    return infos;
-}
+const std::vector<PresetInfo> &presetInfos() { return kPresets; }
 
-const std::vector<AxisValueInfo> &axisValueInfos()
+const std::vector<AxisValueInfo> &axisValueInfos() { return kAxisValues; }
+
+std::string methodVocabularyHelp()
 {
-    static const std::vector<AxisValueInfo> infos = {
-        {"temperature", "softmax", "τ = 1", "", {}},
-        {"temperature", "softmax_plus", "τ = ln(n)/ln(512) (GAU-α pre-training)", "Su 2021", {}},
-        {"temperature", "logn", "τ = max(1, ln n / ln T)", "Chiang & Cholak 2022; Su 2021", {}},
-        {"temperature", "infoscale", "τ = sqrt((1-n^(-2/d))/(1-T^(-2/d)))", "Li et al. 2025", {}},
-        {"temperature", "squared_relu", "A = relu(s)^2 / n, no softmax", "Hua et al. 2022 (GAU)", {}},
-        {"qk", "plain", "q, k as the model computes them", "", {}},
-        {"qk", "cosscale", "q, k normalised, score = S·cos", "Li et al. 2025",
-         {{"S", "scale; default: the checkpoint's CosScale_value, else 128", 1e-6, 1e6, false}}},
-        {"position", "rope", "RoPE at the original positions", "Su et al. 2021", {}},
-        {"position", "pi", "positions × T/n when n > T", "Chen et al. 2023", {}},
-        {"position", "ntk", "base × (n/T)^(d/(d-2)) when n > T", "bloc97 2023", {}},
-        {"position", "yarn", "ramped interpolation, s = n/T", "Peng et al. 2023", {}},
-        {"position", "rerope", "relative position clamped to ±(W-1)", "Su 2023",
-         {{"W", "window (tokens); default T", 1, 1e9, true}}},
-        {"position", "window", "keys with |i-j| < W only", "Su 2023", {{"W", "window (tokens); default T", 1, 1e9, true}}},
-        {"position", "alibi", "no rotation, bias -M|i-j|", "Press et al. 2022", {{"M", "slope; default 1/256", 0, 1e3, false}}},
-        {"position", "streamingllm", "window W plus the first S keys", "Xiao et al. 2024",
-         {{"S", "sink tokens; default 4", 0, 1e9, true}, {"W", "window; default T", 1, 1e9, true}}},
-        {"position", "lminfinite", "streamingllm mask plus clamped distances", "Han et al. 2024",
-         {{"S", "sink tokens; default 4", 0, 1e9, true}, {"W", "window; default T", 1, 1e9, true}}},
-    };
-    return infos;
+    std::string s = "  presets (each sets only the axes it names; · = the checkpoint's own):\n";
+    auto axis = [](const std::string &v) { return v.empty() ? std::string("·") : v; };
+    for (const auto &p : kPresets) {
+        std::string name = "    " + p.name;
+        name.resize(std::max<size_t>(name.size() + 1, 24), ' ');
+        s += name + axis(p.temperature) + " × " + axis(p.qk) + " × " + axis(p.position) + "  " + p.description + "\n";
+    }
+    std::string lastAxis;
+    for (const auto &v : kAxisValues) {
+        if (v.axis != lastAxis)
+            s += "  --" + v.axis + " values:\n";
+        lastAxis = v.axis;
+        std::string name = "    " + v.value;
+        for (const auto &p : v.parameters)
+            name += "[:" + p.name;
+        name += std::string(v.parameters.size(), ']');
+        name.resize(std::max<size_t>(name.size() + 1, 24), ' ');
+        s += name + v.description;
+        for (const auto &p : v.parameters)
+            s += "; " + p.name + ": " + p.description;
+        s += v.source.empty() ? "\n" : " (" + v.source + ")\n";
+    }
+    return s;
 }
 
 } // namespace entroscope

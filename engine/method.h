@@ -2,9 +2,14 @@
 // SPDX-FileCopyrightText: 2026 EntroScope developers
 #pragma once
 
-// A length-extrapolation method = temperature × qk-normalisation × position (METHODS.md §1),
-// parsed from the CLI's axis strings or a preset name, with every default resolved against the
-// checkpoint's config and the training length T.
+// A length-extrapolation method = temperature × qk-normalisation × position (METHODS.md §1), parsed from
+// axis strings, a preset name or a method string, with every default resolved against the checkpoint's
+// config and the training length T.
+//
+// The vocabulary lives in two tables in method.cpp: axisValueInfos() (every axis value with its
+// parameters, their defaults and ranges, description and source) and presetInfos() (every preset with
+// the axes it sets). Parsing, canonical strings, error messages, the GUI's lists and the CLI's help all
+// come from them; adding a method is one row there plus its computation in the model.
 
 #include "result_types.h"
 
@@ -16,8 +21,10 @@ namespace entroscope {
 
 struct GauConfig;
 
-enum class Temperature { Softmax, SoftmaxPlus, LogN, InfoScale, SquaredRelu };
+enum class Temperature { Softmax, SoftmaxPlus, LogN, InfoScale, SquaredRelu, SsMax };
 enum class PositionKind { Rope, Pi, Ntk, Yarn, Rerope, Window, Alibi, StreamingLlm, LmInfinite };
+/// How n_i is counted (METHODS.md §1.3): every non-padding key of the row, or only the visible ones.
+enum class KeyCount { Rows, Visible };
 
 struct QkNorm
 {
@@ -36,15 +43,25 @@ struct Position
 struct Method
 {
     Temperature temperature = Temperature::Softmax;
+    double ssmaxScale = 0; ///< s of ssmax:s (resolved; default 1/ln T)
     QkNorm qk;
     Position position;
+    KeyCount keyCount = KeyCount::Rows;
 
-    /// Parses the three axis strings (empty = take that axis from the `native` preset).
-    /// Throws Error naming the flag (--temperature/--qk/--position) and the reason.
+    /// Parses the three axis strings; an empty axis takes the checkpoint's own (`native`) value.
+    /// keyCount: "" or "rows" or "visible". Throws Error naming the flag (--temperature/--qk/--position/
+    /// --key-count) and the reason.
     static Method parse(const std::string &temperature, const std::string &qk, const std::string &position,
-                        const GauConfig &config, int64_t trainLength);
-    /// A named preset of METHODS.md §4; throws Error for an unknown name (listing the known ones).
-    static Method preset(const std::string &name, const GauConfig &config, int64_t trainLength);
+                        const GauConfig &config, int64_t trainLength, const std::string &keyCount = {});
+    /// A named preset of METHODS.md §4: it sets only the axes it names, the others are the checkpoint's
+    /// own. Throws Error for an unknown name (listing the known ones).
+    static Method preset(const std::string &name, const GauConfig &config, int64_t trainLength,
+                         const std::string &keyCount = {});
+    /// A method string as the GUI, sessions and the CLI's --method take it: a preset name, or
+    /// "temperature,qk,position" (an empty axis = the checkpoint's own), optionally followed by ",visible"
+    /// (or ",rows") for the key count. `keyCount` applies when the string names none.
+    static Method fromString(const std::string &text, const GauConfig &config, int64_t trainLength,
+                             const std::string &keyCount = {});
 
     /// Canonical axis strings with parameters resolved, e.g. {"infoscale", "cosscale:128", "rerope:64"}.
     MethodSpec spec() const;
@@ -59,12 +76,20 @@ struct Method
         return position.kind == PositionKind::Window || position.kind == PositionKind::StreamingLlm
                || position.kind == PositionKind::LmInfinite;
     }
-    /// Whether key j is visible to query i (windows and sinks; never changes n_i).
+    /// Whether key j is visible to query i (windows and sinks).
     bool visible(int64_t i, int64_t j) const;
+    /// Keys visible to query i of a bidirectional row of n keys (windows and sinks counted).
+    int64_t visibleKeys(int64_t i, int64_t n) const;
+    /// n_i of METHODS.md §1.3 for query i of n keys: n under KeyCount::Rows, visibleKeys otherwise.
+    int64_t keyCountOf(int64_t i, int64_t n) const;
+    /// Whether n_i differs between rows (a visibility mask counted as visible keys).
+    bool perRowKeyCount() const { return keyCount == KeyCount::Visible && hasVisibilityMask(); }
+    /// τ(n_i) of METHODS.md §1.3 for this method (1 for softmax and squared_relu).
+    double tau(int64_t keys, int64_t trainLength, int64_t keySize) const;
 };
 
-/// τ(n_i) of METHODS.md §1.3 (1 for softmax and squared_relu).
-double temperatureFactor(Temperature t, int64_t n, int64_t trainLength, int64_t keySize);
+/// τ(n_i) of METHODS.md §1.3 (1 for softmax and squared_relu); ssmaxScale is s of ssmax:s.
+double temperatureFactor(Temperature t, int64_t n, int64_t trainLength, int64_t keySize, double ssmaxScale = 0);
 
 /// YaRN's ramp limits lo, hi for key size d, training length T, base b (METHODS.md §1.2).
 void yarnRampLimits(int64_t keySize, int64_t trainLength, double base, int64_t &lo, int64_t &hi);
@@ -72,23 +97,18 @@ void yarnRampLimits(int64_t keySize, int64_t trainLength, double base, int64_t &
 /// Shortest round-trip decimal of v ("8", "0.1", "0.00390625"), as used in canonical strings.
 std::string formatNumber(double v);
 
-/// What the GUI lists: a preset with a one-line description and its source.
-struct PresetInfo
-{
-    std::string name;
-    std::string description;
-    std::string source;
-};
-const std::vector<PresetInfo> &presetInfos();
-
-/// One parameter of an axis value, for the GUI's editor.
+/// One parameter of an axis value: what the GUI's editor shows and what parsing checks.
 struct AxisParameter
 {
+    enum class Default { Fixed, TrainLength, CheckpointCosScale, InverseLogT };
     std::string name;        ///< e.g. "W"
     std::string description; ///< e.g. "window (tokens); default T"
     double minValue = 0;
     double maxValue = 0;
     bool integer = true;
+    bool exclusiveMin = false; ///< the value must be > minValue (not >=)
+    Default rule = Default::Fixed;
+    double fixedDefault = 0; ///< the default under Default::Fixed (and CheckpointCosScale's fallback)
 };
 struct AxisValueInfo
 {
@@ -98,6 +118,22 @@ struct AxisValueInfo
     std::string source;
     std::vector<AxisParameter> parameters;
 };
+/// Every axis value, in the order the GUI lists them.
 const std::vector<AxisValueInfo> &axisValueInfos();
+
+/// A preset of METHODS.md §4: the axes it sets (empty = the checkpoint's own), description, source.
+struct PresetInfo
+{
+    std::string name;
+    std::string temperature;
+    std::string qk;
+    std::string position;
+    std::string description;
+    std::string source;
+};
+const std::vector<PresetInfo> &presetInfos();
+
+/// "  name  description (source)" lines of every preset and axis value, for the CLI's help.
+std::string methodVocabularyHelp();
 
 } // namespace entroscope

@@ -21,10 +21,14 @@ struct MethodSpec
     std::string temperature;
     std::string qk;
     std::string position;
-    std::string label() const { return temperature + " × " + qk + " × " + position; }
+    std::string keyCount; ///< "" (n_i counts every key of the row) or "visible" (METHODS.md §1.3)
+    std::string label() const
+    {
+        return temperature + " × " + qk + " × " + position + (keyCount.empty() ? "" : " (" + keyCount + " keys)");
+    }
     bool operator==(const MethodSpec &o) const
     {
-        return temperature == o.temperature && qk == o.qk && position == o.position;
+        return temperature == o.temperature && qk == o.qk && position == o.position && keyCount == o.keyCount;
     }
 };
 
@@ -40,6 +44,7 @@ struct LayerMetrics
     double k90Mean = 0;
     double sinkMassMean = 0;
     std::optional<double> retainedMassMean; ///< only when n >= T; dilution = 1 - retained
+    double localMassMean = 1;               ///< mass on keys with |i - j| < T, mean over queries
     std::vector<double> distanceProfile;    ///< bins [0],[1],[2,3],[4,7],...; mass averaged over queries
 };
 

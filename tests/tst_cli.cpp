@@ -176,7 +176,7 @@ private Q_SLOTS:
         QTest::newRow("cosscale:abc") << (base + QStringList{"--length", "8", "--qk", "cosscale:abc"}) << "--qk";
         QTest::newRow("preset and axes") << (base + QStringList{"--length", "8", "--preset", "pi", "--qk", "plain"}) << "--preset";
         QTest::newRow("unknown fill") << (base + QStringList{"--length", "8", "--fill", "pad"}) << "--fill";
-        QTest::newRow("truncate too short") << (base + QStringList{"--length", "8", "--fill", "truncate"}) << "--fill";
+        QTest::newRow("truncate too short") << (base + QStringList{"--length", "8", "--fill", "truncate"}) << "fill truncate";
         QTest::newRow("id out of range") << QStringList{"analyze", "--model", m, "--ids", "1,99999", "--length", "4"} << "--ids";
         QTest::newRow("two inputs") << (base + QStringList{"--length", "4", "--text", "x"}) << "input";
         QTest::newRow("no input") << QStringList{"analyze", "--model", m, "--length", "4"} << "input";

@@ -3,6 +3,7 @@
 // Method comparison and the MLM evaluation against the PyTorch reference, and the sweep command's
 // files: schema, resume, and an interruption that keeps what finished.
 
+#include "errors.h"
 #include "experiments.h"
 #include "test_util.h"
 
@@ -97,21 +98,65 @@ private Q_SLOTS:
         QFETCH(QJsonObject, spec);
         auto ck = Checkpoint::load(dataPath("models/" + spec["model"].toString()).toStdString());
         const int64_t T = ck->config.trainLength();
-        const auto r = evaluateMlm(GauModel(ck), docsOf(spec["documents"].toArray()), spec["length"].toInt(),
+        const auto r = evaluateMlm(GauModel(ck), docsOf(spec["document_tokens"].toArray()), spec["length"].toInt(),
                                    Method::preset(spec["preset"].toString().toStdString(), ck->config, T), T,
                                    spec["positions"].toInt(), spec["fill"].toString().toStdString(), 3);
         QCOMPARE(r.samples, static_cast<int64_t>(spec["samples"].toInt()));
+        QCOMPARE(r.documents, static_cast<int64_t>(spec["documents"].toInt()));
         QCOMPARE(r.accuracy, spec["accuracy"].toDouble());
         QVERIFY2(std::fabs(r.loss - spec["loss"].toDouble()) < 1e-4 * spec["loss"].toDouble(),
                  qPrintable(QString("%1 vs %2").arg(r.loss).arg(spec["loss"].toDouble())));
+        QVERIFY(std::fabs(r.accuracyLow - spec["accuracy_low"].toDouble()) < 1e-9);
+        QVERIFY(std::fabs(r.accuracyHigh - spec["accuracy_high"].toDouble()) < 1e-9);
+        QCOMPARE(r.lossSe.has_value(), !spec["loss_se"].isNull());
+        if (r.lossSe)
+            QVERIFY2(std::fabs(*r.lossSe - spec["loss_se"].toDouble()) < 1e-3 * std::max(1e-3, spec["loss_se"].toDouble()),
+                     qPrintable(QString("loss_se %1 vs %2").arg(*r.lossSe).arg(spec["loss_se"].toDouble())));
     }
 
-    void evaluationPositionsAreEvenlySpaced()
+    void evaluationPositionsFollowTheSpec()
     {
+        // METHODS.md §3: (floor((k + 0.5) n / K) + d floor(n / (K D))) mod n; all n when K <= 0 or K >= n.
         QCOMPARE(evaluationPositions(5, 0), (std::vector<int64_t>{0, 1, 2, 3, 4}));
-        QCOMPARE(evaluationPositions(64, 3), (std::vector<int64_t>{0, 32, 63}));
-        QCOMPARE(evaluationPositions(10, 4), (std::vector<int64_t>{0, 3, 6, 9}));
+        QCOMPARE(evaluationPositions(64, 4), (std::vector<int64_t>{8, 24, 40, 56}));
+        QCOMPARE(evaluationPositions(64, 4, 1, 2), (std::vector<int64_t>{16, 32, 48, 0}));
+        QCOMPARE(evaluationPositions(37, 4), (std::vector<int64_t>{4, 13, 23, 32}));
         QCOMPARE(evaluationPositions(4, 10), (std::vector<int64_t>{0, 1, 2, 3}));
+        // Neither end is favoured: with K = 4 no position is 0 or n - 1 for the first document.
+        for (auto p : evaluationPositions(1024, 4))
+            QVERIFY(p != 0 && p != 1023);
+    }
+
+    void wilsonIntervalAndStandardError()
+    {
+        // Reference values: Wilson 95 % for 3/10 is [0.1078, 0.6032]; for 0/20 [0, 0.1611].
+        auto ci = wilsonInterval(3, 10);
+        QVERIFY(std::fabs(ci.low - 0.10779) < 1e-4 && std::fabs(ci.high - 0.60322) < 1e-4);
+        ci = wilsonInterval(0, 20);
+        QVERIFY(ci.low == 0.0 && std::fabs(ci.high - 0.16113) < 1e-4);
+        const auto ms = meanAndStandardError({1.0, 2.0, 3.0, 4.0});
+        QCOMPARE(ms.mean, 2.5);
+        QVERIFY(ms.se && std::fabs(*ms.se - std::sqrt(5.0 / 3.0) / 2.0) < 1e-12);
+        QVERIFY(!meanAndStandardError({7.0}).se);
+    }
+
+    void concatUsesEveryStartWithEnoughTokens()
+    {
+        const std::vector<std::vector<int64_t>> docs = {{1, 2, 3}, {4, 5}, {6}, {7, 8}};
+        QCOMPARE(concatFrom(docs, 1, 4).value(), (std::vector<int64_t>{4, 5, 6, 7}));
+        QVERIFY(!concatFrom(docs, 2, 4));
+        const auto inputs = documentInputs(docs, 4, "concat", "docs.txt");
+        QCOMPARE(inputs.size(), size_t{2}); // starts 0 and 1; from 2 on fewer than 4 tokens are left
+        QCOMPARE(inputs[0], (std::vector<int64_t>{1, 2, 3, 4}));
+        try {
+            documentInputs(docs, 9, "concat", "docs.txt");
+            QFAIL("no error");
+        } catch (const Error &e) {
+            QVERIFY2(QString(e.what()).startsWith("docs.txt:"), e.what());
+        }
+        QCOMPARE(fillToLength({1, 2, 3}, 2, "concat"), (std::vector<int64_t>{1, 2}));
+        QVERIFY_THROWS_EXCEPTION(Error, fillToLength({1, 2, 3}, 5, "concat"));
+        QCOMPARE(splitDocuments("a b\n\n  \r\nc\r\n"), (std::vector<std::string>{"a b", "c"}));
     }
 
     void sweepCsvSchema()
@@ -123,13 +168,15 @@ private Q_SLOTS:
         QFile csv(out + "/sweep.csv");
         QVERIFY(csv.open(QIODevice::ReadOnly));
         const auto lines = QString::fromUtf8(csv.readAll()).split('\n', Qt::SkipEmptyParts);
-        QCOMPARE(lines[0], QString("length,preset,temperature,qk,position,layer,head,metric,value"));
-        // 3 lengths x 2 presets x 3 layers; 5 scalar metrics, + retained & dilution when n >= T (16),
+        QCOMPARE(lines[0], QString("length,preset,temperature,qk,position,key_count,layer,head,metric,value,se,documents"));
+        // 3 lengths x 2 presets x 3 layers; 6 scalar metrics, + retained & dilution when n >= T (16),
         // + distance bins (n=8: 4, n=16: 5, n=40: 7).
-        const int expected = 2 * 3 * ((5 + 4) + (5 + 2 + 5) + (5 + 2 + 7));
+        const int expected = 2 * 3 * ((6 + 4) + (6 + 2 + 5) + (6 + 2 + 7));
         QCOMPARE(lines.size() - 1, expected);
-        for (const auto &l : lines.mid(1))
-            QCOMPARE(l.count(','), 8);
+        for (const auto &l : lines.mid(1)) {
+            QCOMPARE(l.count(','), 11);
+            QVERIFY2(l.endsWith(",,1"), qPrintable(l)); // one input: no standard error, one document
+        }
         const auto j = testutil::readJson(out + "/sweep.json").object();
         QVERIFY(j["complete"].toBool());
         QCOMPARE(j["points"].toArray().size(), 6);

@@ -37,9 +37,16 @@ private Q_SLOTS:
         QTest::addColumn<QString>("expected");
         QTest::newRow("native plain") << "native" << false << "softmax|plain|rope";
         QTest::newRow("native cos") << "native" << true << "softmax|cosscale:32|rope";
-        QTest::newRow("extrapolate") << "extrapolate" << true << "softmax|plain|rope";
+        // A preset sets only the axes it names (METHODS.md §4): on a CosScale checkpoint the others stay CosScale.
+        QTest::newRow("extrapolate") << "extrapolate" << false << "softmax|plain|rope";
+        QTest::newRow("extrapolate keeps cosscale") << "extrapolate" << true << "softmax|cosscale:32|rope";
         QTest::newRow("log-n") << "log-n" << false << "softmax_plus|plain|rope";
+        QTest::newRow("logn") << "logn" << false << "logn|plain|rope";
         QTest::newRow("infoscale") << "infoscale" << false << "infoscale|plain|rope";
+        QTest::newRow("infoscale keeps cosscale") << "infoscale" << true << "infoscale|cosscale:32|rope";
+        QTest::newRow("ssmax default s = 1/ln T") << "ssmax" << false << "ssmax:0.24044917348149392|plain|rope";
+        QTest::newRow("rerope keeps cosscale") << "rerope" << true << "softmax|cosscale:32|rerope:64";
+        QTest::newRow("window keeps cosscale") << "window" << true << "softmax|cosscale:32|window:64";
         QTest::newRow("cosscale default S") << "cosscale" << false << "softmax|cosscale:128|rope";
         QTest::newRow("cosscale checkpoint S") << "cosscale" << true << "softmax|cosscale:32|rope";
         QTest::newRow("infoscale+cosscale") << "infoscale+cosscale" << true << "infoscale|cosscale:32|rope";
@@ -63,7 +70,7 @@ private Q_SLOTS:
 
     void everyPresetIsListed()
     {
-        QCOMPARE(presetInfos().size(), size_t{14});
+        QCOMPARE(presetInfos().size(), size_t{16});
         for (const auto &p : presetInfos()) {
             QVERIFY(!p.description.empty());
             Method::preset(p.name, plainConfig(), 64); // must not throw
@@ -151,6 +158,83 @@ private Q_SLOTS:
         QCOMPARE(temperatureFactor(Temperature::LogN, 32, 64, 128), 1.0); // never below 1
         QVERIFY(std::fabs(temperatureFactor(Temperature::LogN, 4096, 64, 128) - 2.0) < 1e-12);
         QCOMPARE(temperatureFactor(Temperature::Softmax, 4096, 64, 128), 1.0);
+    }
+
+    void scalableSoftmax()
+    {
+        // ssmax:s is τ = s·ln(n_i); its default s = 1/ln T gives τ(T) = 1 (logn without the clamp at 1).
+        const auto m = Method::preset("ssmax", plainConfig(), 64);
+        QVERIFY(std::fabs(m.tau(64, 64, 128) - 1.0) < 1e-12);
+        QVERIFY(std::fabs(m.tau(4096, 64, 128) - 2.0) < 1e-12);
+        QVERIFY(m.tau(16, 64, 128) < 1.0); // unlike logn, below 1 under T
+        const auto s = Method::parse("ssmax:0.5", "", "", plainConfig(), 64);
+        QCOMPARE(QString::fromStdString(s.spec().temperature), QString("ssmax:0.5"));
+        QVERIFY(std::fabs(s.tau(100, 64, 128) - 0.5 * std::log(100.0)) < 1e-12);
+        QVERIFY_THROWS_EXCEPTION(Error, Method::parse("ssmax:0", "", "", plainConfig(), 64));
+        QVERIFY_THROWS_EXCEPTION(Error, Method::parse("softmax:2", "", "", plainConfig(), 64));
+    }
+
+    void visibleKeyCountMatchesTheMask_data()
+    {
+        QTest::addColumn<QString>("position");
+        QTest::newRow("window:3") << "window:3";
+        QTest::newRow("window:1") << "window:1";
+        QTest::newRow("window:100") << "window:100";
+        QTest::newRow("streamingllm:2:3") << "streamingllm:2:3";
+        QTest::newRow("streamingllm:6:2") << "streamingllm:6:2";
+        QTest::newRow("lminfinite:4:5") << "lminfinite:4:5";
+        QTest::newRow("rope") << "rope";
+    }
+    void visibleKeyCountMatchesTheMask()
+    {
+        QFETCH(QString, position);
+        const auto m = Method::parse("infoscale", "plain", position.toStdString(), plainConfig(), 64, "visible");
+        for (int64_t n : {1, 2, 7, 20})
+            for (int64_t i = 0; i < n; ++i) {
+                int64_t count = 0;
+                for (int64_t j = 0; j < n; ++j)
+                    count += m.visible(i, j) ? 1 : 0;
+                QCOMPARE(m.visibleKeys(i, n), count);
+                QCOMPARE(m.keyCountOf(i, n), count);
+            }
+        const auto rows = Method::parse("infoscale", "plain", position.toStdString(), plainConfig(), 64);
+        QCOMPARE(rows.keyCountOf(3, 20), int64_t{20});
+        QVERIFY(rows.spec().keyCount.empty());
+        QCOMPARE(QString::fromStdString(m.spec().keyCount), QString("visible"));
+        QVERIFY_THROWS_EXCEPTION(Error, Method::parse("softmax", "plain", "rope", plainConfig(), 64, "some"));
+    }
+
+    void methodStrings_data()
+    {
+        QTest::addColumn<QString>("text");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("preset") << "infoscale" << "infoscale|cosscale:32|rope|";
+        QTest::newRow("three axes") << "softmax,plain,rope" << "softmax|plain|rope|";
+        QTest::newRow("empty axes are native") << ",,rerope:8" << "softmax|cosscale:32|rerope:8|";
+        QTest::newRow("spaces") << " logn , cosscale:4 , window:5 " << "logn|cosscale:4|window:5|";
+        QTest::newRow("key count") << "infoscale,,window,visible" << "infoscale|cosscale:32|window:64|visible";
+        QTest::newRow("preset with key count") << "window,visible" << "softmax|cosscale:32|window:64|visible";
+    }
+    void methodStrings()
+    {
+        QFETCH(QString, text);
+        QFETCH(QString, expected);
+        const auto s = Method::fromString(text.toStdString(), cosConfig(), 64).spec();
+        QCOMPARE(QString::fromStdString(s.temperature + "|" + s.qk + "|" + s.position + "|" + s.keyCount), expected);
+    }
+    void badMethodStrings()
+    {
+        for (const char *bad : {"", "a,b", "softmax,plain", "x,y,z,w,v", "nosuch", "softmax,plain,rope,sideways"})
+            QVERIFY_THROWS_EXCEPTION(Error, Method::fromString(bad, cosConfig(), 64));
+    }
+
+    void vocabularyHelpListsEverything()
+    {
+        const QString help = QString::fromStdString(methodVocabularyHelp());
+        for (const auto &p : presetInfos())
+            QVERIFY2(help.contains(QString::fromStdString("    " + p.name + " ")), p.name.c_str());
+        for (const auto &v : axisValueInfos())
+            QVERIFY2(help.contains(QString::fromStdString(v.value)), v.value.c_str());
     }
 
     void yarnRamp()

@@ -132,7 +132,7 @@ inline AnalysisResult result(int n, int trainLength, int layers, int pool, int f
     r.length = n;
     r.trainLength = trainLength;
     r.keySize = 128;
-    r.method = {"softmax", "plain", "rope"};
+    r.method = {"softmax", "plain", "rope", ""};
     r.tokenTexts = tokens(n);
     for (int i = 0; i < n; ++i)
         r.tokens.push_back(1000 + i % 17);

@@ -58,15 +58,10 @@ std::string tokensHash(const std::vector<int64_t> &tokens)
     return std::to_string(h) + ":" + std::to_string(tokens.size());
 }
 
+// The method string syntax (a preset or "temperature,qk,position[,visible]") is the engine's.
 Method resolveMethod(const QString &method, const GauConfig &config, int64_t trainLength)
 {
-    const QStringList parts = method.split(QLatin1Char(','));
-    if (parts.size() == 3)
-        return Method::parse(parts[0].trimmed().toStdString(), parts[1].trimmed().toStdString(),
-                             parts[2].trimmed().toStdString(), config, trainLength);
-    if (parts.size() != 1)
-        throw Error("method '" + method.toStdString() + "': expected a preset name or temperature,qk,position");
-    return Method::preset(method.trimmed().toStdString(), config, trainLength);
+    return Method::fromString(method.toStdString(), config, trainLength);
 }
 
 // Mean over layers of a metric (the dilution plot shows the model as a whole).

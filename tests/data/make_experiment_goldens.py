@@ -43,12 +43,14 @@ def main():
     for model, n, preset, positions, fill in [("tiny-junnyu", 16, "native", "all", "tile"),
                                               ("tiny-junnyu", 37, "infoscale", "5", "tile"),
                                               ("tiny-neko", 32, "native", "7", "tile"),
-                                              ("tiny-neko", 7, "rerope", "all", "truncate")]:
+                                              ("tiny-neko", 7, "rerope", "all", "truncate"),
+                                              ("tiny-neko", 12, "native", "3", "concat"),
+                                              ("tiny-junnyu", 9, "logn", "2", "concat")]:
         cfg, w = load(model)
         T = mf.train_length_of(cfg)
         spec, canon = method(cfg, T, preset)
         r = mf.mlm_evaluate(w, cfg, docs, n, fill, spec, T, positions)
-        out["evaluate"].append({"model": model, "documents": docs, "length": n, "preset": preset,
+        out["evaluate"].append({"model": model, "document_tokens": docs, "length": n, "preset": preset,
                                 "positions": 0 if positions == "all" else int(positions), "fill": fill, **r})
     path = os.path.join(HERE, "golden", "experiments.json")
     with open(path, "w") as f:
