@@ -93,10 +93,22 @@ private:
 
 std::string csvCell(const json &v) { return v.is_null() ? std::string() : fmt(v.get<double>()); }
 
+/// A CSV field, quoted when it holds a comma or a quote (RFC 4180): method strings such as
+/// "softmax,plain,rope" are one field.
+std::string csvField(const std::string &s)
+{
+    if (s.find_first_of(",\"\n") == std::string::npos)
+        return s;
+    std::string q = "\"";
+    for (char c : s)
+        q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+}
+
 std::string methodColumns(const json &p)
 {
     const auto &m = p["method"];
-    return p["preset"].get<std::string>() + "," + m["temperature"].get<std::string>() + "," + m["qk"].get<std::string>()
+    return csvField(p["preset"].get<std::string>()) + "," + m["temperature"].get<std::string>() + "," + m["qk"].get<std::string>()
            + "," + m["position"].get<std::string>() + "," + m.value("key_count", std::string("rows")) + ",";
 }
 
@@ -136,6 +148,8 @@ const char *kSweepHelp = R"(usage: entroscope-cli sweep --lengths 64,128,... --p
                          --fill concat every start whose continuation holds n tokens), and every metric is
                          the mean over the inputs with its standard error (column se; empty for one input)
   --max-documents D      use the first D documents of --documents
+  --inputs K             at most K inputs per length, spread evenly over the available ones (input
+                         floor(k·D/K) of D, k = 0..K-1)
   --out DIR              writes sweep.csv (tidy: length,preset,temperature,qk,position,key_count,layer,head,
                          metric,value,se,documents) and sweep.json (settings + every finished point, without
                          per-query entropies) after each finished point. An interrupted sweep keeps what it
@@ -147,7 +161,7 @@ int sweep(const std::vector<std::string> &argv)
     const Args a = parseArgs(argv,
                              {"--model", "--text", "--text-file", "--ids", "--documents", "--lengths", "--presets",
                               "--methods", "--fill", "--key-count", "--train-length", "--out", "--threads",
-                              "--max-documents"},
+                              "--max-documents", "--inputs"},
                              {"--overwrite", "--special-tokens"}, {"--preset", "--method"});
     if (a.flags.count("--help")) {
         std::cout << kSweepHelp << "\n" << methodVocabularyHelp();
@@ -179,10 +193,20 @@ int sweep(const std::vector<std::string> &argv)
         documents.push_back(inputTokens(a, *ck));
         what = a.has("--text-file") ? a.get("--text-file") : "the input";
     }
+    const int64_t maxInputs = a.has("--inputs") ? parseInt("--inputs", a.get("--inputs")) : 0;
+    if (a.has("--inputs") && maxInputs < 1)
+        throw Error("--inputs: must be at least 1");
     auto inputsAt = [&](int64_t n) {
         if (!a.has("--documents"))
             return std::vector<std::vector<int64_t>>{fillToLength(documents[0], n, fill)};
-        return documentInputs(documents, n, fill, what);
+        auto all = documentInputs(documents, n, fill, what);
+        if (maxInputs <= 0 || static_cast<int64_t>(all.size()) <= maxInputs)
+            return all;
+        // K inputs spread evenly over the available ones: concat windows from far-apart starts overlap less.
+        std::vector<std::vector<int64_t>> some;
+        for (int64_t k = 0; k < maxInputs; ++k)
+            some.push_back(std::move(all[static_cast<size_t>(k * static_cast<int64_t>(all.size()) / maxInputs)]));
+        return some;
     };
     for (auto n : lengths) {
         AnalysisRequest probe;
@@ -193,13 +217,15 @@ int sweep(const std::vector<std::string> &argv)
     json names = json::array();
     for (const auto &m : methods)
         names.push_back(m.name);
-    json settings = {{"model", fs::absolute(ck->dir).lexically_normal().string()},
+    json settings = {{"model", modelDir(a)}, // as given: a results folder moves with its repository
                      {"lengths", lengths},
                      {"presets", names},
                      {"fill", fill},
-                     {"train_length", T}};
+                     {"train_length", T},
+                     {"key_count", a.get("--key-count", "rows")}};
     if (a.has("--documents")) {
-        settings["documents"] = fs::absolute(what).lexically_normal().string();
+        settings["documents"] = what;
+        settings["inputs"] = maxInputs;
         settings["document_count"] = documents.size();
     } else {
         settings["tokens"] = documents[0];
@@ -321,7 +347,7 @@ int compare(const std::vector<std::string> &argv)
                             {"layers", metricsOf(c.b)}});
         const json row = {{"preset", methods[m].name}, {"method", methodJson(c.b.method)}};
         for (size_t l = 0; l < c.jsPerLayer.size(); ++l)
-            csv += ref + "," + methodColumns(row) + std::to_string(l) + "," + fmt(c.jsPerLayer[l]) + "\n";
+            csv += csvField(ref) + "," + methodColumns(row) + std::to_string(l) + "," + fmt(c.jsPerLayer[l]) + "\n";
     }
     j["methods"] = jmethods;
     writeJsonFile(out.path("compare.json"), j);
@@ -404,14 +430,15 @@ int evaluate(const std::vector<std::string> &argv)
     json names = json::array();
     for (const auto &m : methods)
         names.push_back(m.name);
-    json settings = {{"model", fs::absolute(ck->dir).lexically_normal().string()},
+    json settings = {{"model", modelDir(a)}, // as given: a results folder moves with its repository
                      {"documents", file},
                      {"document_count", docs.size()},
                      {"lengths", lengths},
                      {"presets", names},
                      {"positions", positions},
                      {"fill", fill},
-                     {"train_length", T}};
+                     {"train_length", T},
+                     {"key_count", a.get("--key-count", "rows")}};
     ResumableRun run(a.get("--out"), "evaluate", settings, a.flags.count("--overwrite") > 0);
     warnIfSlowBlas();
     const GauModel model(ck);

@@ -182,6 +182,74 @@ private Q_SLOTS:
         QCOMPARE(j["points"].toArray().size(), 6);
     }
 
+    void sweepOverDocumentsReportsMeanAndStandardError()
+    {
+        // Three documents (5, 6 and 7 tokens of tiny-neko's character vocabulary).
+        QTemporaryDir tmp;
+        const QStringList lines = {QString::fromUtf8("店庙庚府庞"), QString::fromUtf8("废庠庥度座店"),
+                                   QString::fromUtf8("府庞废庠庥度座")};
+        QFile f(tmp.path() + "/docs.txt");
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write((lines.join("\n") + "\n\n").toUtf8());
+        f.close();
+        const QString model = dataPath("models/tiny-neko");
+        auto sweepJson = [&](const QStringList &extra, const QString &name) {
+            const QString out = tmp.path() + "/" + name;
+            QString err;
+            const int rc = runCli(QStringList{"sweep", "--model", model, "--lengths", "8", "--presets", "extrapolate",
+                                              "--out", out} + extra, &err);
+            if (rc != 0)
+                qWarning("%s", qPrintable(err));
+            return testutil::readJson(out + "/sweep.json").object()["points"].toArray()[0].toObject();
+        };
+        const auto all = sweepJson({"--documents", f.fileName()}, "all");
+        QCOMPARE(all["documents"].toInt(), 3);
+        std::vector<QJsonObject> single;
+        for (int d = 0; d < 3; ++d)
+            single.push_back(sweepJson({"--text", lines[d]}, QString("doc%1").arg(d)));
+        const auto layers = all["layers"].toArray();
+        QCOMPARE(layers.size(), 3);
+        for (int l = 0; l < layers.size(); ++l) {
+            for (const char *metric : {"entropy_mean", "k90_mean", "local_mass_mean", "retained_mass_mean"}) {
+                std::vector<double> v;
+                for (const auto &s : single)
+                    v.push_back(s["layers"].toArray()[l].toObject()[metric].toDouble());
+                const double mean = (v[0] + v[1] + v[2]) / 3;
+                double ss = 0;
+                for (double x : v)
+                    ss += (x - mean) * (x - mean);
+                const double se = std::sqrt(ss / 2) / std::sqrt(3.0);
+                const auto lj = layers[l].toObject();
+                QVERIFY2(std::fabs(lj[metric].toDouble() - mean) < 1e-9, metric);
+                QVERIFY2(std::fabs(lj["se"].toObject()[metric].toDouble() - se) < 1e-9, metric);
+            }
+        }
+        // concat at n = 10: starts 0 (5 + 6 tokens) and 1 (6 + 7); start 2 holds only 7 tokens.
+        const auto concat = [&] {
+            const QString out = tmp.path() + "/concat10";
+            QString err;
+            runCli({"sweep", "--model", model, "--lengths", "10", "--presets", "extrapolate", "--documents", f.fileName(),
+                    "--fill", "concat", "--out", out}, &err);
+            return testutil::readJson(out + "/sweep.json").object()["points"].toArray()[0].toObject();
+        }();
+        QCOMPARE(concat["documents"].toInt(), 2);
+        // evaluate reports the documents and the uncertainty columns.
+        const QString ev = tmp.path() + "/evaluate";
+        QString err;
+        QCOMPARE(runCli({"evaluate", "--model", model, "--text-file", f.fileName(), "--lengths", "10", "--fill", "concat",
+                         "--method", "softmax,plain,window:3", "--positions", "2", "--out", ev},
+                        &err),
+                 0);
+        QFile csv(ev + "/evaluate.csv");
+        QVERIFY(csv.open(QIODevice::ReadOnly));
+        const auto rows = QString::fromUtf8(csv.readAll()).split('\n', Qt::SkipEmptyParts);
+        QCOMPARE(rows[0], QString("length,preset,temperature,qk,position,key_count,fill,samples,documents,accuracy,"
+                                  "accuracy_low,accuracy_high,loss,loss_se,perplexity"));
+        // A method string with commas is quoted (RFC 4180), so the row keeps its 15 columns.
+        QVERIFY2(rows[1].startsWith("10,\"softmax,plain,window:3\",softmax,plain,window:3,rows,concat,"), qPrintable(rows[1]));
+        QCOMPARE(rows[1].split("\",")[1].count(QLatin1Char(',')), 12);
+    }
+
     void sweepResumesWhereItStopped()
     {
         QTemporaryDir tmp;
