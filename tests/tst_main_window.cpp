@@ -23,6 +23,10 @@
 #include <QImage>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLabel>
+#include <QListWidget>
+#include <QStandardItemModel>
+#include <QStatusBar>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSettings>
@@ -212,6 +216,74 @@ private Q_SLOTS:
         QCOMPARE(compare->mapCount(), 2);
         // ... and so does every other view: the entropy view shows the new length, never shown since.
         QCOMPARE(entropy->queryGraph()->dataCount(), w.controller()->lastResult()->request.length);
+    }
+
+    void inputGuardsAndCompareLimit()
+    {
+        MainWindow w;
+        w.controller()->setBackgroundEnabled(false);
+        w.show();
+        SessionState s;
+        s.modelDir = kNeko;
+        s.text = kText;
+        s.length = 128;
+        s.compareMethods = {};
+        w.applyState(s);
+        QTRY_VERIFY_WITH_TIMEOUT(w.isIdle(), 30000);
+        auto *label = w.findChild<QLabel *>(QStringLiteral("tokenLabel"));
+        QVERIFY(label);
+        // The tiling factor is stated (the text has fewer than 128 tokens).
+        QVERIFY2(label->text().contains(QString::fromUtf8("tiled ×")), qPrintable(label->text()));
+        QVERIFY(!label->text().contains(QLatin1String("[UNK]")));
+        // English under tiny-neko's character vocabulary: mostly [UNK], said and flagged.
+        w.setText(QString::fromUtf8("გამარჯობა სამყარო ნამასკარამ ஆஅஇஈ ᚠᚢᚦᚨᚱ"));
+        QVERIFY2(label->text().contains(QLatin1String("% [UNK]")), qPrintable(label->text()));
+        QVERIFY(label->styleSheet().contains(QLatin1String("bold")));
+        // The demo texts the tokenizer does not cover are listed but disabled, with the reason: the bundled
+        // English demo model does not cover the Chinese demo text.
+        w.openModel(QStringLiteral(ENTROSCOPE_TEST_DATA "/../../resources/models/demo-softmax"));
+        QTRY_VERIFY_WITH_TIMEOUT(w.controller()->modelDir().endsWith(QLatin1String("demo-softmax")) && w.isIdle(), 30000);
+        auto *demo = w.findChild<QComboBox *>(QStringLiteral("demoTextCombo"));
+        QVERIFY(demo);
+        auto *model = qobject_cast<QStandardItemModel *>(demo->model());
+        QVERIFY(model);
+        int zh = -1, en = -1;
+        for (int i = 1; i < demo->count(); ++i)
+            (demo->itemText(i).startsWith(QLatin1String("zh")) ? zh : en) = i;
+        QVERIFY(zh > 0 && en > 0);
+        QVERIFY(model->item(en)->isEnabled());
+        QVERIFY(!model->item(zh)->isEnabled());
+        QVERIFY(demo->itemData(zh, Qt::ToolTipRole).toString().contains(QLatin1String("[UNK]")));
+        w.openModel(kNeko);
+        QTRY_VERIFY_WITH_TIMEOUT(w.controller()->modelDir().endsWith(QLatin1String("tiny-neko")) && w.isIdle(), 30000);
+        QVERIFY(model->item(zh)->isEnabled());
+
+        // Fill concat: the lines are documents, one after the other; fewer than n tokens is flagged.
+        auto *fill = w.findChild<QComboBox *>(QStringLiteral("fillCombo"));
+        QVERIFY(fill && fill->findText(QStringLiteral("concat")) >= 0);
+        w.setText(kText + QLatin1Char('\n') + kText + QLatin1Char('\n') + kText);
+        fill->setCurrentText(QStringLiteral("concat"));
+        w.setLength(96);
+        QTRY_VERIFY_WITH_TIMEOUT(w.isIdle() && w.controller()->lastResult()->request.length == 96, 30000);
+        QCOMPARE(w.controller()->lastResult()->request.fill, QStringLiteral("concat"));
+        w.setLength(512);
+        QVERIFY2(label->text().contains(QLatin1String("fewer than n")), qPrintable(label->text()));
+
+        // At most three compared methods: a fourth tick is refused, not dropped silently.
+        auto *list = w.findChild<QListWidget *>(QStringLiteral("compareList"));
+        QVERIFY(list);
+        for (int i = 1; i <= 4; ++i)
+            list->item(i)->setCheckState(Qt::Checked);
+        QCOMPARE(list->item(4)->checkState(), Qt::Unchecked);
+        QCOMPARE(w.compareMethods().size(), 3);
+        QVERIFY(w.statusBar()->currentMessage().contains(QLatin1String("At most 3")));
+        list->item(3)->setCheckState(Qt::Unchecked);
+        // The method being edited (three axes) can be added to the list.
+        w.setMethod(QStringLiteral("softmax,plain,window:5"));
+        w.findChild<QPushButton *>(QStringLiteral("addCompareButton"))->click();
+        const auto found = list->findItems(QStringLiteral("softmax,plain,window:5"), Qt::MatchExactly);
+        QCOMPARE(found.size(), 1);
+        QCOMPARE(found[0]->checkState(), Qt::Checked);
     }
 
     void brokenCheckpointKeepsModel()

@@ -58,6 +58,21 @@ std::string tokensHash(const std::vector<int64_t> &tokens)
     return std::to_string(h) + ":" + std::to_string(tokens.size());
 }
 
+// A text of several lines is a file of documents (METHODS.md §2): each line is tokenised on its own and
+// the documents follow one another, so that fill concat is what the CLI's --fill concat does.
+std::vector<int64_t> encodeDocuments(const Tokenizer &tokenizer, const std::string &text)
+{
+    const auto docs = splitDocuments(text);
+    if (docs.size() <= 1)
+        return tokenizer.encode(text, false);
+    std::vector<int64_t> ids;
+    for (const auto &d : docs) {
+        const auto part = tokenizer.encode(d, false);
+        ids.insert(ids.end(), part.begin(), part.end());
+    }
+    return ids;
+}
+
 // The method string syntax (a preset or "temperature,qk,position[,visible]") is the engine's.
 Method resolveMethod(const QString &method, const GauConfig &config, int64_t trainLength)
 {
@@ -332,13 +347,36 @@ int AnalysisController::setText(const QString &text, QString *error)
         return -1;
     }
     try {
-        m_tokens = m_engine->ck->tokenizer->encode(text.toStdString(), false);
+        m_tokens = encodeDocuments(*m_engine->ck->tokenizer, text.toStdString());
     } catch (const std::exception &e) {
         if (error)
             *error = QString::fromStdString(e.what());
         return -1;
     }
     return int(m_tokens.size());
+}
+
+double AnalysisController::unknownShare() const
+{
+    if (m_tokens.empty() || !m_engine->ck || !m_engine->ck->tokenizer)
+        return 0;
+    const int64_t unk = m_engine->ck->tokenizer->unkId();
+    return double(std::count(m_tokens.begin(), m_tokens.end(), unk)) / double(m_tokens.size());
+}
+
+double AnalysisController::unknownShareOf(const QString &text) const
+{
+    if (!m_engine->ck || !m_engine->ck->tokenizer)
+        return -1;
+    try {
+        const auto ids = encodeDocuments(*m_engine->ck->tokenizer, text.toStdString());
+        if (ids.empty())
+            return 0;
+        const int64_t unk = m_engine->ck->tokenizer->unkId();
+        return double(std::count(ids.begin(), ids.end(), unk)) / double(ids.size());
+    } catch (const std::exception &) {
+        return -1;
+    }
 }
 
 QString AnalysisController::methodLabel(const QString &method)

@@ -92,6 +92,10 @@ public:
     /// -1 and *error when the model has no tokenizer or the text cannot be encoded.
     int setText(const QString &text, QString *error = nullptr);
     int tokenCount() const { return int(m_tokens.size()); }
+    /// Share of the current tokens that are the tokenizer's unknown piece ([UNK]); 0 without tokens.
+    double unknownShare() const;
+    /// The unknown share `text` would have under the loaded model's tokenizer (-1 without one).
+    double unknownShareOf(const QString &text) const;
     const std::vector<int64_t> &tokens() const { return m_tokens; }
 
     /// Queues a view request (see the class comment). Returns its generation.

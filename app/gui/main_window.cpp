@@ -3,6 +3,7 @@
 #include "main_window.h"
 
 #include "analysis_controller.h"
+#include "inputs.h"
 #include "attention_map_view.h"
 #include "compare_view.h"
 #include "config.h"
@@ -42,6 +43,7 @@
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QStandardItemModel>
 #include <QScrollArea>
 #include <QSettings>
 #include <QSlider>
@@ -217,6 +219,7 @@ void MainWindow::buildUi()
     auto *tv = new QVBoxLayout(textBox);
     auto *th = new QHBoxLayout;
     m_demoTextCombo = new QComboBox;
+    m_demoTextCombo->setObjectName(QStringLiteral("demoTextCombo"));
     m_demoTextCombo->addItem(tr("Demo texts…"));
     for (const QString &name : demoTextNames())
         m_demoTextCombo->addItem(QFileInfo(name).completeBaseName(), QStringLiteral(":/texts/") + name);
@@ -244,6 +247,8 @@ void MainWindow::buildUi()
     });
     tv->addWidget(m_textEdit, 1);
     m_tokenLabel = new QLabel;
+    m_tokenLabel->setObjectName(QStringLiteral("tokenLabel"));
+    m_tokenLabel->setWordWrap(true);
     tv->addWidget(m_tokenLabel);
     v->addWidget(textBox, 1);
 
@@ -266,6 +271,7 @@ void MainWindow::buildUi()
         m_updatingControls = true;
         m_lengthSpin->setValue(int(AnalysisController::lengthStops()[size_t(i)]));
         m_updatingControls = false;
+        updateTokenLabel();
         scheduleRequest(kSliderDebounceMs);
     });
     connect(m_lengthSpin, &QSpinBox::valueChanged, this, [this](int n) {
@@ -279,6 +285,7 @@ void MainWindow::buildUi()
                 best = int(i);
         m_lengthSlider->setValue(best);
         m_updatingControls = false;
+        updateTokenLabel();
         scheduleRequest(kSliderDebounceMs);
     });
     auto *lenRow = new QHBoxLayout;
@@ -286,9 +293,17 @@ void MainWindow::buildUi()
     lenRow->addWidget(m_lengthSpin);
     lf->addRow(tr("Length n"), lenRow);
     m_fillCombo = new QComboBox;
-    m_fillCombo->addItems({QStringLiteral("tile"), QStringLiteral("truncate")});
-    m_fillCombo->setToolTip(tr("tile: repeat the text until n tokens; truncate: the first n tokens"));
-    connect(m_fillCombo, &QComboBox::currentIndexChanged, this, [this] { scheduleRequest(0); });
+    m_fillCombo->setObjectName(QStringLiteral("fillCombo"));
+    for (const auto &mode : fillModes())
+        m_fillCombo->addItem(QString::fromStdString(mode));
+    m_fillCombo->setToolTip(tr("tile: repeat the text until n tokens (every token then recurs every len(text) "
+                               "positions, which attention can exploit);\ntruncate: the first n tokens;\n"
+                               "concat: the text's lines are documents, one after the other, cut to n (the "
+                               "non-repeated input; an error when they hold fewer than n tokens)"));
+    connect(m_fillCombo, &QComboBox::currentIndexChanged, this, [this] {
+        updateTokenLabel();
+        scheduleRequest(0);
+    });
     lf->addRow(tr("Fill"), m_fillCombo);
     m_trainSpin = new QSpinBox;
     m_trainSpin->setRange(0, 1 << 20);
@@ -338,7 +353,7 @@ void MainWindow::buildUi()
         scheduleRequest(kSliderDebounceMs);
     });
     mf->addWidget(m_methodEditor);
-    mf->addWidget(new QLabel(tr("Compare with (up to 3):")));
+    mf->addWidget(new QLabel(tr("Compare with (up to %1):").arg(kMaxCompared)));
     m_compareList = new QListWidget;
     m_compareList->setObjectName(QStringLiteral("compareList"));
     for (const auto &p : presetInfos()) {
@@ -348,11 +363,35 @@ void MainWindow::buildUi()
         item->setToolTip(QString::fromStdString(p.description));
     }
     m_compareList->setMaximumHeight(130);
-    connect(m_compareList, &QListWidget::itemChanged, this, [this] {
-        if (!m_updatingControls)
-            scheduleRequest(kSliderDebounceMs);
+    connect(m_compareList, &QListWidget::itemChanged, this, [this](QListWidgetItem *item) {
+        if (m_updatingControls)
+            return;
+        // At most kMaxCompared ticks: a further one is refused with a message, never dropped silently.
+        if (item->checkState() == Qt::Checked && checkedCompareCount() > kMaxCompared) {
+            m_updatingControls = true;
+            item->setCheckState(Qt::Unchecked);
+            m_updatingControls = false;
+            statusBar()->showMessage(tr("At most %1 methods to compare: untick one first").arg(kMaxCompared), 5000);
+            return;
+        }
+        scheduleRequest(kSliderDebounceMs);
     });
     mf->addWidget(m_compareList);
+    auto *addCompare = new QPushButton(tr("Add current method to the list"));
+    addCompare->setObjectName(QStringLiteral("addCompareButton"));
+    addCompare->setToolTip(tr("Adds the method being edited (a preset or temperature,qk,position) to the compare "
+                              "list, ticked"));
+    connect(addCompare, &QPushButton::clicked, this, [this] {
+        if (m_compareList->findItems(m_method, Qt::MatchExactly).isEmpty()) {
+            auto *item = new QListWidgetItem(m_method, m_compareList);
+            item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
+            m_updatingControls = true;
+            item->setCheckState(Qt::Unchecked);
+            m_updatingControls = false;
+            item->setCheckState(Qt::Checked); // through the limit check above
+        }
+    });
+    mf->addWidget(addCompare);
     m_logCheck = new QCheckBox(tr("Log colour scale"));
     connect(m_logCheck, &QCheckBox::toggled, this, &MainWindow::applyLogScale);
     mf->addWidget(m_logCheck);
@@ -516,6 +555,7 @@ void MainWindow::onModelLoaded(const QString &dir)
         return;
     }
     setMethod(m_method); // re-resolve against the new config
+    updateDemoTextCoverage();
     retokenize();
     scheduleRequest(0);
 }
@@ -530,10 +570,58 @@ void MainWindow::retokenize()
 {
     QString error;
     const int n = m_controller->setText(m_textEdit->toPlainText(), &error);
-    if (n < 0)
+    if (n < 0) {
         m_tokenLabel->setText(tr("Tokenizer: %1").arg(error));
-    else
-        m_tokenLabel->setText(tr("%n token(s)", nullptr, n));
+        m_tokenLabel->setStyleSheet(QString());
+        return;
+    }
+    updateTokenLabel();
+}
+
+void MainWindow::updateTokenLabel()
+{
+    const int count = m_controller->tokenCount();
+    if (!m_controller->hasModel() || count <= 0) {
+        if (m_controller->hasModel())
+            m_tokenLabel->setText(tr("%n token(s)", nullptr, count));
+        return;
+    }
+    // What the input is made of at this n: the [UNK] share and, under tile, how often the text repeats
+    // (both can fake a result: a row of [UNK] copies, or attention to copies of the same token).
+    QStringList parts{tr("%n token(s)", nullptr, count)};
+    const double unk = m_controller->unknownShare();
+    if (unk > 0)
+        parts << tr("%1 % [UNK]").arg(100 * unk, 0, 'f', unk < 0.1 ? 1 : 0);
+    const qint64 n = m_lengthSpin->value();
+    const QString fill = m_fillCombo->currentText();
+    const double repeats = double(n) / count;
+    if (fill == QLatin1String("tile") && repeats > 1)
+        parts << tr("tiled ×%1 at n = %2").arg(repeats, 0, 'f', repeats < 10 ? 1 : 0).arg(n);
+    if (fill != QLatin1String("tile") && n > count)
+        parts << tr("fewer than n = %1: use tile or a longer text").arg(n);
+    const bool warn = unk > kUnknownWarnShare || (fill == QLatin1String("tile") && repeats > kTileWarnRepeats)
+                      || (fill != QLatin1String("tile") && n > count);
+    m_tokenLabel->setText(parts.join(QStringLiteral(" · ")));
+    m_tokenLabel->setStyleSheet(warn ? QStringLiteral("color: #b35900; font-weight: bold;") : QString());
+    m_tokenLabel->setToolTip(warn ? tr("The input may fake the result: a large [UNK] share makes many tokens the "
+                                       "same, and a text tiled many times lets attention spread over copies of the "
+                                       "same token. Use a longer text in the model's language, or fill concat.")
+                                  : QString());
+}
+
+void MainWindow::updateDemoTextCoverage()
+{
+    // Demo texts the tokenizer does not cover (mostly [UNK]) stay listed but disabled, with the reason.
+    for (int i = 1; i < m_demoTextCombo->count(); ++i) {
+        const double unk = m_controller->unknownShareOf(readAll(m_demoTextCombo->itemData(i).toString(), nullptr));
+        const bool covered = unk >= 0 && unk <= kDemoTextMaxUnknown;
+        if (auto *model = qobject_cast<QStandardItemModel *>(m_demoTextCombo->model()))
+            model->item(i)->setEnabled(covered);
+        m_demoTextCombo->setItemData(i, covered ? QString()
+                                                : tr("Not for this model: %1 % of its tokens are [UNK] under the model's "
+                                                     "tokenizer").arg(100 * unk, 0, 'f', 0),
+                                     Qt::ToolTipRole);
+    }
 }
 
 void MainWindow::setText(const QString &text)
@@ -606,6 +694,14 @@ void MainWindow::setCompareMethods(const QStringList &methods)
         }
     m_updatingControls = false;
     scheduleRequest(kSliderDebounceMs);
+}
+
+int MainWindow::checkedCompareCount() const
+{
+    int checked = 0;
+    for (int i = 0; i < m_compareList->count(); ++i)
+        checked += m_compareList->item(i)->checkState() == Qt::Checked ? 1 : 0;
+    return checked;
 }
 
 QStringList MainWindow::compareMethods() const

@@ -36,6 +36,13 @@ namespace entroscope {
 /// Delay between the last control change and the request: long enough to skip the stops a dragged
 /// slider passes over, short enough to feel immediate. Computed stops are shown without it.
 inline constexpr int kSliderDebounceMs = 60;
+/// Methods the compare list accepts besides the primary one.
+inline constexpr int kMaxCompared = 3;
+/// The token label warns above this [UNK] share, or when tile repeats the text more often than this.
+inline constexpr double kUnknownWarnShare = 0.1;
+inline constexpr double kTileWarnRepeats = 8;
+/// Demo texts with more [UNK] than this share under the model's tokenizer are not offered.
+inline constexpr double kDemoTextMaxUnknown = 0.3;
 
 class AnalysisController;
 struct ViewRequest;
@@ -165,6 +172,9 @@ private:
     void showError(const QString &title, const QString &message);
     void onModelLoaded(const QString &dir);
     void retokenize();
+    void updateTokenLabel();
+    void updateDemoTextCoverage();
+    int checkedCompareCount() const;
     void updateLayerRange();
     void addRecentModel(const QString &dir);
     void rebuildRecentMenu();
