@@ -125,12 +125,18 @@ private Q_SLOTS:
     {
         DilutionView view;
         view.setTrainLength(64);
-        view.addPoint(QStringLiteral("infoscale, cosscale"), 128, 0.75, 3.25);
-        view.addPoint(QStringLiteral("infoscale, cosscale"), 32, kNaN, 1.25);
+        view.addPoint(QStringLiteral("infoscale, cosscale"), 128, 0.75, 3.25, 0.625);
+        view.addPoint(QStringLiteral("infoscale, cosscale"), 32, kNaN, 1.25, 1.0);
         const QString csv = view.csv();
-        QCOMPARE(csv, QStringLiteral("method,length,retained_mass_mean,entropy_mean\n"
-                                     "\"infoscale, cosscale\",32,,1.25\n"
-                                     "\"infoscale, cosscale\",128,0.75,3.25\n"));
+        QCOMPARE(csv, QStringLiteral("method,length,retained_mass_mean,entropy_mean,local_mass_mean\n"
+                                     "\"infoscale, cosscale\",32,,1.25,1\n"
+                                     "\"infoscale, cosscale\",128,0.75,3.25,0.625\n"));
+        // The local mass is drawn (dashed) in the retained panel, at every length.
+        QCPGraph *local = view.localGraph(QStringLiteral("infoscale, cosscale"));
+        QVERIFY(local);
+        QCOMPARE(local->data()->size(), 2);
+        QCOMPARE(local->pen().style(), Qt::DashLine);
+        QCOMPARE(local->valueAxis(), view.retainedRect()->axis(QCPAxis::atLeft));
         const QJsonObject json = view.json();
         QCOMPARE(json[QStringLiteral("train_length")].toInt(), 64);
         const QJsonArray series = json[QStringLiteral("series")].toArray();
@@ -139,6 +145,7 @@ private Q_SLOTS:
         QCOMPARE(points.size(), 2);
         QVERIFY(points[0].toObject()[QStringLiteral("retained_mass_mean")].isNull());
         QCOMPARE(points[1].toObject()[QStringLiteral("retained_mass_mean")].toDouble(), 0.75);
+        QCOMPARE(points[1].toObject()[QStringLiteral("local_mass_mean")].toDouble(), 0.625);
     }
 };
 

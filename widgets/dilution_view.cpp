@@ -64,8 +64,10 @@ DilutionView::DilutionView(QWidget *parent)
         styleAxis(rect->axis(QCPAxis::atBottom), tr("context length n (log₂)"));
         setupLog2Axis(rect->axis(QCPAxis::atBottom));
     }
-    styleAxis(m_retainedRect->axis(QCPAxis::atLeft), tr("retained mass (first T queries on first T keys)"));
-    styleAxis(m_entropyRect->axis(QCPAxis::atLeft), tr("mean entropy (nats)"));
+    styleAxis(m_retainedRect->axis(QCPAxis::atLeft),
+              tr("mean over layers: retained mass (solid; first T queries on first T keys),\nlocal mass (dashed; "
+                 "mass on |i − j| < T)"));
+    styleAxis(m_entropyRect->axis(QCPAxis::atLeft), tr("entropy, mean over queries and layers (nats)"));
     m_retainedRect->axis(QCPAxis::atLeft)->setRange(0, 1.05);
 
     m_lnNGraph = new QCPGraph(m_entropyRect->axis(QCPAxis::atBottom), m_entropyRect->axis(QCPAxis::atLeft));
@@ -98,7 +100,8 @@ DilutionView::DilutionView(QWidget *parent)
 
 DilutionView::~DilutionView() = default;
 
-void DilutionView::addPoint(const QString &methodLabel, int64_t length, double retainedMassMean, double entropyMean)
+void DilutionView::addPoint(const QString &methodLabel, int64_t length, double retainedMassMean, double entropyMean,
+                            double localMassMean)
 {
     if (length <= 0)
         return;
@@ -111,22 +114,29 @@ void DilutionView::addPoint(const QString &methodLabel, int64_t length, double r
         const QCPScatterStyle marker(QCPScatterStyle::ssCircle, color, Qt::white, 6);
         series.retained = new QCPGraph(m_retainedRect->axis(QCPAxis::atBottom), m_retainedRect->axis(QCPAxis::atLeft));
         series.entropy = new QCPGraph(m_entropyRect->axis(QCPAxis::atBottom), m_entropyRect->axis(QCPAxis::atLeft));
-        for (QCPGraph *graph : {series.retained, series.entropy}) {
+        series.local = new QCPGraph(m_retainedRect->axis(QCPAxis::atBottom), m_retainedRect->axis(QCPAxis::atLeft));
+        for (QCPGraph *graph : {series.retained, series.entropy, series.local}) {
             graph->setName(methodLabel);
             graph->setPen(QPen(color, 2));
             graph->setScatterStyle(marker);
         }
+        series.local->setPen(QPen(color, 1.5, Qt::DashLine));
+        series.local->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssTriangle, color, Qt::white, 5));
         series.entropy->removeFromLegend();
+        series.local->removeFromLegend();
         // Keep the reference entry last in the legend.
         m_lnNGraph->removeFromLegend();
         m_lnNGraph->addToLegend();
         m_series.push_back(series);
         it = m_series.end() - 1;
     }
-    it->points[length] = Point{retainedMassMean, entropyMean};
+    it->points[length] = Point{retainedMassMean, entropyMean, localMassMean};
     const double x = double(length);
     it->retained->data()->remove(x);
     it->entropy->data()->remove(x);
+    it->local->data()->remove(x);
+    if (std::isfinite(localMassMean))
+        it->local->addData(x, localMassMean);
     if (std::isfinite(retainedMassMean))
         it->retained->addData(x, retainedMassMean);
     if (std::isfinite(entropyMean))
@@ -141,6 +151,7 @@ void DilutionView::clearSeries()
     for (Series &s : m_series) {
         m_plot->removeGraph(s.retained);
         m_plot->removeGraph(s.entropy);
+        m_plot->removeGraph(s.local);
     }
     m_series.clear();
     m_lnNGraph->data()->clear();
@@ -177,6 +188,14 @@ QCPGraph *DilutionView::retainedGraph(const QString &methodLabel) const
     for (const Series &s : m_series)
         if (s.label == methodLabel)
             return s.retained;
+    return nullptr;
+}
+
+QCPGraph *DilutionView::localGraph(const QString &methodLabel) const
+{
+    for (const Series &s : m_series)
+        if (s.label == methodLabel)
+            return s.local;
     return nullptr;
 }
 
@@ -219,11 +238,11 @@ QString DilutionView::csv() const
 {
     if (m_series.empty())
         return QString();
-    QString out = QStringLiteral("method,length,retained_mass_mean,entropy_mean\n");
+    QString out = QStringLiteral("method,length,retained_mass_mean,entropy_mean,local_mass_mean\n");
     for (const Series &s : m_series)
         for (const auto &[n, p] : s.points)
             out += csvField(s.label) + QStringLiteral(",%1,").arg(n) + numberText(p.retained) + QLatin1Char(',')
-                + numberText(p.entropy) + QLatin1Char('\n');
+                + numberText(p.entropy) + QLatin1Char(',') + numberText(p.local) + QLatin1Char('\n');
     return out;
 }
 
@@ -239,6 +258,7 @@ QJsonObject DilutionView::json() const
                 {QStringLiteral("length"), double(n)},
                 {QStringLiteral("retained_mass_mean"), std::isfinite(p.retained) ? QJsonValue(p.retained) : QJsonValue()},
                 {QStringLiteral("entropy_mean"), std::isfinite(p.entropy) ? QJsonValue(p.entropy) : QJsonValue()},
+                {QStringLiteral("local_mass_mean"), std::isfinite(p.local) ? QJsonValue(p.local) : QJsonValue()},
             });
         series.append(QJsonObject{{QStringLiteral("method"), s.label}, {QStringLiteral("points"), points}});
     }

@@ -4,7 +4,8 @@
 
 // DilutionView: score dilution against context length, one series per method.
 // Left panel: retained_mass_mean (METHODS.md §3: mass the first T queries keep on the first T keys;
-// 1 at n = T) against n. Right panel: entropy_mean against n, with ln n (uniform attention) dashed.
+// 1 at n = T) against n, solid, and local_mass_mean (every query's mass on keys with |i − j| < T), dashed;
+// both are means over the layers. Right panel: entropy_mean against n, with ln n (uniform attention) dashed.
 // The x axes are log2; a vertical line marks the training length T. Series are filled point by point
 // (a background sweep calls addPoint as lengths finish); a point for a length already present replaces
 // it. Colours follow the order in which methods first appear. GUI thread only.
@@ -14,6 +15,7 @@
 #include <QStringList>
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <vector>
 
@@ -34,7 +36,9 @@ public:
 
     /// Adds (or replaces) the point at `length` of series `methodLabel`. retainedMassMean may be NaN
     /// (n < T: not defined), then only the entropy point is drawn. Values are means over queries.
-    void addPoint(const QString &methodLabel, int64_t length, double retainedMassMean, double entropyMean);
+    /// localMassMean may be NaN (not drawn).
+    void addPoint(const QString &methodLabel, int64_t length, double retainedMassMean, double entropyMean,
+                  double localMassMean = std::numeric_limits<double>::quiet_NaN());
     /// Removes every series (colours start again from the first).
     void clearSeries();
     /// Marks the training length; T ≤ 0 hides the marker.
@@ -44,6 +48,7 @@ public:
     QStringList seriesLabels() const;
     QCPGraph *retainedGraph(const QString &methodLabel) const;
     QCPGraph *entropyGraph(const QString &methodLabel) const;
+    QCPGraph *localGraph(const QString &methodLabel) const;
     QCPGraph *lnNGraph() const { return m_lnNGraph; }
     QCPAxisRect *retainedRect() const { return m_retainedRect; }
     QCPAxisRect *entropyRect() const { return m_entropyRect; }
@@ -57,12 +62,14 @@ private:
     {
         double retained;
         double entropy;
+        double local;
     };
     struct Series
     {
         QString label;
         QCPGraph *retained = nullptr;
         QCPGraph *entropy = nullptr;
+        QCPGraph *local = nullptr;
         std::map<int64_t, Point> points;
     };
     void updateRanges();

@@ -8,6 +8,7 @@
 #include "experiments.h"
 #include "gau_model.h"
 #include "method.h"
+#include "metrics_table.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -79,23 +80,27 @@ Method resolveMethod(const QString &method, const GauConfig &config, int64_t tra
     return Method::fromString(method.toStdString(), config, trainLength);
 }
 
-// Mean over layers of a metric (the dilution plot shows the model as a whole).
-double meanOverLayers(const AnalysisResult &r, bool retained)
+// Mean over layers of a scalar metric of the metrics table (the dilution plot shows the model as a whole);
+// NaN where a layer does not define it.
+double meanOverLayers(const AnalysisResult &r, const char *metric)
 {
-    if (r.layers.empty())
+    const auto &table = scalarMetrics();
+    const auto it = std::find_if(table.begin(), table.end(), [&](const ScalarMetricInfo &m) { return m.name == metric; });
+    if (r.layers.empty() || it == table.end())
         return std::numeric_limits<double>::quiet_NaN();
     double sum = 0;
     for (const auto &l : r.layers) {
-        if (retained) {
-            if (!l.retainedMassMean)
-                return std::numeric_limits<double>::quiet_NaN();
-            sum += *l.retainedMassMean;
-        } else {
-            sum += l.entropyMean;
-        }
+        const auto v = it->value(l);
+        if (!v)
+            return std::numeric_limits<double>::quiet_NaN();
+        sum += *v;
     }
     return sum / double(r.layers.size());
 }
+
+// The three means a sweep point carries, in the order of sweepPoint's arguments.
+#define ES_SWEEP_MEANS(r) meanOverLayers(r, "retained_mass_mean"), meanOverLayers(r, "entropy_mean"), \
+                          meanOverLayers(r, "local_mass_mean")
 
 // Per-layer mean JS divergence between rows of two full maps (rows renormalised, so squared_relu's raw
 // weights compare as distributions, as experiments.cpp does).
@@ -603,8 +608,7 @@ void AnalysisController::startNext()
                 if (auto done = planFromCache(job, -1)) {
                     for (size_t i = 0; i < done->results.size(); ++i)
                         Q_EMIT sweepPoint(done->labels.value(int(i)), job->request.length,
-                                          meanOverLayers(*done->results[i], true),
-                                          meanOverLayers(*done->results[i], false));
+                                          ES_SWEEP_MEANS(*done->results[i]));
                     job.reset();
                 }
                 continue;
@@ -615,8 +619,7 @@ void AnalysisController::startNext()
             if (!r)
                 r = m_engine->find(resultKey(job->context, job->request.length, spec, false));
             if (r) {
-                Q_EMIT sweepPoint(job->labels[0], job->request.length, meanOverLayers(*r, true),
-                                  meanOverLayers(*r, false));
+                Q_EMIT sweepPoint(job->labels[0], job->request.length, ES_SWEEP_MEANS(*r));
                 job.reset();
             } else {
                 job->tasks = {{resultKey(job->context, job->request.length, spec, false), 0, job->request.length,
@@ -764,8 +767,7 @@ void AnalysisController::finishJob(const std::shared_ptr<Job> &job, const std::s
             for (size_t i = 0; i < out->results.size(); ++i) {
                 const auto &task = job->tasks[i];
                 const auto &r = *out->results[i].second;
-                Q_EMIT sweepPoint(job->labels.value(int(task.method)), task.length, meanOverLayers(r, true),
-                                  meanOverLayers(r, false));
+                Q_EMIT sweepPoint(job->labels.value(int(task.method)), task.length, ES_SWEEP_MEANS(r));
             }
         startNext();
         if (!m_running && m_background.empty() && !m_foreground)
@@ -864,14 +866,12 @@ void AnalysisController::queueBackground()
             job->labels = labels;
             if (auto done = planFromCache(job, -1)) {
                 for (size_t i = 0; i < done->results.size(); ++i)
-                    Q_EMIT sweepPoint(labels.value(int(i)), n, meanOverLayers(*done->results[i], true),
-                                      meanOverLayers(*done->results[i], false));
+                    Q_EMIT sweepPoint(labels.value(int(i)), n, ES_SWEEP_MEANS(*done->results[i]));
             } else if (m_backgroundEnabled) {
                 // Emit what is known now; the rest comes when the job has run.
                 for (size_t i = 0; i < job->known.size(); ++i)
                     if (job->known[i])
-                        Q_EMIT sweepPoint(labels.value(int(i)), n, meanOverLayers(*job->known[i], true),
-                                          meanOverLayers(*job->known[i], false));
+                        Q_EMIT sweepPoint(labels.value(int(i)), n, ES_SWEEP_MEANS(*job->known[i]));
                 m_background.push_back(job);
             }
             return;
@@ -882,7 +882,7 @@ void AnalysisController::queueBackground()
             if (!r)
                 r = m_engine->find(resultKey(context, n, spec, false));
             if (r) {
-                Q_EMIT sweepPoint(labels.value(int(i)), n, meanOverLayers(*r, true), meanOverLayers(*r, false));
+                Q_EMIT sweepPoint(labels.value(int(i)), n, ES_SWEEP_MEANS(*r));
                 continue;
             }
             if (!m_backgroundEnabled)

@@ -140,7 +140,8 @@ Q_SIGNALS:
     void progressChanged(double fraction, const QString &label);
     void busyChanged(bool busy);
     /// A length of the dilution sweep for the current context is known (retained may be NaN when n < T).
-    void sweepPoint(const QString &methodLabel, qint64 length, double retainedMassMean, double entropyMean);
+    void sweepPoint(const QString &methodLabel, qint64 length, double retainedMassMean, double entropyMean,
+                    double localMassMean);
     /// The sweep's context (model, text, fill, T or the method list) changed: earlier points are void.
     void sweepReset();
     /// All background work (stops + sweep) of the current context is done.

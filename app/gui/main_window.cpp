@@ -162,8 +162,8 @@ MainWindow::MainWindow(QWidget *parent)
     });
     connect(m_controller, &AnalysisController::sweepReset, this, [this] { m_dilutionView->clearSeries(); });
     connect(m_controller, &AnalysisController::sweepPoint, this,
-            [this](const QString &label, qint64 n, double retained, double entropy) {
-                m_dilutionView->addPoint(label, n, retained, entropy);
+            [this](const QString &label, qint64 n, double retained, double entropy, double local) {
+                m_dilutionView->addPoint(label, n, retained, entropy, local);
             });
 
     QSettings settings;
