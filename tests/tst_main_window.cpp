@@ -13,6 +13,7 @@
 #include "qcustomplot_compat.h"
 
 #include <QApplication>
+#include <QCheckBox>
 #include <QClipboard>
 #include <QComboBox>
 #include <QMenu>
@@ -268,6 +269,9 @@ private Q_SLOTS:
         QCOMPARE(w.controller()->lastResult()->request.fill, QStringLiteral("concat"));
         w.setLength(512);
         QVERIFY2(label->text().contains(QLatin1String("fewer than n")), qPrintable(label->text()));
+        fill->setCurrentText(QStringLiteral("tile"));
+        w.setLength(64);
+        QTRY_VERIFY_WITH_TIMEOUT(w.isIdle() && w.controller()->lastResult()->request.length == 64, 30000);
 
         // At most three compared methods: a fourth tick is refused, not dropped silently.
         auto *list = w.findChild<QListWidget *>(QStringLiteral("compareList"));
@@ -284,6 +288,17 @@ private Q_SLOTS:
         const auto found = list->findItems(QStringLiteral("softmax,plain,window:5"), Qt::MatchExactly);
         QCOMPARE(found.size(), 1);
         QCOMPARE(found[0]->checkState(), Qt::Checked);
+
+        // The key count (--key-count visible) is part of the method string and shown in the editor.
+        found[0]->setCheckState(Qt::Unchecked);
+        w.setMethod(QStringLiteral("infoscale,plain,window:5,visible"));
+        QTRY_VERIFY_WITH_TIMEOUT(w.isIdle() && w.controller()->lastResult()->results[0]->method.keyCount == "visible",
+                                 30000);
+        auto *visible = w.findChild<QCheckBox *>(QStringLiteral("visibleKeysCheck"));
+        QVERIFY(visible && visible->isChecked());
+        visible->setChecked(false);
+        QVERIFY(!w.method().contains(QLatin1String("visible")));
+        QTRY_VERIFY_WITH_TIMEOUT(w.isIdle() && w.controller()->lastResult()->results[0]->method.keyCount.empty(), 30000);
     }
 
     void brokenCheckpointKeepsModel()

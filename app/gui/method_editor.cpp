@@ -4,6 +4,7 @@
 
 #include "method.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
@@ -72,6 +73,16 @@ MethodEditor::MethodEditor(QWidget *parent)
             Q_EMIT methodEdited(methodString());
         });
     }
+    m_visibleKeys = new QCheckBox(tr("n_i = visible keys"), this);
+    m_visibleKeys->setObjectName(QStringLiteral("visibleKeysCheck"));
+    m_visibleKeys->setToolTip(tr("--key-count visible: the temperature, squared_relu's divisor and the normalised "
+                                 "entropy count only the keys a window or sinks leave visible (default: every key "
+                                 "of the row)"));
+    connect(m_visibleKeys, &QCheckBox::toggled, this, [this] {
+        if (!m_updating)
+            Q_EMIT methodEdited(methodString());
+    });
+    form->addRow(QString(), m_visibleKeys);
     updateParams(m_axes[0], {});
     updateParams(m_axes[1], {});
     updateParams(m_axes[2], {});
@@ -119,6 +130,7 @@ void MethodEditor::setSpec(const MethodSpec &spec)
             m_axes[a].combo->setCurrentIndex(idx);
         updateParams(m_axes[a], fields.mid(1));
     }
+    m_visibleKeys->setChecked(spec.keyCount == "visible");
     m_updating = false;
 }
 
@@ -140,7 +152,8 @@ QString MethodEditor::axisString(const Axis &axis) const
 
 QString MethodEditor::methodString() const
 {
-    return axisString(m_axes[0]) + QLatin1Char(',') + axisString(m_axes[1]) + QLatin1Char(',') + axisString(m_axes[2]);
+    return axisString(m_axes[0]) + QLatin1Char(',') + axisString(m_axes[1]) + QLatin1Char(',') + axisString(m_axes[2])
+           + (m_visibleKeys->isChecked() ? QStringLiteral(",visible") : QString());
 }
 
 } // namespace entroscope

@@ -5,7 +5,8 @@
 // MethodEditor: the three axes of a method (temperature × qk × position, METHODS.md §1) as combo boxes,
 // with one spin box per parameter of the chosen value (from axisValueInfos(): names, ranges, integer or
 // not). setSpec() shows a resolved MethodSpec without emitting; user edits emit methodEdited with the
-// method string "temperature,qk[:S],position[:P...]" the controller accepts. GUI thread only.
+// method string "temperature,qk[:S],position[:P...][,visible]" the engine parses (Method::fromString); the
+// check box counts n_i as the visible keys (METHODS.md §1.3). GUI thread only.
 
 #include "result_types.h"
 
@@ -13,6 +14,7 @@
 
 #include <vector>
 
+class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
@@ -45,6 +47,7 @@ private:
     QString axisString(const Axis &axis) const;
 
     Axis m_axes[3];
+    QCheckBox *m_visibleKeys = nullptr;
     bool m_updating = false;
 };
 
