@@ -8,9 +8,9 @@
 #
 #   scripts/make_demo_models.sh [tokenizer|softmax|cosscale|cards|all]   (default: all, one after the other)
 #
-# `cards` runs a reduced `entroscope-cli evaluate` (DOCS=8 held-out chapters x POSITIONS=4, n = 64..4096) and
-# `sweep` (first held-out chapter) on both shipped models and rewrites their README.md with those numbers
-# in a "preliminary measurement" section (about 10 min on 2 shared cores).
+# `cards` runs the card protocol (scripts/run_card_experiments.sh: evaluate and sweep, tile and concat,
+# n = 64..4096, resumable; results in resources/models/NAME/results/) and makes both README.md model cards
+# from those results with scripts/make_model_cards.py.
 #
 # Environment: ENTROSCOPE_CLI (default build/app/entroscope-cli), WORK (default build/demo-training),
 # THREADS (intra-op threads per model, default 1: on a shared 2-core machine one thread per model runs
@@ -61,32 +61,14 @@ model() { # name qk
   sed -e 's|"corpus": ".*/\([^/"]*\)"|"corpus": "\1"|' -e 's|"held_out": ".*/\([^/"]*\)"|"held_out": "\1"|' \
     -e 's|"has_optimizer_state": true|"has_optimizer_state": false|' \
     "$dir/trainer_state.json" > "$dest/trainer_state.json"
-  # The model card, from the measured numbers in trainer_state.json (Python standard library only).
-  python3 "$here/scripts/write_demo_model_card.py" "$dest"
+  # The model card, from trainer_state.json and whatever results/ holds (Python standard library only).
+  /usr/bin/python3 "$here/scripts/make_model_cards.py"
   echo "make_demo_models: $name -> $dest" >&2
 }
 
 cards() {
-  unpack
-  # Samples per (length, preset) cell = docs x positions; DOCS/POSITIONS trade noise for time.
-  local docs=${DOCS:-8} positions=${POSITIONS:-4}
-  local eval="$work/eval" m presets sw_presets
-  mkdir -p "$eval"
-  head -n 1 "$work/kjv-heldout.txt" > "$eval/doc1.txt"
-  for m in softmax cosscale; do
-    presets=extrapolate,log-n,infoscale,rerope,window
-    [ "$m" = cosscale ] && presets=$presets,cosscale,infoscale+cosscale
-    "$cli" evaluate --model "$here/resources/models/demo-$m" --text-file "$work/kjv-heldout.txt" --max-documents "$docs" \
-      --positions "$positions" --batch 4 --lengths 64,128,256,512,1024,2048,4096 --presets "$presets" --threads "$threads" \
-      --out "$eval/ev-$m" --overwrite
-    sw_presets=$presets
-    "$cli" sweep --model "$here/resources/models/demo-$m" --text-file "$eval/doc1.txt" --lengths 64,128,256,512,1024,2048,4096 \
-      --presets "$sw_presets" --threads "$threads" --out "$eval/sw-$m" --overwrite
-  done
-  python3 "$here/scripts/write_demo_model_card.py" "$here/resources/models/demo-softmax" "$eval/ev-softmax/evaluate.csv" \
-    "$eval/sw-softmax/sweep.csv" "$eval/ev-cosscale/evaluate.csv" demo-cosscale
-  python3 "$here/scripts/write_demo_model_card.py" "$here/resources/models/demo-cosscale" "$eval/ev-cosscale/evaluate.csv" \
-    "$eval/sw-cosscale/sweep.csv" "$eval/ev-softmax/evaluate.csv" demo-softmax
+  ENTROSCOPE_CLI="$cli" "$here/scripts/run_card_experiments.sh"
+  /usr/bin/python3 "$here/scripts/make_model_cards.py"
 }
 
 case "$what" in

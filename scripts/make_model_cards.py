@@ -473,6 +473,25 @@ The weights and the tokenizer are EntroScope's work (Apache-2.0); the training t
     return text
 
 
+def self_test():
+    """The interval logic on hand-made cases (ctest runs it with --check)."""
+    assert overlap((0.1, 0.3), (0.3, 0.5)) and not overlap((0.1, 0.29), (0.3, 0.5))
+    lo, hi = interval(2.0, 0.5)
+    assert abs(lo - (2.0 - Z * 0.5)) < 1e-12 and abs(hi - (2.0 + Z * 0.5)) < 1e-12
+    point = {"layers": [{"entropy_mean": 1.0, "se": {"entropy_mean": 0.1}},
+                        {"entropy_mean": 3.0, "se": {"entropy_mean": 0.3}},
+                        {"entropy_mean": 2.0, "retained_mass_mean": None, "se": {"entropy_mean": 0.2}}]}
+    v, se = layer_mean(point, "entropy_mean")
+    assert abs(v - 2.0) < 1e-12 and abs(se - 0.2) < 1e-12  # mean of the layers' SEs
+    assert layer_mean({"layers": [{"retained_mass_mean": None, "se": {}}]}, "retained_mass_mean") is None
+    assert overlap_loss({"loss": 3.0, "loss_se": 0.1}, {"loss": 3.5, "loss_se": 0.1}) is False
+    assert overlap_loss({"loss": 3.0, "loss_se": 0.2}, {"loss": 3.5, "loss_se": 0.2}) is True
+    assert overlap_loss({"loss": 3.0, "loss_se": None}, {"loss": 3.5, "loss_se": 0.1}) is None
+    assert abs(tau_infoscale(4096, 64, 128) - 1.39179) < 5e-6
+    assert acc_cell({"accuracy": 0.3125, "accuracy_low": 0.25, "accuracy_high": 0.375}) == "31.2 (25.0–37.5)"
+    assert joined(["a", "b", "c"]) == "a, b and c" and joined([]) == "none"
+
+
 def model_folders():
     return sorted(os.path.join(MODELS_DIR, d) for d in os.listdir(MODELS_DIR)
                   if os.path.exists(os.path.join(MODELS_DIR, d, "trainer_state.json")))
@@ -481,7 +500,10 @@ def model_folders():
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--check", action="store_true", help="fail if a committed card differs from its regeneration")
+    ap.add_argument("--self-test", action="store_true", help="check the interval logic on hand-made cases first")
     args = ap.parse_args()
+    if args.self_test:
+        self_test()
     folders = model_folders()
     stale = []
     for folder in folders:
