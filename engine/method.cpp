@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 
 namespace entroscope {
@@ -383,6 +384,126 @@ void yarnRampLimits(int64_t keySize, int64_t trainLength, double base, int64_t &
     };
     lo = std::max<int64_t>(static_cast<int64_t>(std::floor(c(32.0))), 0);
     hi = std::min<int64_t>(static_cast<int64_t>(std::ceil(c(1.0))), keySize - 1);
+}
+
+namespace {
+std::string fixed(double v, int digits = 4)
+{
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+    return buf;
+}
+const AxisValueInfo &infoOf(const std::string &axis, const std::string &canonical)
+{
+    const std::string name = canonical.substr(0, canonical.find(':'));
+    for (const auto &v : kAxisValues)
+        if (v.axis == axis && v.value == name)
+            return v;
+    throw Error("internal error: no axis value for '" + canonical + "'");
+}
+std::string withSource(const std::string &line, const AxisValueInfo &info)
+{
+    return info.source.empty() ? line : line + " (" + info.source + ")";
+}
+} // namespace
+
+std::vector<std::string> methodFormulas(const Method &m, int64_t n, int64_t d, int64_t T)
+{
+    const MethodSpec spec = m.spec();
+    const std::string nn = std::to_string(n), dd = std::to_string(d), tt = std::to_string(T);
+    const std::string ni = m.keyCount == KeyCount::Visible ? "n_i (visible keys; " + nn + " away from windows)" : "n";
+    std::vector<std::string> out;
+    std::string t;
+    switch (m.temperature) {
+    case Temperature::Softmax: t = "τ = 1: plain softmax"; break;
+    case Temperature::SoftmaxPlus:
+        t = "τ = ln " + ni + " / ln 512 = " + fixed(m.tau(n, T, d)) + " at n = " + nn;
+        break;
+    case Temperature::LogN:
+        t = "τ = max(1, ln " + ni + " / ln T) = " + fixed(m.tau(n, T, d)) + " at n = " + nn + ", T = " + tt;
+        break;
+    case Temperature::InfoScale:
+        t = "τ = sqrt((1 − " + ni + "^(−2/d)) / (1 − T^(−2/d))) = " + fixed(m.tau(n, T, d)) + " at n = " + nn
+            + ", d = " + dd + ", T = " + tt;
+        break;
+    case Temperature::SsMax:
+        t = "τ = s·ln " + ni + " = " + formatNumber(m.ssmaxScale) + " · ln " + nn + " = " + fixed(m.tau(n, T, d));
+        break;
+    case Temperature::SquaredRelu: t = "A_ij = relu(s_ij)² / " + ni + ", no softmax"; break;
+    }
+    out.push_back(withSource(t, infoOf("temperature", spec.temperature)));
+    if (m.qk.cosScale)
+        out.push_back(withSource("score = S·cos(q̂, k̂) with S = " + formatNumber(m.qk.scale)
+                                     + " (q, k normalised before RoPE; |score| ≤ S)",
+                                 infoOf("qk", spec.qk)));
+    else
+        out.push_back("q, k as the model computes them (no CosScale)");
+    const bool longer = n > T;
+    const double s = static_cast<double>(n) / static_cast<double>(T);
+    const std::string W = std::to_string(m.position.window);
+    std::string p;
+    switch (m.position.kind) {
+    case PositionKind::Rope: p = "RoPE at the original positions i, j (plain extrapolation)"; break;
+    case PositionKind::Pi:
+        p = longer ? "positions × T/n = " + fixed(1.0 / s, 6) + " (every angle inside the trained range)"
+                   : "n ≤ T: positions unchanged (plain RoPE)";
+        break;
+    case PositionKind::Ntk:
+        p = longer ? "RoPE base b' = 10000·(n/T)^(d/(d−2)) = " + fixed(10000.0 * std::pow(s, double(d) / (d - 2.0)), 0)
+                   : "n ≤ T: base 10000 (plain RoPE)";
+        break;
+    case PositionKind::Yarn: {
+        int64_t lo = 0, hi = 0;
+        yarnRampLimits(d, T, 10000.0, lo, hi);
+        const double f = 0.1 * std::log(s) + 1.0;
+        p = longer ? "s = n/T = " + fixed(s, 2) + ", ramp lo = " + std::to_string(lo) + ", hi = " + std::to_string(hi)
+                         + " (frequencies below lo kept, above hi interpolated), scores × (0.1 ln s + 1)² = " + fixed(f * f)
+                   : "n ≤ T: plain RoPE";
+        break;
+    }
+    case PositionKind::Rerope: p = "relative position i − j clamped to ±(W − 1), W = " + W; break;
+    case PositionKind::Window:
+        p = "keys with |i − j| < W = " + W + " only: " + std::to_string(2 * m.position.window - 1)
+            + " keys for a row away from the ends";
+        break;
+    case PositionKind::Alibi: p = "no rotation; bias −M·|i − j| with M = " + formatNumber(m.position.slope); break;
+    case PositionKind::StreamingLlm:
+        p = "keys with |i − j| < W = " + W + " plus the first S = " + std::to_string(m.position.sinks)
+            + " (sinks), RoPE at the original positions";
+        break;
+    case PositionKind::LmInfinite:
+        p = "keys with |i − j| < W = " + W + " plus S = " + std::to_string(m.position.sinks)
+            + " sinks, distances clamped at W − 1";
+        break;
+    }
+    out.push_back(withSource(p, infoOf("position", spec.position)));
+    return out;
+}
+
+std::vector<std::string> untrainedAxes(const Method &m, const GauConfig &config)
+{
+    std::vector<std::string> out;
+    const MethodSpec spec = m.spec();
+    const std::string trainedT = nativeTemperature(config);
+    const std::string t = spec.temperature.substr(0, spec.temperature.find(':'));
+    if (t != trainedT) {
+        const bool softmaxFamily = t != "squared_relu" && trainedT != "squared_relu";
+        out.push_back("temperature " + spec.temperature + ": the checkpoint was trained with " + trainedT
+                      + (softmaxFamily ? " (a training-free rescaling of its logits)"
+                                       : " (a different row normaliser: out of distribution)"));
+    }
+    if (m.qk.cosScale != config.trainedWithCosScale()) {
+        if (config.trainedWithCosScale())
+            out.push_back("qk plain: the checkpoint was trained with cosscale:"
+                          + formatNumber(config.cosScaleValue.value_or(infoOf("qk", "cosscale").parameters[0].fixedDefault))
+                          + ", so this removes CosScale (an ablation, out of distribution)");
+        else
+            out.push_back("qk " + spec.qk + ": the checkpoint was trained without CosScale, so its q·k were never "
+                          "normalised (out of distribution: expect a near-diagonal map)");
+    } else if (m.qk.cosScale && config.cosScaleValue && m.qk.scale != *config.cosScaleValue) {
+        out.push_back("qk " + spec.qk + ": the checkpoint was trained with S = " + formatNumber(*config.cosScaleValue));
+    }
+    return out;
 }
 
 const std::vector<PresetInfo> &presetInfos() { return kPresets; }

@@ -88,6 +88,16 @@ struct Method
     double tau(int64_t keys, int64_t trainLength, int64_t keySize) const;
 };
 
+/// The active formulas of a method at length n with their constants evaluated and their sources, one line
+/// per axis, e.g. "τ = sqrt((1 − n^(−2/d)) / (1 − T^(−2/d))) = 1.3308 at n = 4096, d = 32, T = 64 (Li et al.
+/// 2025, eq. 14)". For the GUI's formula panel and the CLI's analyze log.
+std::vector<std::string> methodFormulas(const Method &method, int64_t n, int64_t keySize, int64_t trainLength);
+
+/// Where a method departs from how the checkpoint was trained (its normalization and norm_method), one
+/// sentence per axis, e.g. "qk plain: the checkpoint was trained with cosscale:32, so this removes CosScale
+/// (an ablation, out of distribution)". Empty when every axis is the checkpoint's own.
+std::vector<std::string> untrainedAxes(const Method &method, const GauConfig &config);
+
 /// τ(n_i) of METHODS.md §1.3 (1 for softmax and squared_relu); ssmaxScale is s of ssmax:s.
 double temperatureFactor(Temperature t, int64_t n, int64_t trainLength, int64_t keySize, double ssmaxScale = 0);
 

@@ -11,6 +11,7 @@
 #include "npy.h"
 #include "plot_view.h"
 #include "qcustomplot_compat.h"
+#include "session_state.h"
 
 #include <QApplication>
 #include <QCheckBox>
@@ -29,6 +30,7 @@
 #include <QStandardItemModel>
 #include <QStatusBar>
 #include <QMessageBox>
+#include <QProcess>
 #include <QPushButton>
 #include <QSettings>
 #include <QSlider>
@@ -289,6 +291,17 @@ private Q_SLOTS:
         QCOMPARE(found.size(), 1);
         QCOMPARE(found[0]->checkState(), Qt::Checked);
 
+        // The formula panel states the active τ at the current n, and flags a method the checkpoint was not
+        // trained with (tiny-neko is a CosScale checkpoint: softmax,plain,... removes CosScale).
+        auto *formula = w.findChild<QLabel *>(QStringLiteral("formulaLabel"));
+        QVERIFY(formula);
+        w.setMethod(QStringLiteral("infoscale"));
+        w.setLength(128);
+        QVERIFY2(formula->text().contains(QLatin1String("at n = 128")), qPrintable(formula->text()));
+        QVERIFY(!formula->text().contains(QLatin1String("removes CosScale")));
+        w.setMethod(QStringLiteral("softmax,plain,rope"));
+        QVERIFY2(formula->text().contains(QLatin1String("removes CosScale")), qPrintable(formula->text()));
+
         // The key count (--key-count visible) is part of the method string and shown in the editor.
         found[0]->setCheckState(Qt::Unchecked);
         w.setMethod(QStringLiteral("infoscale,plain,window:5,visible"));
@@ -299,6 +312,45 @@ private Q_SLOTS:
         visible->setChecked(false);
         QVERIFY(!w.method().contains(QLatin1String("visible")));
         QTRY_VERIFY_WITH_TIMEOUT(w.isIdle() && w.controller()->lastResult()->results[0]->method.keyCount.empty(), 30000);
+    }
+
+    void sessionOptionOpensTheSession_data()
+    {
+        QTest::addColumn<QStringList>("form");
+        QTest::newRow("--session FILE") << QStringList{"--session", "%1"};
+        QTest::newRow("--session=FILE") << QStringList{"--session=%1"};
+        QTest::newRow("-session FILE") << QStringList{"-session", "%1"};
+    }
+    void sessionOptionOpensTheSession()
+    {
+        // Qt's session management takes -session/--session before the application's parser: the window
+        // must still open the given file, not the last auto-saved state.
+        QFETCH(QStringList, form);
+        QTemporaryDir tmp;
+        SessionState s;
+        s.modelDir = kNeko;
+        s.text = kText;
+        s.length = 48;
+        s.method = QStringLiteral("window");
+        s.compareMethods = {};
+        const QString file = tmp.path() + "/mine.entroscope";
+        QVERIFY(s.save(file));
+        QStringList args;
+        for (const QString &f : form)
+            args << f.arg(file);
+        QProcess p;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+        env.insert(QStringLiteral("XDG_CONFIG_HOME"), tmp.path() + "/config");
+        p.setProcessEnvironment(env);
+        p.start(QStringLiteral(ENTROSCOPE_GUI_PATH), args + QStringList{"--sweep-max", "64", "--screenshot", tmp.path() + "/shots"});
+        QVERIFY(p.waitForFinished(120000));
+        QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
+        SessionState shown;
+        QVERIFY(SessionState::load(tmp.path() + "/shots/session.entroscope", &shown));
+        QCOMPARE(shown.length, qint64(48));
+        QCOMPARE(shown.method, QStringLiteral("window"));
+        QVERIFY(shown.modelDir.endsWith(QLatin1String("tiny-neko")));
     }
 
     void brokenCheckpointKeepsModel()

@@ -237,6 +237,39 @@ private Q_SLOTS:
             QVERIFY2(help.contains(QString::fromStdString(v.value)), v.value.c_str());
     }
 
+    void formulasStateTheActiveConstants()
+    {
+        GauConfig c = plainConfig();
+        c.keySize = 32;
+        const auto f = methodFormulas(Method::preset("infoscale", c, 64), 4096, 32, 64);
+        QCOMPARE(f.size(), size_t{3});
+        QVERIFY2(QString::fromStdString(f[0]).contains("= 1.3308 at n = 4096, d = 32, T = 64"), f[0].c_str());
+        QVERIFY(QString::fromStdString(f[0]).contains("Li et al. 2025"));
+        const auto y = methodFormulas(Method::preset("yarn", c, 64), 4096, 128, 64);
+        QVERIFY2(QString::fromStdString(y[2]).contains("lo = 0, hi = 17"), y[2].c_str());
+        QVERIFY2(QString::fromStdString(y[2]).contains("2.0047"), y[2].c_str()); // (0.1 ln 64 + 1)² = 2.00475
+        const auto w = methodFormulas(Method::preset("window", c, 64), 4096, 32, 64);
+        QVERIFY2(QString::fromStdString(w[2]).contains("127 keys"), w[2].c_str());
+        const auto s = methodFormulas(Method::preset("ssmax", c, 64), 4096, 32, 64);
+        QVERIFY2(QString::fromStdString(s[0]).contains("= 2.0000"), s[0].c_str());
+    }
+
+    void untrainedAxesAreNamed()
+    {
+        // The checkpoint's own axes: nothing to say.
+        QVERIFY(untrainedAxes(Method::preset("rerope", cosConfig(), 64), cosConfig()).empty());
+        QVERIFY(untrainedAxes(Method::preset("infoscale", plainConfig(), 64), plainConfig()).size() == 1);
+        // CosScale removed from a CosScale checkpoint, or added to a softmax one.
+        const auto removed = untrainedAxes(Method::fromString("softmax,plain,rope", cosConfig(), 64), cosConfig());
+        QCOMPARE(removed.size(), size_t{1});
+        QVERIFY2(QString::fromStdString(removed[0]).contains("removes CosScale"), removed[0].c_str());
+        const auto added = untrainedAxes(Method::preset("cosscale", plainConfig(), 64), plainConfig());
+        QCOMPARE(added.size(), size_t{1});
+        QVERIFY(QString::fromStdString(added[0]).contains("without CosScale"));
+        QVERIFY(untrainedAxes(Method::fromString(",cosscale:4,", cosConfig(), 64), cosConfig())[0].find("S = 32")
+                != std::string::npos);
+    }
+
     void yarnRamp()
     {
         int64_t lo = -1, hi = -1;

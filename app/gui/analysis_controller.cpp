@@ -410,6 +410,29 @@ MethodSpec AnalysisController::resolveSpec(const QString &method, int64_t trainL
     }
 }
 
+QStringList AnalysisController::methodFormulas(const QString &method, int64_t length, int64_t trainLength,
+                                               QStringList *untrained) const
+{
+    QStringList out;
+    if (untrained)
+        untrained->clear();
+    if (!m_engine->ck)
+        return out;
+    try {
+        const auto &config = m_engine->ck->config;
+        const int64_t T = trainLength > 0 ? trainLength : config.trainLength();
+        const Method m = resolveMethod(method, config, T);
+        for (const auto &line : entroscope::methodFormulas(m, std::max<int64_t>(length, 1), config.keySize, T))
+            out << QString::fromStdString(line);
+        if (untrained)
+            for (const auto &line : untrainedAxes(m, config))
+                *untrained << QString::fromStdString(line);
+    } catch (const std::exception &) {
+        out.clear();
+    }
+    return out;
+}
+
 void AnalysisController::clearCache()
 {
     m_engine->cache.clear();

@@ -113,6 +113,10 @@ public:
     static QString methodLabel(const QString &method);
     /// Canonical axis strings of a method string for the loaded model and T (empty spec + *error on failure).
     MethodSpec resolveSpec(const QString &method, int64_t trainLength, QString *error = nullptr) const;
+    /// The method's active formulas at length n (methodFormulas) and, in *untrained, where it departs from
+    /// how the checkpoint was trained (untrainedAxes). Empty without a model or for a bad method.
+    QStringList methodFormulas(const QString &method, int64_t length, int64_t trainLength,
+                               QStringList *untrained = nullptr) const;
 
     int workerJobCount() const { return m_workerJobs; }
     int cacheHitCount() const { return m_cacheHits; }

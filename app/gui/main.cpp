@@ -37,11 +37,36 @@ QString demoText()
     return f.open(QIODevice::ReadOnly) ? QString::fromUtf8(f.readAll()) : QString();
 }
 
+/// Takes `--session FILE`, `--session=FILE` and `-session FILE` out of argv before QApplication sees them:
+/// Qt's platform session management consumes `-session`/`--session` and its value itself, so the
+/// documented option would otherwise be silently ignored. Returns the file ("" when not given).
+QString takeSessionArgument(int &argc, char **argv)
+{
+    QString file;
+    int out = 1;
+    for (int i = 1; i < argc; ++i) {
+        const QByteArray a(argv[i]);
+        if ((a == "--session" || a == "-session") && i + 1 < argc) {
+            file = QString::fromLocal8Bit(argv[++i]);
+            continue;
+        }
+        if (a.startsWith("--session=") || a.startsWith("-session=")) {
+            file = QString::fromLocal8Bit(a.mid(a.indexOf('=') + 1));
+            continue;
+        }
+        argv[out++] = argv[i];
+    }
+    argv[out] = nullptr;
+    argc = out;
+    return file;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
 {
     configureComputeEnvironment(argv); // may re-execute this program (faster BLAS kernels, passive OpenMP waits)
+    const QString sessionFile = takeSessionArgument(argc, argv);
     // No tuneAllocatorForBlocks() here: with its 1 MB mmap threshold every 4-8 MB buffer the views
     // allocate per result would fault its pages in again on the GUI thread (bench_gui_latency: the longest
     // GUI-thread gap 5-15 ms longer); the workbench keeps glibc's adaptive threshold.
@@ -86,9 +111,9 @@ int main(int argc, char **argv)
     if (!screenshot && !parser.isSet(freshOpt)) {
         SessionState::restoreLast(&state);
     }
-    if (parser.isSet(sessionOpt)) {
+    if (!sessionFile.isEmpty()) {
         QString error;
-        if (!SessionState::load(parser.value(sessionOpt), &state, &error)) {
+        if (!SessionState::load(sessionFile, &state, &error)) {
             std::fprintf(stderr, "entroscope: %s\n", qPrintable(error));
             return 2;
         }

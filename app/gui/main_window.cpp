@@ -272,6 +272,7 @@ void MainWindow::buildUi()
         m_lengthSpin->setValue(int(AnalysisController::lengthStops()[size_t(i)]));
         m_updatingControls = false;
         updateTokenLabel();
+        updateFormula();
         scheduleRequest(kSliderDebounceMs);
     });
     connect(m_lengthSpin, &QSpinBox::valueChanged, this, [this](int n) {
@@ -286,6 +287,7 @@ void MainWindow::buildUi()
         m_lengthSlider->setValue(best);
         m_updatingControls = false;
         updateTokenLabel();
+        updateFormula();
         scheduleRequest(kSliderDebounceMs);
     });
     auto *lenRow = new QHBoxLayout;
@@ -315,6 +317,7 @@ void MainWindow::buildUi()
         // Presets resolve their defaults (windows = T) against the training length.
         if (m_presetCombo->currentData().toString() != QLatin1String("custom"))
             setMethod(m_method);
+        updateFormula();
         scheduleRequest(kSliderDebounceMs);
     });
     lf->addRow(tr("Training length T"), m_trainSpin);
@@ -350,9 +353,18 @@ void MainWindow::buildUi()
         m_updatingControls = true;
         m_presetCombo->setCurrentIndex(m_presetCombo->findData(QStringLiteral("custom")));
         m_updatingControls = false;
+        updateFormula();
         scheduleRequest(kSliderDebounceMs);
     });
     mf->addWidget(m_methodEditor);
+    // The active formulas at the current n, and where the method departs from the checkpoint's training.
+    m_formulaLabel = new QLabel;
+    m_formulaLabel->setObjectName(QStringLiteral("formulaLabel"));
+    m_formulaLabel->setWordWrap(true);
+    m_formulaLabel->setTextFormat(Qt::RichText);
+    m_formulaLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_formulaLabel->setStyleSheet(QStringLiteral("QLabel { background: palette(alternate-base); padding: 4px; }"));
+    mf->addWidget(m_formulaLabel);
     mf->addWidget(new QLabel(tr("Compare with (up to %1):").arg(kMaxCompared)));
     m_compareList = new QListWidget;
     m_compareList->setObjectName(QStringLiteral("compareList"));
@@ -675,7 +687,29 @@ void MainWindow::setMethod(const QString &method)
             m_methodEditor->setSpec(spec);
     }
     m_updatingControls = false;
+    updateFormula();
     scheduleRequest(kSliderDebounceMs);
+}
+
+void MainWindow::updateFormula()
+{
+    if (!m_formulaLabel)
+        return;
+    QStringList untrained;
+    const QStringList lines = m_controller->methodFormulas(m_method, m_lengthSpin->value(), m_trainSpin->value(), &untrained);
+    QString html;
+    for (const QString &l : lines)
+        html += QStringLiteral("• ") + l.toHtmlEscaped() + QStringLiteral("<br>");
+    for (const QString &u : untrained) {
+        const bool outOfDistribution = u.contains(QLatin1String("out of distribution"));
+        html += QStringLiteral("<span style=\"color:%1\">%2 %3</span><br>")
+                    .arg(outOfDistribution ? QStringLiteral("#b35900") : QStringLiteral("#555555"),
+                         outOfDistribution ? QStringLiteral("⚠") : QStringLiteral("ℹ"), u.toHtmlEscaped());
+    }
+    if (html.endsWith(QLatin1String("<br>")))
+        html.chop(4);
+    m_formulaLabel->setText(html);
+    m_formulaLabel->setVisible(!html.isEmpty());
 }
 
 void MainWindow::setCompareMethods(const QStringList &methods)
@@ -1197,6 +1231,13 @@ bool MainWindow::grabViews(const QString &dirPath, QString *error)
         }
     }
     m_tabs->setCurrentIndex(current);
+    // What the screenshots show: the state as a session file beside them.
+    QString saveError;
+    if (!state().save(dir.filePath(QStringLiteral("session.entroscope")), &saveError)) {
+        if (error)
+            *error = saveError;
+        return false;
+    }
     return true;
 }
 

@@ -173,6 +173,7 @@ private:
     void onModelLoaded(const QString &dir);
     void retokenize();
     void updateTokenLabel();
+    void updateFormula();
     void updateDemoTextCoverage();
     int checkedCompareCount() const;
     void updateLayerRange();
@@ -213,6 +214,7 @@ private:
     QPlainTextEdit *m_textEdit = nullptr;
     QComboBox *m_demoTextCombo = nullptr;
     QLabel *m_tokenLabel = nullptr;
+    QLabel *m_formulaLabel = nullptr;
     QSlider *m_lengthSlider = nullptr;
     QSpinBox *m_lengthSpin = nullptr;
     QComboBox *m_fillCombo = nullptr;
