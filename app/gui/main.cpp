@@ -84,8 +84,10 @@ int main(int argc, char **argv)
     QCommandLineOption textOpt(QStringLiteral("text-file"), QStringLiteral("Text to analyse (UTF-8)."), QStringLiteral("F"));
     QCommandLineOption lengthOpt(QStringLiteral("length"), QStringLiteral("Context length n."), QStringLiteral("N"));
     QCommandLineOption presetOpt(QStringLiteral("preset"), QStringLiteral("Method preset."), QStringLiteral("NAME"));
-    QCommandLineOption compareOpt(QStringLiteral("compare"), QStringLiteral("Comma-separated presets to compare with."),
-                                  QStringLiteral("NAMES"));
+    QCommandLineOption compareOpt(QStringLiteral("compare"),
+                                  QStringLiteral("Methods to compare with: presets separated by commas, or method strings "
+                                                 "(a preset or temperature,qk,position) separated by semicolons."),
+                                  QStringLiteral("METHODS"));
     QCommandLineOption sessionOpt(QStringLiteral("session"), QStringLiteral("Open a .entroscope session."), QStringLiteral("FILE"));
     QCommandLineOption shotOpt(QStringLiteral("screenshot"),
                                QStringLiteral("Load, wait for all results, save each view to DIR/*.png and exit."),
@@ -134,8 +136,11 @@ int main(int argc, char **argv)
         state.length = parser.value(lengthOpt).toLongLong();
     if (parser.isSet(presetOpt))
         state.method = parser.value(presetOpt);
-    if (parser.isSet(compareOpt))
-        state.compareMethods = parser.value(compareOpt).split(QLatin1Char(','), Qt::SkipEmptyParts);
+    if (parser.isSet(compareOpt)) {
+        const QString list = parser.value(compareOpt);
+        state.compareMethods = list.split(list.contains(QLatin1Char(';')) ? QLatin1Char(';') : QLatin1Char(','),
+                                          Qt::SkipEmptyParts);
+    }
 
     window.show();
     window.applyState(state);
