@@ -3,6 +3,7 @@
 #include "blas_check.h"
 
 #include <torch/torch.h>
+#include <torch/version.h>
 
 #include <algorithm>
 #include <chrono>
@@ -143,6 +144,12 @@ const BlasReport &checkBlas()
         return r;
     }();
     return report;
+}
+
+std::string libTorchVersion()
+{
+    return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "."
+           + std::to_string(TORCH_VERSION_PATCH);
 }
 
 } // namespace entroscope

@@ -21,6 +21,9 @@ struct BlasReport
 /// Runs once (~5 ms with OpenBLAS, ~0.1 s with the reference BLAS). Thread-safe after the first call.
 const BlasReport &checkBlas();
 
+/// The LibTorch version the engine was built against, e.g. "1.13.0".
+std::string libTorchVersion();
+
 /// Sets what the compute libraries read from the environment when they are loaded (before main), then
 /// re-executes the program once so that they see it. Call first thing in main(). Three settings:
 /// - OPENBLAS_CORETYPE: OpenBLAS 0.3.21 (Debian 12) does not recognise recent Xeons (Sapphire Rapids)

@@ -314,6 +314,53 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(w.isIdle() && w.controller()->lastResult()->results[0]->method.keyCount.empty(), 30000);
     }
 
+    void walkthroughDefects()
+    {
+        MainWindow w;
+        w.controller()->setBackgroundEnabled(false);
+        w.show();
+        SessionState s;
+        s.modelDir = kNeko;
+        s.text = kText;
+        s.length = 32;
+        s.compareMethods = {};
+        w.applyState(s);
+        QTRY_VERIFY_WITH_TIMEOUT(w.isIdle(), 30000);
+        // Typed lengths past the last slider stop are taken whole (not cut to their first digits).
+        QSpinBox *spin = w.lengthSpin();
+        spin->selectAll();
+        QTest::keyClicks(spin, QStringLiteral("20000"));
+        QTest::keyClick(spin, Qt::Key_Return);
+        QCOMPARE(spin->value(), 20000);
+        QVERIFY(spin->toolTip().contains(QString::number(kMaxTypedLength)));
+        // Cancel: the controls go back to the length the views show.
+        QTRY_VERIFY_WITH_TIMEOUT(w.controller()->isBusy(), 5000);
+        w.controller()->cancel();
+        QTRY_VERIFY_WITH_TIMEOUT(w.isIdle(), 30000);
+        QTRY_COMPARE_WITH_TIMEOUT(spin->value(), 32, 5000);
+        // The shortcut list comes from the menus: Ctrl+Up is the next layer (up), Ctrl+Down the previous.
+        bool up = false, down = false;
+        for (const auto &[action, keys] : w.shortcutList()) {
+            up |= action.contains(QLatin1String("Layer up")) && keys.contains(QLatin1String("Ctrl+Up"));
+            down |= action.contains(QLatin1String("Layer down")) && keys.contains(QLatin1String("Ctrl+Down"));
+        }
+        QVERIFY(up && down);
+        // The View menu uses the tab titles.
+        QStringList viewItems;
+        for (QAction *m : w.menuBar()->actions())
+            if (m->text().remove('&') == QLatin1String("View"))
+                for (QAction *a : m->menu()->actions())
+                    viewItems << a->text();
+        QVERIFY2(viewItems.contains(QStringLiteral("Attention map")), qPrintable(viewItems.join('|')));
+        QVERIFY(!viewItems.contains(QStringLiteral("attention-map")));
+        // Saving a session says so and names it in the title.
+        QTemporaryDir tmp;
+        QString error;
+        QVERIFY(w.saveSession(tmp.path() + "/walk.entroscope", &error));
+        QVERIFY(w.windowTitle().contains(QLatin1String("walk.entroscope")));
+        QVERIFY(w.statusBar()->currentMessage().contains(QLatin1String("Session saved")));
+    }
+
     void sessionOptionOpensTheSession_data()
     {
         QTest::addColumn<QStringList>("form");

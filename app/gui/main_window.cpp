@@ -5,6 +5,7 @@
 #include "analysis_controller.h"
 #include "inputs.h"
 #include "attention_map_view.h"
+#include "blas_check.h"
 #include "compare_view.h"
 #include "config.h"
 #include "dilution_view.h"
@@ -148,7 +149,24 @@ MainWindow::MainWindow(QWidget *parent)
         showError(tr("Analysis failed"), msg);
     });
     connect(m_controller, &AnalysisController::cancelled, this, [this](quint64) {
-        m_statusLabel->setText(tr("Cancelled"));
+        // The controls go back to what the views show, so that they never state a length nobody computed.
+        if (const auto res = m_controller->lastResult()) {
+            m_updatingControls = true;
+            m_lengthSpin->setValue(int(res->request.length));
+            const auto &stops = AnalysisController::lengthStops();
+            int best = 0;
+            for (size_t i = 0; i < stops.size(); ++i)
+                if (std::llabs(stops[i] - res->request.length) < std::llabs(stops[size_t(best)] - res->request.length))
+                    best = int(i);
+            m_lengthSlider->setValue(best);
+            m_updatingControls = false;
+            updateTokenLabel();
+            updateFormula();
+            m_statusLabel->setText(tr("Cancelled · showing n = %1").arg(res->request.length));
+            m_resultShown = true; // the views show the last result, and the controls now say so
+        } else {
+            m_statusLabel->setText(tr("Cancelled"));
+        }
     });
     connect(m_controller, &AnalysisController::progressChanged, this, [this](double f, const QString &label) {
         m_progress->setValue(int(std::lround(f * 1000)));
@@ -231,9 +249,12 @@ void MainWindow::buildUi()
     });
     auto *openText = new QPushButton(tr("Open…"));
     connect(openText, &QPushButton::clicked, this, [this] {
-        const QString f = QFileDialog::getOpenFileName(this, tr("Open text"), QString(), tr("Text (*.txt);;All files (*)"));
-        if (!f.isEmpty())
+        const QString f = QFileDialog::getOpenFileName(this, tr("Open text"), lastFolder(QStringLiteral("text")),
+                                                       tr("Text files (*.txt *.text *.md *.csv *.tsv *.json);;All files (*)"));
+        if (!f.isEmpty()) {
+            rememberFolder(QStringLiteral("text"), f);
             loadTextFile(f);
+        }
     });
     th->addWidget(m_demoTextCombo, 1);
     th->addWidget(openText);
@@ -262,7 +283,14 @@ void MainWindow::buildUi()
     m_lengthSlider->setTickPosition(QSlider::TicksBelow);
     m_lengthSpin = new QSpinBox;
     m_lengthSpin->setObjectName(QStringLiteral("lengthSpin"));
-    m_lengthSpin->setRange(1, int(stops.back()));
+    // Typed lengths may go past the last slider stop (a QSpinBox silently rejects the digits that would
+    // exceed its maximum, so 10000000 became 10000): the range is wide and the engine's memory guard refuses
+    // what does not fit, with the figure.
+    m_lengthSpin->setRange(1, kMaxTypedLength);
+    m_lengthSpin->setToolTip(tr("Context length n: 1 … %1 tokens (the slider's stops go to %2); a length whose "
+                                "analysis does not fit in memory is refused with the memory it needs")
+                                 .arg(kMaxTypedLength)
+                                 .arg(stops.back()));
     m_lengthSpin->setKeyboardTracking(false);
     m_lengthSpin->setSuffix(tr(" tokens"));
     connect(m_lengthSlider, &QSlider::valueChanged, this, [this](int i) {
@@ -421,7 +449,8 @@ void MainWindow::buildUi()
 
     m_progress = new QProgressBar;
     m_progress->setRange(0, 1000);
-    m_progress->setMaximumWidth(260);
+    m_progress->setMinimumWidth(200);
+    m_progress->setMaximumWidth(420);
     m_progress->setVisible(false);
     m_cancelButton = new QToolButton;
     m_cancelButton->setText(tr("Cancel"));
@@ -459,19 +488,25 @@ void MainWindow::buildMenus()
     });
     m_recentMenu = file->addMenu(tr("Recent &models"));
     add(file, tr("Open &text file…"), {}, [this] {
-        const QString f = QFileDialog::getOpenFileName(this, tr("Open text"), QString(), tr("Text (*.txt);;All files (*)"));
-        if (!f.isEmpty())
+        const QString f = QFileDialog::getOpenFileName(this, tr("Open text"), lastFolder(QStringLiteral("text")),
+                                                       tr("Text files (*.txt *.text *.md *.csv *.tsv *.json);;All files (*)"));
+        if (!f.isEmpty()) {
+            rememberFolder(QStringLiteral("text"), f);
             loadTextFile(f);
+        }
     });
     file->addSeparator();
     add(file, tr("Open &session…"), {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O)}, [this] {
-        const QString f = QFileDialog::getOpenFileName(this, tr("Open session"), QString(), tr("EntroScope session (*.entroscope)"));
+        const QString f = QFileDialog::getOpenFileName(this, tr("Open session"), lastFolder(QStringLiteral("session")),
+                                                       tr("EntroScope session (*.entroscope);;All files (*)"));
         QString error;
         if (!f.isEmpty() && !openSession(f, &error))
             showError(tr("Cannot open session"), error);
     });
     auto saveAs = [this] {
-        QString f = QFileDialog::getSaveFileName(this, tr("Save session"), m_currentSessionPath,
+        QString f = QFileDialog::getSaveFileName(this, tr("Save session"),
+                                                 m_currentSessionPath.isEmpty() ? lastFolder(QStringLiteral("session"))
+                                                                                : m_currentSessionPath,
                                                  tr("EntroScope session (*.entroscope)"));
         if (f.isEmpty())
             return;
@@ -500,7 +535,7 @@ void MainWindow::buildMenus()
 
     QMenu *viewMenu = menuBar()->addMenu(tr("&View"));
     for (int i = 0; i < ViewCount; ++i)
-        add(viewMenu, viewName(i), {QKeySequence(Qt::CTRL | (Qt::Key_1 + i))}, [this, i] { m_tabs->setCurrentIndex(i); });
+        add(viewMenu, viewTitle(i), {QKeySequence(Qt::CTRL | (Qt::Key_1 + i))}, [this, i] { m_tabs->setCurrentIndex(i); });
     viewMenu->addSeparator();
     m_logAction = viewMenu->addAction(tr("&Log colour scale"));
     m_logAction->setCheckable(true);
@@ -522,13 +557,60 @@ void MainWindow::buildMenus()
     add(analysis, tr("&Cancel computation"), {QKeySequence(Qt::Key_Escape)}, [this] { m_controller->cancel(); });
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
+    add(help, tr("&Keyboard shortcuts"), {QKeySequence(Qt::Key_F1)}, &MainWindow::showShortcuts);
     add(help, tr("&About EntroScope"), {}, [this] {
+        const BlasReport &blas = checkBlas();
         QMessageBox::about(this, tr("About EntroScope"),
                            tr("<b>EntroScope</b> %1<br>Attention entropy, score dilution and attention maps of "
                               "GAU-α models as the context grows, under InfoScale, CosScale and other "
-                              "length-extrapolation methods.")
-                               .arg(QApplication::applicationVersion()));
+                              "length-extrapolation methods.<br><br>Qt %2 · LibTorch %3<br>BLAS: %4%5 · %6 GFLOP/s "
+                              "measured at start-up")
+                               .arg(QApplication::applicationVersion(), QString::fromLatin1(qVersion()),
+                                    QString::fromStdString(libTorchVersion()),
+                                    QString::fromStdString(blas.library).toHtmlEscaped(),
+                                    blas.core.empty() ? QString() : QStringLiteral(" (%1)").arg(QString::fromStdString(blas.core)))
+                               .arg(blas.gflops, 0, 'f', 0));
     });
+}
+
+QString MainWindow::viewTitle(int index)
+{
+    const QStringList titles = {tr("Attention map"), tr("Entropy"),  tr("Score dilution"),
+                                tr("Distance profile"), tr("Layers"), tr("Compare")};
+    return titles.value(index);
+}
+
+QList<QPair<QString, QString>> MainWindow::shortcutList() const
+{
+    // Every menu action with a shortcut, as the menus define them (so the list cannot drift from them).
+    QList<QPair<QString, QString>> out;
+    for (QAction *menu : menuBar()->actions()) {
+        if (!menu->menu())
+            continue;
+        for (QAction *a : menu->menu()->actions()) {
+            QStringList keys;
+            for (const QKeySequence &k : a->shortcuts())
+                keys << k.toString(QKeySequence::NativeText);
+            if (!keys.isEmpty())
+                out.append({menu->text().remove(QLatin1Char('&')) + QStringLiteral(" ▸ ") + a->text().remove(QLatin1Char('&')),
+                            keys.join(QStringLiteral(", "))});
+        }
+    }
+    return out;
+}
+
+void MainWindow::showShortcuts()
+{
+    QString html = QStringLiteral("<table cellspacing=4>");
+    for (const auto &[action, keys] : shortcutList())
+        html += QStringLiteral("<tr><td><b>%1</b></td><td>%2</td></tr>").arg(keys.toHtmlEscaped(), action.toHtmlEscaped());
+    html += QStringLiteral("</table><p>Mouse: wheel zooms a plot, drag pans it, double-click resets the zoom; a click "
+                           "on a layer thumbnail selects the layer.</p>");
+    auto *box = new QMessageBox(QMessageBox::NoIcon, tr("Keyboard shortcuts"), html, QMessageBox::Close, this);
+    box->setObjectName(QStringLiteral("shortcutsDialog"));
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->setTextFormat(Qt::RichText);
+    box->open();
 }
 
 QString MainWindow::viewName(int index)
@@ -556,7 +638,7 @@ void MainWindow::onModelLoaded(const QString &dir)
     addRecentModel(dir);
     m_modelLabel->setText(m_controller->modelSummary());
     m_modelLabel->setToolTip(QDir::toNativeSeparators(dir));
-    setWindowTitle(tr("EntroScope — %1").arg(QFileInfo(dir).fileName()));
+    updateWindowTitle();
     m_dilutionView->clearSeries();
     updateLayerRange();
     if (m_pendingState) {
@@ -814,7 +896,11 @@ void MainWindow::sendRequest()
     if (!m_controller->hasModel() || m_controller->tokenCount() == 0)
         return;
     m_resultShown = false;
-    m_pendingGeneration = m_controller->request(currentRequest());
+    const ViewRequest req = currentRequest();
+    m_pendingGeneration = m_controller->request(req);
+    // Until the result comes, the status line says what is being computed (not the last result's time).
+    if (!isIdle())
+        m_statusLabel->setText(tr("Computing n = %1 · %2 …").arg(req.length).arg(req.methods.join(QStringLiteral(", "))));
 }
 
 ViewRequest MainWindow::currentRequest() const
@@ -1000,7 +1086,29 @@ bool MainWindow::saveSession(const QString &path, QString *error)
     if (!state().save(path, error))
         return false;
     m_currentSessionPath = path;
+    rememberFolder(QStringLiteral("session"), path);
+    updateWindowTitle();
+    statusBar()->showMessage(tr("Session saved to %1").arg(QDir::toNativeSeparators(path)), 5000);
     return true;
+}
+
+void MainWindow::updateWindowTitle()
+{
+    const QString model = QFileInfo(m_controller->modelDir()).fileName();
+    QString title = model.isEmpty() ? tr("EntroScope") : tr("EntroScope — %1").arg(model);
+    if (!m_currentSessionPath.isEmpty())
+        title += QStringLiteral(" — ") + QFileInfo(m_currentSessionPath).fileName();
+    setWindowTitle(title);
+}
+
+QString MainWindow::lastFolder(const QString &kind) const
+{
+    return QSettings().value(QStringLiteral("folders/") + kind).toString();
+}
+
+void MainWindow::rememberFolder(const QString &kind, const QString &path)
+{
+    QSettings().setValue(QStringLiteral("folders/") + kind, QFileInfo(path).absolutePath());
 }
 
 bool MainWindow::openSession(const QString &path, QString *error)
@@ -1009,7 +1117,9 @@ bool MainWindow::openSession(const QString &path, QString *error)
     if (!SessionState::load(path, &s, error))
         return false;
     m_currentSessionPath = path;
+    rememberFolder(QStringLiteral("session"), path);
     applyState(s);
+    updateWindowTitle();
     return true;
 }
 
@@ -1248,10 +1358,14 @@ void MainWindow::exportCurrentDialog()
     if (i == AttentionTab)
         filters += tr(";;Attention map, NumPy (*.npy)");
     QString selected;
-    QString path = QFileDialog::getSaveFileName(this, tr("Export %1").arg(viewName(i)), viewName(i) + QStringLiteral(".png"),
+    const QString folder = lastFolder(QStringLiteral("export"));
+    QString path = QFileDialog::getSaveFileName(this, tr("Export %1").arg(viewTitle(i)),
+                                                (folder.isEmpty() ? QString() : folder + QLatin1Char('/')) + viewName(i)
+                                                    + QStringLiteral(".png"),
                                                 filters, &selected);
     if (path.isEmpty())
         return;
+    rememberFolder(QStringLiteral("export"), path);
     if (QFileInfo(path).suffix().isEmpty()) {
         const int a = selected.indexOf(QLatin1String("(*"));
         path += selected.mid(a + 2, selected.indexOf(QLatin1Char(')'), a) - a - 2);
@@ -1275,9 +1389,10 @@ void MainWindow::exportCurrentDialog()
 
 void MainWindow::exportReportDialog()
 {
-    const QString dir = QFileDialog::getExistingDirectory(this, tr("Export report into folder"));
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Export report into folder"), lastFolder(QStringLiteral("export")));
     if (dir.isEmpty())
         return;
+    QSettings().setValue(QStringLiteral("folders/export"), dir);
     QString error;
     if (!exportReport(dir, &error))
         showError(tr("Export failed"), error);
@@ -1291,6 +1406,8 @@ void MainWindow::copyPlot()
     QString error;
     if (PlotView *v = view(currentViewIndex()); v && !copyToClipboard(v->plot(), 2.0, &error))
         showError(tr("Copy failed"), error);
+    else
+        statusBar()->showMessage(tr("%1 copied to the clipboard").arg(viewTitle(currentViewIndex())), 5000);
 }
 
 void MainWindow::addRecentModel(const QString &dir)

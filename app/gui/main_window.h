@@ -38,6 +38,8 @@ namespace entroscope {
 inline constexpr int kSliderDebounceMs = 60;
 /// Methods the compare list accepts besides the primary one.
 inline constexpr int kMaxCompared = 3;
+/// The largest length the spin box takes (the memory guard refuses what does not fit).
+inline constexpr int kMaxTypedLength = 1 << 20;
 /// The token label warns above this [UNK] share, or when tile repeats the text more often than this.
 inline constexpr double kUnknownWarnShare = 0.1;
 inline constexpr double kTileWarnRepeats = 8;
@@ -121,6 +123,10 @@ public:
 
     PlotView *view(int index) const;
     static QString viewName(int index);
+    /// The view's title as its tab shows it ("Attention map").
+    static QString viewTitle(int index);
+    /// Every menu action with a shortcut: ("Menu ▸ Action", "keys").
+    QList<QPair<QString, QString>> shortcutList() const;
     int currentViewIndex() const;
     void setCurrentView(int index);
 
@@ -174,6 +180,10 @@ private:
     void retokenize();
     void updateTokenLabel();
     void updateFormula();
+    void updateWindowTitle();
+    void showShortcuts();
+    QString lastFolder(const QString &kind) const;
+    void rememberFolder(const QString &kind, const QString &path);
     void updateDemoTextCoverage();
     int checkedCompareCount() const;
     void updateLayerRange();
