@@ -24,6 +24,7 @@
 #include <QFile>
 #include <QImage>
 #include <QJsonDocument>
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QLabel>
 #include <QListWidget>
@@ -130,6 +131,11 @@ private Q_SLOTS:
             QImage png(base + ".png");
             QVERIFY(!png.isNull());
             QVERIFY(png.width() >= 400);
+            // Every export says what produced it (model, resolved method, n, T, fill, layer, version).
+            const QString description = png.text(QStringLiteral("Description"));
+            QVERIFY2(description.contains(QLatin1String("tiny-neko")) && description.contains(QLatin1String("n = 96"))
+                         && description.contains(QLatin1String("cosscale:8")) && description.contains(QLatin1String("fill tile")),
+                     qPrintable(description));
             QVERIFY2(w.exportView(v, base + ".svg", &error), qPrintable(error));
             QVERIFY(head(base + ".svg", 400).contains("<svg") || head(base + ".svg", 100).startsWith("<?xml"));
             QVERIFY2(w.exportView(v, base + ".pdf", &error), qPrintable(error));
@@ -137,16 +143,30 @@ private Q_SLOTS:
             QVERIFY2(w.exportView(v, base + ".csv", &error), qPrintable(error));
             const QByteArray csv = head(base + ".csv", 1 << 20);
             QVERIFY(csv.count('\n') >= 2);
+            QVERIFY2(csv.startsWith("# entroscope_version: ") && csv.contains("# model: ") && csv.contains("\"qk\":\"cosscale:8\""),
+                     csv.left(400).constData());
             QVERIFY2(w.exportView(v, base + ".json", &error), qPrintable(error));
             QFile jf(base + ".json");
             QVERIFY(jf.open(QIODevice::ReadOnly));
             const QJsonDocument doc = QJsonDocument::fromJson(jf.readAll());
             QVERIFY(doc.isObject() && !doc.object().isEmpty());
+            const QJsonObject prov = doc.object()["provenance"].toObject();
+            QCOMPARE(prov["length"].toInt(), 96);
+            QCOMPARE(prov["fill"].toString(), QStringLiteral("tile"));
+            QCOMPARE(prov["layer"].toInt(), w.layer());
+            QCOMPARE(prov["methods"].toArray()[0].toObject()["qk"].toString(), QStringLiteral("cosscale:8"));
         }
         QString error;
         QVERIFY2(w.exportView(MainWindow::AttentionTab, out.filePath("map.npy"), &error), qPrintable(error));
         const NpyArray npy = readNpy(out.filePath("map.npy").toStdString());
         QCOMPARE(npy.shape, (std::vector<int64_t>{96, 96}));
+        {
+            QFile side(out.filePath("map.npy.json"));
+            QVERIFY(side.open(QIODevice::ReadOnly));
+            const QJsonObject sj = QJsonDocument::fromJson(side.readAll()).object();
+            QCOMPARE(sj["array"].toObject()["shape"].toArray()[0].toInt(), 96);
+            QVERIFY(sj["model"].toString().endsWith(QLatin1String("tiny-neko")));
+        }
         double rowSum = 0;
         for (int c = 0; c < 96; ++c)
             rowSum += npy.values[size_t(c)];

@@ -77,7 +77,8 @@ bool saveBytes(const QString &path, const QByteArray &bytes, QString *error)
 
 } // namespace
 
-bool exportPng(QCustomPlot *plot, const QString &path, int width, int height, double scale, int dpi, QString *error)
+bool exportPng(QCustomPlot *plot, const QString &path, int width, int height, double scale, int dpi, QString *error,
+               const QString &description)
 {
     if (!checkArguments(plot, path, error))
         return false;
@@ -101,12 +102,16 @@ bool exportPng(QCustomPlot *plot, const QString &path, int width, int height, do
     QBuffer buffer(&bytes);
     buffer.open(QIODevice::WriteOnly);
     QImageWriter writer(&buffer, "png");
+    writer.setText(QStringLiteral("Software"), QStringLiteral("EntroScope"));
+    if (!description.isEmpty())
+        writer.setText(QStringLiteral("Description"), description);
     if (!writer.write(image))
         return fail(error, QObject::tr("Cannot export %1: %2").arg(path, writer.errorString()));
     return saveBytes(path, bytes, error);
 }
 
-bool exportSvg(QCustomPlot *plot, const QString &path, int width, int height, QString *error)
+bool exportSvg(QCustomPlot *plot, const QString &path, int width, int height, QString *error,
+               const QString &description)
 {
     if (!checkArguments(plot, path, error))
         return false;
@@ -119,6 +124,8 @@ bool exportSvg(QCustomPlot *plot, const QString &path, int width, int height, QS
     generator.setSize(size);
     generator.setViewBox(QRect(QPoint(0, 0), size));
     generator.setTitle(QStringLiteral("EntroScope plot"));
+    if (!description.isEmpty())
+        generator.setDescription(description);
     QCPPainter painter;
     if (!painter.begin(&generator))
         return fail(error, QObject::tr("Cannot export %1: the SVG painter did not start.").arg(path));
@@ -134,7 +141,8 @@ bool exportSvg(QCustomPlot *plot, const QString &path, int width, int height, QS
     return saveBytes(path, bytes, error);
 }
 
-bool exportPdf(QCustomPlot *plot, const QString &path, int width, int height, QString *error)
+bool exportPdf(QCustomPlot *plot, const QString &path, int width, int height, QString *error,
+               const QString &description)
 {
     if (!checkArguments(plot, path, error))
         return false;
@@ -147,7 +155,8 @@ bool exportPdf(QCustomPlot *plot, const QString &path, int width, int height, QS
     const QString tmp = dir.filePath(QStringLiteral("plot.pdf"));
     layOutAt(plot, size);
     const bool rendered = plot->savePdf(tmp, size.width(), size.height(), QCP::epAllowCosmetic,
-                                        QStringLiteral("EntroScope"), QStringLiteral("EntroScope plot"));
+                                        QStringLiteral("EntroScope"),
+                                        description.isEmpty() ? QStringLiteral("EntroScope plot") : description);
     restoreScreenLayout(plot);
     if (!rendered)
         return fail(error, QObject::tr("Cannot export %1: rendering the PDF failed.").arg(path));

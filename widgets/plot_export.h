@@ -16,13 +16,16 @@ class QCustomPlot;
 namespace entroscope {
 
 /// PNG of width×height logical pixels rendered at `scale` (the file has width·scale × height·scale
-/// pixels), with `dpi` recorded as the image resolution.
+/// pixels), with `dpi` recorded as the image resolution. `description` (what produced the plot) goes into
+/// the PNG's "Description" text chunk, "EntroScope" into "Software".
 bool exportPng(QCustomPlot *plot, const QString &path, int width = 0, int height = 0, double scale = 1.0,
-               int dpi = 96, QString *error = nullptr);
-/// SVG (vector; colour maps embedded as images) of width×height.
-bool exportSvg(QCustomPlot *plot, const QString &path, int width = 0, int height = 0, QString *error = nullptr);
-/// PDF, one page of width×height points, vector where QCustomPlot draws vectors.
-bool exportPdf(QCustomPlot *plot, const QString &path, int width = 0, int height = 0, QString *error = nullptr);
+               int dpi = 96, QString *error = nullptr, const QString &description = {});
+/// SVG (vector; colour maps embedded as images) of width×height; `description` as its <desc>.
+bool exportSvg(QCustomPlot *plot, const QString &path, int width = 0, int height = 0, QString *error = nullptr,
+               const QString &description = {});
+/// PDF, one page of width×height points, vector where QCustomPlot draws vectors; `description` is its title.
+bool exportPdf(QCustomPlot *plot, const QString &path, int width = 0, int height = 0, QString *error = nullptr,
+               const QString &description = {});
 /// Text (CSV, JSON) as UTF-8.
 bool writeTextFile(const QString &path, const QString &text, QString *error = nullptr);
 /// Puts a raster image of the plot (current size × scale) on the system clipboard.

@@ -1233,7 +1233,57 @@ bool MainWindow::exportPlotPng(int index, const QString &path, int width, int he
         }
     }
     const int dpi = scale > 0 && std::isfinite(scale) ? int(std::lround(96 * scale)) : 96;
-    return exportPng(v->plot(), path, width, height, scale, dpi, error);
+    return exportPng(v->plot(), path, width, height, scale, dpi, error, provenanceText(index));
+}
+
+QJsonObject MainWindow::provenance(int index) const
+{
+    // What produced an export: enough to run it again (the model, every method resolved, n, T, fill, the
+    // layer/head the view shows) and the program that made it.
+    QJsonObject o{{QStringLiteral("entroscope_version"), QApplication::applicationVersion()},
+                  {QStringLiteral("view"), viewName(index)},
+                  {QStringLiteral("model"), QDir::toNativeSeparators(m_controller->modelDir())}};
+    const auto res = m_controller->lastResult();
+    if (!res)
+        return o;
+    o[QStringLiteral("length")] = double(res->request.length);
+    o[QStringLiteral("train_length")] = double(res->trainLength);
+    o[QStringLiteral("fill")] = res->request.fill;
+    o[QStringLiteral("layer")] = m_layerSpin->value();
+    o[QStringLiteral("head")] = 0;
+    QJsonArray methods;
+    for (size_t i = 0; i < res->results.size(); ++i) {
+        const MethodSpec &m = res->results[i]->method;
+        QJsonObject mj{{QStringLiteral("label"), res->labels.value(int(i))},
+                       {QStringLiteral("temperature"), QString::fromStdString(m.temperature)},
+                       {QStringLiteral("qk"), QString::fromStdString(m.qk)},
+                       {QStringLiteral("position"), QString::fromStdString(m.position)}};
+        if (!m.keyCount.empty())
+            mj[QStringLiteral("key_count")] = QString::fromStdString(m.keyCount);
+        methods.append(mj);
+    }
+    o[QStringLiteral("methods")] = methods;
+    return o;
+}
+
+QString MainWindow::provenanceText(int index) const
+{
+    const QJsonObject p = provenance(index);
+    QStringList methods;
+    for (const auto &m : p[QStringLiteral("methods")].toArray()) {
+        const QJsonObject o = m.toObject();
+        methods << QStringLiteral("%1 (%2 × %3 × %4%5)")
+                       .arg(o[QStringLiteral("label")].toString(), o[QStringLiteral("temperature")].toString(),
+                            o[QStringLiteral("qk")].toString(), o[QStringLiteral("position")].toString(),
+                            o.contains(QStringLiteral("key_count")) ? QStringLiteral(", visible keys") : QString());
+    }
+    return tr("EntroScope %1 · %2 · model %3 · %4 · n = %5 · T = %6 · fill %7 · layer %8")
+        .arg(p[QStringLiteral("entroscope_version")].toString(), viewTitle(index),
+             QFileInfo(p[QStringLiteral("model")].toString()).fileName(), methods.join(QStringLiteral("; ")))
+        .arg(p[QStringLiteral("length")].toInt())
+        .arg(p[QStringLiteral("train_length")].toInt())
+        .arg(p[QStringLiteral("fill")].toString())
+        .arg(p[QStringLiteral("layer")].toInt());
 }
 
 bool MainWindow::exportView(int index, const QString &path, QString *error)
@@ -1250,13 +1300,25 @@ bool MainWindow::exportView(int index, const QString &path, QString *error)
     if (suffix == QLatin1String("png"))
         return exportPlotPng(index, path, size.width(), size.height(), 2.0, error);
     if (suffix == QLatin1String("svg"))
-        return exportSvg(v->plot(), path, size.width(), size.height(), error);
+        return exportSvg(v->plot(), path, size.width(), size.height(), error, provenanceText(index));
     if (suffix == QLatin1String("pdf"))
-        return exportPdf(v->plot(), path, size.width(), size.height(), error);
-    if (suffix == QLatin1String("csv"))
-        return writeTextFile(path, v->csv(), error);
-    if (suffix == QLatin1String("json"))
-        return writeTextFile(path, QString::fromUtf8(QJsonDocument(v->json()).toJson(QJsonDocument::Indented)), error);
+        return exportPdf(v->plot(), path, size.width(), size.height(), error, provenanceText(index));
+    if (suffix == QLatin1String("csv")) {
+        // "# key: value" lines first (numpy's and pandas' comment='#' skip them), then the data.
+        QString head;
+        const QJsonObject p = provenance(index);
+        for (auto it = p.begin(); it != p.end(); ++it)
+            head += QStringLiteral("# %1: %2\n")
+                        .arg(it.key(), it.value().isArray() ? QString::fromUtf8(QJsonDocument(it.value().toArray())
+                                                                                    .toJson(QJsonDocument::Compact))
+                                                            : it.value().toVariant().toString());
+        return writeTextFile(path, head + v->csv(), error);
+    }
+    if (suffix == QLatin1String("json")) {
+        QJsonObject j = v->json();
+        j[QStringLiteral("provenance")] = provenance(index);
+        return writeTextFile(path, QString::fromUtf8(QJsonDocument(j).toJson(QJsonDocument::Indented)), error);
+    }
     if (suffix == QLatin1String("npy")) {
         const AttentionMap &m = m_mapView->map();
         if (m.empty()) {
@@ -1271,7 +1333,17 @@ bool MainWindow::exportView(int index, const QString &path, QString *error)
                 *error = QString::fromStdString(e.what());
             return false;
         }
-        return true;
+        // A .npy holds numbers only: what they are goes into PATH.json beside it.
+        QJsonObject side = provenance(index);
+        side[QStringLiteral("array")] = QJsonObject{{QStringLiteral("shape"), QJsonArray{m.rows, m.cols}},
+                                                    {QStringLiteral("pool"), m.pool},
+                                                    {QStringLiteral("pooling"), m.pooling == AttentionMap::Pooling::Max ? QStringLiteral("max")
+                                                                                : m.pooling == AttentionMap::Pooling::Mean ? QStringLiteral("mean")
+                                                                                                                           : QStringLiteral("none")},
+                                                    {QStringLiteral("rows"), QStringLiteral("queries")},
+                                                    {QStringLiteral("layer"), m.layer}};
+        return writeTextFile(path + QStringLiteral(".json"),
+                             QString::fromUtf8(QJsonDocument(side).toJson(QJsonDocument::Indented)), error);
     }
     if (error)
         *error = tr("%1: unknown format '%2' (png, svg, pdf, csv, json, npy)").arg(path, suffix);

@@ -11,6 +11,7 @@
 #include "session_state.h"
 
 #include <QDialog>
+#include <QJsonObject>
 #include <QMainWindow>
 #include <QPointer>
 
@@ -127,6 +128,10 @@ public:
     static QString viewTitle(int index);
     /// Every menu action with a shortcut: ("Menu ▸ Action", "keys").
     QList<QPair<QString, QString>> shortcutList() const;
+    /// What produced an export of view `index`: version, model, every method resolved, n, T, fill, layer.
+    QJsonObject provenance(int index) const;
+    /// The same in one line (PNG/SVG descriptions, PDF titles).
+    QString provenanceText(int index) const;
     int currentViewIndex() const;
     void setCurrentView(int index);
 
