@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // SPDX-FileCopyrightText: 2026 EntroScope developers
 #include "dilution_view.h"
+#include "plot_helpers.h"
 #include "qcustomplot_compat.h"
 
 #include <QJsonArray>
+#include <QSet>
 #include <QtTest>
 
 #include <cmath>
@@ -70,7 +72,16 @@ private Q_SLOTS:
             QCOMPARE(ticker->logBase(), 2.0);
             QVERIFY(x->range().contains(64) && x->range().contains(4096));
         }
-        QCOMPARE(view.retainedRect()->axis(QCPAxis::atLeft)->range(), QCPRange(0, 1.05));
+        QCOMPARE(view.retainedRect()->axis(QCPAxis::atLeft)->range(), QCPRange(0, 1.02));
+        // The current length is marked; a window's narrow band of retained mass is not drawn flat on 0 … 1.
+        view.setCurrentLength(1024);
+        QVERIFY(view.currentLine(0)->visible() && view.currentLine(1)->visible());
+        QCOMPARE(view.currentLine(0)->point1->coords().x(), 1024.0);
+        DilutionView narrow;
+        narrow.addPoint(QStringLiteral("window"), 128, 0.92, 2.0, 1.0);
+        narrow.addPoint(QStringLiteral("window"), 4096, 0.91, 2.1, 1.0);
+        const QCPRange r = narrow.retainedRect()->axis(QCPAxis::atLeft)->range();
+        QVERIFY2(r.lower > 0.8 && r.lower < 0.91 && r.upper >= 1.0, qPrintable(QString("%1 %2").arg(r.lower).arg(r.upper)));
         QVERIFY(view.entropyRect()->axis(QCPAxis::atLeft)->range().upper >= std::log(4096.0));
         for (int panel = 0; panel < 2; ++panel) {
             QVERIFY(view.trainLine(panel)->visible());
@@ -117,8 +128,22 @@ private Q_SLOTS:
         QVERIFY(view.isEmptyState());
         QCOMPARE(view.plot()->graphCount(), 1); // the ln n reference
         QVERIFY(view.csv().isEmpty());
+        // A method keeps its colour whatever came before it (colours follow the method, not the slot).
         view.addPoint(QStringLiteral("b"), 128, 0.8, 3.0);
-        QCOMPARE(view.retainedGraph(QStringLiteral("b"))->pen().color(), first);
+        view.addPoint(QStringLiteral("a"), 128, 0.8, 3.0);
+        QCOMPARE(view.retainedGraph(QStringLiteral("a"))->pen().color(), first);
+        QCOMPARE(view.retainedGraph(QStringLiteral("a"))->pen().color(), methodColor(QStringLiteral("a")));
+    }
+
+    void presetsHaveFixedDistinctColours()
+    {
+        QSet<QRgb> colours;
+        for (const char *p : {"native", "extrapolate", "log-n", "logn", "infoscale", "ssmax", "cosscale",
+                              "infoscale+cosscale", "pi", "ntk", "yarn", "rerope", "window", "alibi", "streamingllm",
+                              "lminfinite"})
+            colours.insert(methodColor(QString::fromLatin1(p)).rgb());
+        QCOMPARE(colours.size(), 16);
+        QCOMPARE(methodColor(QStringLiteral("softmax,plain,rope")), methodColor(QStringLiteral("softmax,plain,rope")));
     }
 
     void csvAndJson()

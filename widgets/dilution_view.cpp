@@ -93,6 +93,13 @@ DilutionView::DilutionView(QWidget *parent)
         label->setVisible(false);
         m_trainLines[i] = line;
         m_trainLabels[i] = label;
+        auto *current = new QCPItemStraightLine(plot);
+        current->setClipAxisRect(rect);
+        for (QCPItemPosition *p : {current->point1, current->point2})
+            p->setAxes(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
+        current->setPen(QPen(QColor(200, 30, 30, 170), 1.5));
+        current->setVisible(false);
+        m_currentLines[i] = current;
     }
     plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     clearSeries();
@@ -110,7 +117,7 @@ void DilutionView::addPoint(const QString &methodLabel, int64_t length, double r
     if (it == m_series.end()) {
         Series series;
         series.label = methodLabel;
-        const QColor color = seriesColor(int(m_series.size()));
+        const QColor color = methodColor(methodLabel);
         const QCPScatterStyle marker(QCPScatterStyle::ssCircle, color, Qt::white, 6);
         series.retained = new QCPGraph(m_retainedRect->axis(QCPAxis::atBottom), m_retainedRect->axis(QCPAxis::atLeft));
         series.entropy = new QCPGraph(m_entropyRect->axis(QCPAxis::atBottom), m_entropyRect->axis(QCPAxis::atLeft));
@@ -175,6 +182,18 @@ void DilutionView::setTrainLength(int64_t trainLength)
     requestReplot();
 }
 
+void DilutionView::setCurrentLength(int64_t length)
+{
+    m_currentLength = length;
+    for (QCPItemStraightLine *line : m_currentLines) {
+        line->point1->setCoords(double(length), 0);
+        line->point2->setCoords(double(length), 1);
+        line->setVisible(length > 0);
+    }
+    updateRanges();
+    requestReplot();
+}
+
 QStringList DilutionView::seriesLabels() const
 {
     QStringList labels;
@@ -211,11 +230,15 @@ void DilutionView::updateRanges()
 {
     std::set<int64_t> lengths;
     double hiEntropy = 0;
+    double loMass = 1;
     for (const Series &s : m_series)
         for (const auto &[n, p] : s.points) {
             lengths.insert(n);
             if (std::isfinite(p.entropy))
                 hiEntropy = std::max(hiEntropy, p.entropy);
+            for (double m : {p.retained, p.local})
+                if (std::isfinite(m))
+                    loMass = std::min(loMass, m);
         }
     m_lnNGraph->data()->clear();
     for (int64_t n : lengths) {
@@ -228,10 +251,16 @@ void DilutionView::updateRanges()
         lo = std::min(lo, double(m_trainLength));
         hi = std::max(hi, double(m_trainLength));
     }
+    if (m_currentLength > 0) {
+        lo = std::min(lo, double(m_currentLength));
+        hi = std::max(hi, double(m_currentLength));
+    }
     for (QCPAxisRect *rect : {m_retainedRect, m_entropyRect})
         rect->axis(QCPAxis::atBottom)->setRange(lo / 1.4, hi * 1.4);
     m_entropyRect->axis(QCPAxis::atLeft)->setRange(0, hiEntropy > 0 ? hiEntropy * 1.08 : 1.0);
-    m_retainedRect->axis(QCPAxis::atLeft)->setRange(0, 1.05);
+    // The mass axis follows the data (a window's 0.92 … 1 would be a flat line on 0 … 1), never past [0, 1].
+    const double floor = std::max(0.0, loMass - 0.05 * std::max(0.05, 1.0 - loMass));
+    m_retainedRect->axis(QCPAxis::atLeft)->setRange(loMass > 0.5 ? floor : 0.0, 1.02);
 }
 
 QString DilutionView::csv() const

@@ -8,7 +8,7 @@
 // both are means over the layers. Right panel: entropy_mean against n, with ln n (uniform attention) dashed.
 // The x axes are log2; a vertical line marks the training length T. Series are filled point by point
 // (a background sweep calls addPoint as lengths finish); a point for a length already present replaces
-// it. Colours follow the order in which methods first appear. GUI thread only.
+// it. Each method has its own colour (methodColor), the same in every view and session. GUI thread only.
 
 #include "plot_view.h"
 
@@ -39,11 +39,15 @@ public:
     /// localMassMean may be NaN (not drawn).
     void addPoint(const QString &methodLabel, int64_t length, double retainedMassMean, double entropyMean,
                   double localMassMean = std::numeric_limits<double>::quiet_NaN());
-    /// Removes every series (colours start again from the first).
+    /// Removes every series.
     void clearSeries();
     /// Marks the training length; T ≤ 0 hides the marker.
     void setTrainLength(int64_t trainLength);
     int64_t trainLength() const { return m_trainLength; }
+    /// Marks the length the other views show (a solid vertical line in both panels); ≤ 0 hides it.
+    void setCurrentLength(int64_t length);
+    int64_t currentLength() const { return m_currentLength; }
+    QCPItemStraightLine *currentLine(int panel) const { return m_currentLines[panel == 0 ? 0 : 1]; }
 
     QStringList seriesLabels() const;
     QCPGraph *retainedGraph(const QString &methodLabel) const;
@@ -82,6 +86,8 @@ private:
     QCPAxisRect *m_entropyRect = nullptr;
     QCPGraph *m_lnNGraph = nullptr;
     QCPItemStraightLine *m_trainLines[2] = {nullptr, nullptr};
+    QCPItemStraightLine *m_currentLines[2] = {nullptr, nullptr};
+    int64_t m_currentLength = 0;
     QCPItemText *m_trainLabels[2] = {nullptr, nullptr};
 };
 

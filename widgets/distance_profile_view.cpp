@@ -94,7 +94,7 @@ void DistanceProfileView::rebuild()
     double minPositive = std::numeric_limits<double>::infinity();
     for (size_t i = 0; i < m_profiles.size(); ++i) {
         auto *bars = new QCPBars(plot->xAxis, plot->yAxis);
-        const QColor color = seriesColor(int(i));
+        const QColor color = m_profiles[i].first.isEmpty() ? seriesColor(int(i)) : methodColor(m_profiles[i].first);
         bars->setName(m_profiles[i].first);
         bars->setPen(QPen(color.darker(130)));
         bars->setBrush(color);

@@ -35,6 +35,9 @@ QCPColorGradient viridisGradient();
 QCPColorGradient divergingGradient();
 /// A distinct, colour-blind-friendly colour for series number `index` (cycles after 8).
 QColor seriesColor(int index);
+/// The colour of a method, the same in every view and every session: the presets have fixed colours
+/// (infoscale always green, extrapolate always blue, …), other method strings one chosen from their text.
+QColor methodColor(const QString &label);
 
 /// A token string made fit for an axis label: whitespace made visible, elided to `maxChars`.
 QString tokenLabel(const std::string &token, int maxChars = 10);

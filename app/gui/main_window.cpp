@@ -925,6 +925,7 @@ void MainWindow::showResult()
     if (!res || res->results.empty() || !res->results[0])
         return;
     m_dilutionView->setTrainLength(res->trainLength);
+    m_dilutionView->setCurrentLength(res->request.length);
     // Each view takes the result when it is shown (or before an export), the one on screen in an event of
     // its own: filling every view with 1024² maps and thumbnails in one go kept the GUI thread busy for
     // 30-40 ms per result while the worker competed for the cores.
