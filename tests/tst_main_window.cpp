@@ -656,6 +656,20 @@ private Q_SLOTS:
             for (int x = 0; x < image.width(); x += 7)
                 colours.insert(image.pixel(x, y));
         QVERIFY2(colours.size() > 8, qPrintable(QString::number(colours.size())));
+        QVERIFY(w.statusBar()->currentMessage().contains(QLatin1String("copied")));
+
+        // Copy values: the view's data as CSV, with what produced it, on the clipboard (Ctrl+Alt+C).
+        QTest::keyClick(&w, Qt::Key_C, Qt::ControlModifier | Qt::AltModifier);
+        const QString text = QGuiApplication::clipboard()->text();
+        QVERIFY2(text.startsWith(QLatin1String("# entroscope_version: ")), qPrintable(text.left(200)));
+        QVERIFY(text.contains(w.view(MainWindow::EntropyTab)->csv()));
+        // View ▸ Reset zoom (Ctrl+0) undoes a zoom of the attention map.
+        w.setCurrentView(MainWindow::AttentionTab);
+        QCustomPlot *mapPlot = w.view(MainWindow::AttentionTab)->plot();
+        const QCPRange before = mapPlot->xAxis->range();
+        mapPlot->xAxis->setRange(before.lower, before.lower + before.size() / 4);
+        QTest::keyClick(&w, Qt::Key_0, Qt::ControlModifier);
+        QCOMPARE(mapPlot->xAxis->range(), before);
     }
 
     // Closing the window stores the session; the next start-up restores it (main.cpp uses

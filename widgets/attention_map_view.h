@@ -60,6 +60,7 @@ public:
 
     /// Shows the whole map.
     void resetView();
+    void resetZoom() override { resetView(); }
     /// Tooltip for a pixel position in plot() coordinates; empty outside the map.
     QString toolTipAt(const QPointF &pixel) const;
     /// Tooltip for map cell (row r, column c) (pooled cells for pooled maps); empty outside.

@@ -76,6 +76,7 @@ public:
 
     /// Resets zoom on all maps.
     void resetView();
+    void resetZoom() override { resetView(); }
     /// Tooltip for a pixel position in plot() coordinates (over any map or the difference map).
     QString toolTipAt(const QPointF &pixel) const;
     /// Tooltip for cell (r, c): position, each map's value, and the difference.

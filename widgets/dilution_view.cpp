@@ -263,6 +263,12 @@ void DilutionView::updateRanges()
     m_retainedRect->axis(QCPAxis::atLeft)->setRange(loMass > 0.5 ? floor : 0.0, 1.02);
 }
 
+void DilutionView::resetZoom()
+{
+    updateRanges();
+    requestReplot();
+}
+
 QString DilutionView::csv() const
 {
     if (m_series.empty())

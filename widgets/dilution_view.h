@@ -58,6 +58,7 @@ public:
     QCPAxisRect *entropyRect() const { return m_entropyRect; }
     QCPItemStraightLine *trainLine(int panel) const { return panel == 0 ? m_trainLines[0] : m_trainLines[1]; }
 
+    void resetZoom() override;
     QString csv() const override;
     QJsonObject json() const override;
 

@@ -47,6 +47,12 @@ void PlotView::showEvent(QShowEvent *event)
     }
 }
 
+void PlotView::resetZoom()
+{
+    m_plot->rescaleAxes();
+    requestReplot();
+}
+
 bool PlotView::isEmptyState() const { return m_emptyItem && m_emptyItem->visible(); }
 
 QString PlotView::emptyStateText() const { return isEmptyState() ? m_emptyItem->text() : QString(); }

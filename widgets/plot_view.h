@@ -34,6 +34,10 @@ public:
     /// The data behind the plot as JSON; {} when nothing is shown.
     virtual QJsonObject json() const = 0;
 
+    /// Back to the view's own ranges after wheel zoom and drag (View ▸ Reset zoom; double-click in the map
+    /// views). The default rescales every axis to its data.
+    virtual void resetZoom();
+
     /// True while the widget shows its empty-state text instead of data.
     bool isEmptyState() const;
     /// The empty-state text currently shown (empty when data is shown).

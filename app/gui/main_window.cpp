@@ -21,6 +21,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QCheckBox>
+#include <QClipboard>
 #include <QCloseEvent>
 #include <QComboBox>
 #include <QDialogButtonBox>
@@ -532,11 +533,16 @@ void MainWindow::buildMenus()
 
     QMenu *edit = menuBar()->addMenu(tr("&Edit"));
     add(edit, tr("&Copy plot"), {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C)}, &MainWindow::copyPlot);
+    add(edit, tr("Copy &values (CSV)"), {QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_C)}, &MainWindow::copyValues);
 
     QMenu *viewMenu = menuBar()->addMenu(tr("&View"));
     for (int i = 0; i < ViewCount; ++i)
         add(viewMenu, viewTitle(i), {QKeySequence(Qt::CTRL | (Qt::Key_1 + i))}, [this, i] { m_tabs->setCurrentIndex(i); });
     viewMenu->addSeparator();
+    add(viewMenu, tr("&Reset zoom"), {QKeySequence(Qt::CTRL | Qt::Key_0)}, [this] {
+        if (PlotView *v = view(currentViewIndex()))
+            v->resetZoom();
+    });
     m_logAction = viewMenu->addAction(tr("&Log colour scale"));
     m_logAction->setCheckable(true);
     m_logAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
@@ -1304,17 +1310,8 @@ bool MainWindow::exportView(int index, const QString &path, QString *error)
         return exportSvg(v->plot(), path, size.width(), size.height(), error, provenanceText(index));
     if (suffix == QLatin1String("pdf"))
         return exportPdf(v->plot(), path, size.width(), size.height(), error, provenanceText(index));
-    if (suffix == QLatin1String("csv")) {
-        // "# key: value" lines first (numpy's and pandas' comment='#' skip them), then the data.
-        QString head;
-        const QJsonObject p = provenance(index);
-        for (auto it = p.begin(); it != p.end(); ++it)
-            head += QStringLiteral("# %1: %2\n")
-                        .arg(it.key(), it.value().isArray() ? QString::fromUtf8(QJsonDocument(it.value().toArray())
-                                                                                    .toJson(QJsonDocument::Compact))
-                                                            : it.value().toVariant().toString());
-        return writeTextFile(path, head + v->csv(), error);
-    }
+    if (suffix == QLatin1String("csv"))
+        return writeTextFile(path, csvWithProvenance(index), error);
     if (suffix == QLatin1String("json")) {
         QJsonObject j = v->json();
         j[QStringLiteral("provenance")] = provenance(index);
@@ -1471,6 +1468,34 @@ void MainWindow::exportReportDialog()
         showError(tr("Export failed"), error);
     else
         m_statusLabel->setText(tr("Report written to %1").arg(QDir::toNativeSeparators(dir)));
+}
+
+QString MainWindow::csvWithProvenance(int index) const
+{
+    const PlotView *v = view(index);
+    if (!v || v->csv().isEmpty())
+        return QString();
+    // "# key: value" lines first (numpy's and pandas' comment='#' skip them), then the data.
+    QString head;
+    const QJsonObject p = provenance(index);
+    for (auto it = p.begin(); it != p.end(); ++it)
+        head += QStringLiteral("# %1: %2\n")
+                    .arg(it.key(), it.value().isArray()
+                                       ? QString::fromUtf8(QJsonDocument(it.value().toArray()).toJson(QJsonDocument::Compact))
+                                       : it.value().toVariant().toString());
+    return head + v->csv();
+}
+
+void MainWindow::copyValues()
+{
+    updateView(currentViewIndex());
+    const QString text = csvWithProvenance(currentViewIndex());
+    if (text.isEmpty()) {
+        statusBar()->showMessage(tr("Nothing to copy: %1 shows no data").arg(viewTitle(currentViewIndex())), 5000);
+        return;
+    }
+    QApplication::clipboard()->setText(text);
+    statusBar()->showMessage(tr("%1: values copied to the clipboard as CSV").arg(viewTitle(currentViewIndex())), 5000);
 }
 
 void MainWindow::copyPlot()

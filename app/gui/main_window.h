@@ -132,6 +132,9 @@ public:
     QJsonObject provenance(int index) const;
     /// The same in one line (PNG/SVG descriptions, PDF titles).
     QString provenanceText(int index) const;
+    /// The view's CSV with the provenance as "# key: value" lines first (exports, Copy values).
+    QString csvWithProvenance(int index) const;
+    void copyValues();
     int currentViewIndex() const;
     void setCurrentView(int index);
 
