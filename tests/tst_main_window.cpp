@@ -373,6 +373,21 @@ private Q_SLOTS:
                     viewItems << a->text();
         QVERIFY2(viewItems.contains(QStringLiteral("Attention map")), qPrintable(viewItems.join('|')));
         QVERIFY(!viewItems.contains(QStringLiteral("attention-map")));
+        // Undo / redo walk back and forth through the states that were computed.
+        w.setLength(40);
+        QTRY_VERIFY_WITH_TIMEOUT(w.isIdle() && w.controller()->lastResult()->request.length == 40, 30000);
+        w.setMethod(QStringLiteral("logn"));
+        QTRY_VERIFY_WITH_TIMEOUT(w.isIdle() && w.controller()->lastResult()->labels.value(0) == "logn", 30000);
+        QTest::keyClick(&w, Qt::Key_Z, Qt::ControlModifier);
+        QTRY_VERIFY_WITH_TIMEOUT(w.isIdle() && w.controller()->lastResult()->labels.value(0) != "logn", 30000);
+        QCOMPARE(w.length(), qint64(40));
+        QTest::keyClick(&w, Qt::Key_Z, Qt::ControlModifier);
+        QTRY_VERIFY_WITH_TIMEOUT(w.isIdle() && w.controller()->lastResult()->request.length == 32, 30000);
+        QTest::keyClick(&w, Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
+        QTest::keyClick(&w, Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
+        QTRY_VERIFY_WITH_TIMEOUT(w.isIdle() && w.controller()->lastResult()->labels.value(0) == "logn", 30000);
+        QCOMPARE(w.length(), qint64(40));
+
         // Saving a session says so and names it in the title.
         QTemporaryDir tmp;
         QString error;

@@ -165,6 +165,12 @@ MainWindow::MainWindow(QWidget *parent)
             updateFormula();
             m_statusLabel->setText(tr("Cancelled · showing n = %1").arg(res->request.length));
             m_resultShown = true; // the views show the last result, and the controls now say so
+            // The cancelled state was never shown: it leaves the undo history.
+            if (m_historyIndex >= 0 && !m_restoringHistory) {
+                m_history.resize(size_t(m_historyIndex));
+                --m_historyIndex;
+                recordHistory();
+            }
         } else {
             m_statusLabel->setText(tr("Cancelled"));
         }
@@ -532,6 +538,12 @@ void MainWindow::buildMenus()
     add(file, tr("&Quit"), {QKeySequence::Quit}, [this] { close(); });
 
     QMenu *edit = menuBar()->addMenu(tr("&Edit"));
+    m_undoAction = add(edit, tr("&Undo"), {QKeySequence(Qt::CTRL | Qt::Key_Z)}, &MainWindow::undo);
+    m_redoAction = add(edit, tr("&Redo"), {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z), QKeySequence(Qt::CTRL | Qt::Key_Y)},
+                       &MainWindow::redo);
+    m_undoAction->setEnabled(false);
+    m_redoAction->setEnabled(false);
+    edit->addSeparator();
     add(edit, tr("&Copy plot"), {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C)}, &MainWindow::copyPlot);
     add(edit, tr("Copy &values (CSV)"), {QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_C)}, &MainWindow::copyValues);
 
@@ -904,6 +916,7 @@ void MainWindow::sendRequest()
     m_resultShown = false;
     const ViewRequest req = currentRequest();
     m_pendingGeneration = m_controller->request(req);
+    recordHistory();
     // Until the result comes, the status line says what is being computed (not the last result's time).
     if (!isIdle())
         m_statusLabel->setText(tr("Computing n = %1 · %2 …").arg(req.length).arg(req.methods.join(QStringLiteral(", "))));
@@ -1485,6 +1498,47 @@ QString MainWindow::csvWithProvenance(int index) const
                                        : it.value().toVariant().toString());
     return head + v->csv();
 }
+
+void MainWindow::recordHistory()
+{
+    // One entry per state that was sent for computation (debounced: a slider drag is one step), so undo
+    // walks back through what the user looked at. A new change after undos drops the redo branch.
+    if (m_restoringHistory)
+        return;
+    const SessionState s = state();
+    if (m_historyIndex >= 0 && m_history[size_t(m_historyIndex)] == s)
+        return;
+    m_history.resize(size_t(m_historyIndex + 1));
+    m_history.push_back(s);
+    if (m_history.size() > kHistoryLimit)
+        m_history.erase(m_history.begin());
+    m_historyIndex = int(m_history.size()) - 1;
+    updateUndoActions();
+}
+
+void MainWindow::updateUndoActions()
+{
+    if (!m_undoAction)
+        return;
+    m_undoAction->setEnabled(m_historyIndex > 0);
+    m_redoAction->setEnabled(m_historyIndex + 1 < int(m_history.size()));
+}
+
+void MainWindow::stepHistory(int delta)
+{
+    const int target = m_historyIndex + delta;
+    if (target < 0 || target >= int(m_history.size()))
+        return;
+    m_historyIndex = target;
+    m_restoringHistory = true;
+    applyState(m_history[size_t(target)]);
+    m_restoringHistory = false;
+    updateUndoActions();
+    statusBar()->showMessage(delta < 0 ? tr("Undone (%1 more)").arg(target) : tr("Redone"), 3000);
+}
+
+void MainWindow::undo() { stepHistory(-1); }
+void MainWindow::redo() { stepHistory(+1); }
 
 void MainWindow::copyValues()
 {

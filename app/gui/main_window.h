@@ -39,6 +39,8 @@ namespace entroscope {
 inline constexpr int kSliderDebounceMs = 60;
 /// Methods the compare list accepts besides the primary one.
 inline constexpr int kMaxCompared = 3;
+/// Control states kept for undo.
+inline constexpr size_t kHistoryLimit = 200;
 /// The largest length the spin box takes (the memory guard refuses what does not fit).
 inline constexpr int kMaxTypedLength = 1 << 20;
 /// The token label warns above this [UNK] share, or when tile repeats the text more often than this.
@@ -135,6 +137,10 @@ public:
     /// The view's CSV with the provenance as "# key: value" lines first (exports, Copy values).
     QString csvWithProvenance(int index) const;
     void copyValues();
+    /// Undo/redo of control changes (Edit ▸ Undo, Ctrl+Z / Ctrl+Shift+Z): every state sent for computation
+    /// is one step.
+    void undo();
+    void redo();
     int currentViewIndex() const;
     void setCurrentView(int index);
 
@@ -233,6 +239,14 @@ private:
     QComboBox *m_demoTextCombo = nullptr;
     QLabel *m_tokenLabel = nullptr;
     QLabel *m_formulaLabel = nullptr;
+    void recordHistory();
+    void updateUndoActions();
+    void stepHistory(int delta);
+    std::vector<SessionState> m_history;
+    int m_historyIndex = -1;
+    bool m_restoringHistory = false;
+    QAction *m_undoAction = nullptr;
+    QAction *m_redoAction = nullptr;
     QSlider *m_lengthSlider = nullptr;
     QSpinBox *m_lengthSpin = nullptr;
     QComboBox *m_fillCombo = nullptr;
