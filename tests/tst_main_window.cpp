@@ -12,6 +12,7 @@
 #include "plot_view.h"
 #include "qcustomplot_compat.h"
 #include "session_state.h"
+#include "token_inspector_view.h"
 
 #include <QApplication>
 #include <QCheckBox>
@@ -120,6 +121,22 @@ private Q_SLOTS:
         w.setMethod(QStringLiteral("native"));
         QTRY_VERIFY_WITH_TIMEOUT(w.isIdle() && w.controller()->lastResult()->labels.value(0) == "native", 30000);
         QVERIFY(!w.controller()->lastResult()->jsPerLayer.empty());
+
+        // A click on a query row of the map opens that token's attention row in the token inspector.
+        {
+            w.setCurrentView(MainWindow::AttentionTab);
+            QTRY_VERIFY_WITH_TIMEOUT(w.isIdle(), 30000);
+            QCustomPlot *mapPlot = w.view(MainWindow::AttentionTab)->plot();
+            const QPoint at(int(mapPlot->xAxis->coordToPixel(10)), int(mapPlot->yAxis->coordToPixel(20)));
+            QTest::mouseClick(mapPlot, Qt::LeftButton, Qt::NoModifier, at);
+            QCOMPARE(w.inspectedQuery(), int64_t{20});
+            QCOMPARE(w.currentViewIndex(), int(MainWindow::TokenTab));
+            auto *inspector = qobject_cast<TokenInspectorView *>(w.view(MainWindow::TokenTab));
+            QVERIFY(inspector && !inspector->isEmptyState());
+            QCOMPARE(inspector->query(), int64_t{20});
+            const AttentionMap &m = map->map();
+            QCOMPARE(inspector->weights(), std::vector<float>(m.data.begin() + 20 * m.cols, m.data.begin() + 21 * m.cols));
+        }
 
         // Exports of the current state.
         QTemporaryDir out;

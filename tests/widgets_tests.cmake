@@ -9,3 +9,4 @@ entroscope_add_test(tst_distance_profile_view SOURCES tst_distance_profile_view.
 entroscope_add_test(tst_layer_overview SOURCES tst_layer_overview.cpp widget_test_data.h LIBS entroscope_widgets LABELS gui)
 entroscope_add_test(tst_compare_view SOURCES tst_compare_view.cpp widget_test_data.h LIBS entroscope_widgets LABELS gui)
 entroscope_add_test(tst_plot_export SOURCES tst_plot_export.cpp widget_test_data.h LIBS entroscope_widgets LABELS gui)
+entroscope_add_test(tst_token_inspector_view SOURCES tst_token_inspector_view.cpp LIBS entroscope_widgets LABELS gui)

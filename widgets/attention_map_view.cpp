@@ -78,6 +78,18 @@ AttentionMapView::AttentionMapView(QWidget *parent)
                            int(std::lround(m_plot->xAxis->pixelToCoord(event->position().x()))) / p);
     });
     connect(plot, &QCustomPlot::mouseDoubleClick, this, [this](QMouseEvent *) { resetView(); });
+    connect(plot, &QCustomPlot::mousePress, this, [this](QMouseEvent *event) { m_pressPos = event->position(); });
+    connect(plot, &QCustomPlot::mouseRelease, this, [this](QMouseEvent *event) {
+        // A click, not the end of a pan: the pointer moved less than a few pixels.
+        if (m_map.empty() || (event->position() - m_pressPos).manhattanLength() > 4)
+            return;
+        if (toolTipAt(event->position()).isEmpty())
+            return;
+        const int p = std::max(m_map.pool, 1);
+        const int64_t row = std::lround(m_plot->yAxis->pixelToCoord(event->position().y()));
+        if (row >= 0 && row < m_map.length)
+            Q_EMIT querySelected((row / p) * p);
+    });
 
     clear();
 }

@@ -79,6 +79,9 @@ public:
 Q_SIGNALS:
     /// The mouse is over map cell (r, c); (-1, -1) when it leaves the map.
     void cellHovered(int r, int c);
+    /// A click (press and release without a drag) on query row `query` (a token position; for a pooled
+    /// map the first query of the cell row).
+    void querySelected(int64_t query);
 
 private:
     void applyColorScale();
@@ -95,6 +98,7 @@ private:
     bool m_keyLabels = false;
     bool m_queryLabels = false;
     bool m_inRangeUpdate = false;
+    QPointF m_pressPos;
 
     QCPTextElement *m_title = nullptr;
     QCPColorMap *m_colorMap = nullptr;

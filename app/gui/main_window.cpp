@@ -16,6 +16,7 @@
 #include "method_editor.h"
 #include "npy.h"
 #include "plot_export.h"
+#include "token_inspector_view.h"
 #include "qcustomplot_compat.h"
 
 #include <QAction>
@@ -209,12 +210,16 @@ void MainWindow::buildUi()
     m_distanceView = new DistanceProfileView;
     m_overview = new LayerOverview;
     m_compareView = new CompareView;
+    m_tokenView = new TokenInspectorView;
     m_tabs->addTab(m_mapView, tr("&1 Attention map"));
     m_tabs->addTab(m_entropyView, tr("&2 Entropy"));
     m_tabs->addTab(m_dilutionView, tr("&3 Score dilution"));
     m_tabs->addTab(m_distanceView, tr("&4 Distance profile"));
     m_tabs->addTab(m_overview, tr("&5 Layers"));
     m_tabs->addTab(m_compareView, tr("&6 Compare"));
+    m_tabs->addTab(m_tokenView, tr("&7 Token"));
+    // A click on a query row of the map opens its attention row in the token inspector.
+    connect(m_mapView, &AttentionMapView::querySelected, this, [this](int64_t query) { inspectQuery(query); });
     setCentralWidget(m_tabs);
     connect(m_tabs, &QTabWidget::currentChanged, this, [this](int index) { updateView(index); });
     connect(m_overview, &LayerOverview::layerSelected, this, [this](int l) {
@@ -593,8 +598,8 @@ void MainWindow::buildMenus()
 
 QString MainWindow::viewTitle(int index)
 {
-    const QStringList titles = {tr("Attention map"), tr("Entropy"),  tr("Score dilution"),
-                                tr("Distance profile"), tr("Layers"), tr("Compare")};
+    const QStringList titles = {tr("Attention map"), tr("Entropy"), tr("Score dilution"), tr("Distance profile"),
+                                tr("Layers"),        tr("Compare"), tr("Token")};
     return titles.value(index);
 }
 
@@ -633,7 +638,7 @@ void MainWindow::showShortcuts()
 
 QString MainWindow::viewName(int index)
 {
-    static const char *names[] = {"attention-map", "entropy", "dilution", "distance-profile", "layers", "compare"};
+    static const char *names[] = {"attention-map", "entropy", "dilution", "distance-profile", "layers", "compare", "token"};
     return index >= 0 && index < ViewCount ? QString::fromLatin1(names[index]) : QString();
 }
 
@@ -1001,6 +1006,12 @@ void MainWindow::updateView(int index) const
     case LayersTab:
         m_overview->setResult(p);
         m_overview->setSelectedLayer(layer);
+        break;
+    case TokenTab:
+        if (const AttentionMap *m = mapFor(p, layer); m && m_inspectQuery >= 0 && m_inspectQuery < p.length)
+            m_tokenView->setRow(*m, m_inspectQuery, p.tokenTexts, T, res->labels.value(0));
+        else
+            m_tokenView->clear();
         break;
     case CompareTab:
         if (res->results.size() >= 2) {
@@ -1539,6 +1550,14 @@ void MainWindow::stepHistory(int delta)
 
 void MainWindow::undo() { stepHistory(-1); }
 void MainWindow::redo() { stepHistory(+1); }
+
+void MainWindow::inspectQuery(int64_t query)
+{
+    m_inspectQuery = query;
+    m_dirtyViews |= 1u << unsigned(TokenTab);
+    m_tabs->setCurrentIndex(TokenTab);
+    updateView(TokenTab);
+}
 
 void MainWindow::copyValues()
 {

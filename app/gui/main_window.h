@@ -53,6 +53,7 @@ class AnalysisController;
 struct ViewRequest;
 class AttentionMapView;
 class CompareView;
+class TokenInspectorView;
 class DilutionView;
 class DistanceProfileView;
 class EntropyView;
@@ -96,7 +97,7 @@ class MainWindow : public QMainWindow
 {
     Q_OBJECT
 public:
-    enum View { AttentionTab, EntropyTab, DilutionTab, DistanceTab, LayersTab, CompareTab, ViewCount };
+    enum View { AttentionTab, EntropyTab, DilutionTab, DistanceTab, LayersTab, CompareTab, TokenTab, ViewCount };
 
     explicit MainWindow(QWidget *parent = nullptr);
     ~MainWindow() override;
@@ -137,6 +138,9 @@ public:
     /// The view's CSV with the provenance as "# key: value" lines first (exports, Copy values).
     QString csvWithProvenance(int index) const;
     void copyValues();
+    /// Shows query `query`'s attention row (selected layer, primary method) in the token inspector tab.
+    void inspectQuery(int64_t query);
+    int64_t inspectedQuery() const { return m_inspectQuery; }
     /// Undo/redo of control changes (Edit ▸ Undo, Ctrl+Z / Ctrl+Shift+Z): every state sent for computation
     /// is one step.
     void undo();
@@ -223,7 +227,7 @@ private:
     QString m_currentSessionPath;
 
     static constexpr unsigned kResultViews = (1u << AttentionTab) | (1u << EntropyTab) | (1u << DistanceTab)
-                                             | (1u << LayersTab) | (1u << CompareTab);
+                                             | (1u << LayersTab) | (1u << CompareTab) | (1u << TokenTab);
     mutable unsigned m_dirtyViews = 0; ///< bit per tab: the view has not taken the last result yet
     bool m_viewUpdateQueued = false;
     QTabWidget *m_tabs = nullptr;
@@ -233,6 +237,8 @@ private:
     DistanceProfileView *m_distanceView = nullptr;
     LayerOverview *m_overview = nullptr;
     CompareView *m_compareView = nullptr;
+    TokenInspectorView *m_tokenView = nullptr;
+    int64_t m_inspectQuery = -1; ///< the query the token inspector shows (-1: none picked)
 
     QLabel *m_modelLabel = nullptr;
     QPlainTextEdit *m_textEdit = nullptr;

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 EntroScope developers
+#include "token_inspector_view.h"
+
+#include "plot_helpers.h"
+#include "qcustomplot_compat.h"
+
+#include <QJsonArray>
+
+#include <algorithm>
+#include <numeric>
+
+namespace entroscope {
+
+namespace {
+constexpr int kTopKeys = 8;
+}
+
+TokenInspectorView::TokenInspectorView(QWidget *parent)
+    : PlotView(parent)
+{
+    QCustomPlot *plot = m_plot;
+    m_title = new QCPTextElement(plot, QString(), QFont(font().family(), font().pointSize() + 1, QFont::Bold));
+    plot->plotLayout()->insertRow(0);
+    plot->plotLayout()->addElement(0, 0, m_title);
+    m_list = new QCPTextElement(plot, QString(), QFont(QStringLiteral("monospace"), font().pointSize()));
+    m_list->setTextFlags(Qt::AlignLeft | Qt::AlignTop);
+    plot->plotLayout()->addElement(2, 0, m_list);
+    plot->plotLayout()->setRowStretchFactor(2, 0.001);
+    styleAxis(plot->xAxis, tr("key position j"));
+    styleAxis(plot->yAxis, tr("attention weight A_ij"));
+    m_span = new QCPItemRect(plot);
+    m_span->setPen(Qt::NoPen);
+    m_span->setBrush(QColor(213, 94, 0, 28));
+    m_span->topLeft->setTypeY(QCPItemPosition::ptAxisRectRatio);
+    m_span->bottomRight->setTypeY(QCPItemPosition::ptAxisRectRatio);
+    m_span->setVisible(false);
+    m_graph = plot->addGraph();
+    m_graph->setPen(QPen(QColor("#0072b2"), 1.4));
+    m_graph->setLineStyle(QCPGraph::lsImpulse);
+    m_queryLine = new QCPItemStraightLine(plot);
+    m_queryLine->setPen(QPen(QColor(200, 30, 30, 180), 1.2, Qt::DashLine));
+    m_queryLine->setVisible(false);
+    plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+    plot->axisRect()->setRangeZoom(Qt::Horizontal);
+    plot->axisRect()->setRangeDrag(Qt::Horizontal);
+    clear();
+}
+
+TokenInspectorView::~TokenInspectorView() = default;
+
+void TokenInspectorView::clear()
+{
+    m_query = -1;
+    m_weights.clear();
+    m_top.clear();
+    m_topLines.clear();
+    m_graph->data()->clear();
+    m_span->setVisible(false);
+    m_queryLine->setVisible(false);
+    m_title->setText(tr("Token inspector"));
+    m_list->setText(QString());
+    showEmptyState(tr("Click a query row of the attention map to see that token's attention row here."));
+    requestReplot();
+}
+
+void TokenInspectorView::setRow(const AttentionMap &map, int64_t query, const std::vector<std::string> &tokenTexts,
+                                int64_t trainLength, const QString &methodLabel)
+{
+    if (map.empty() || query < 0 || query >= map.length) {
+        clear();
+        return;
+    }
+    hideEmptyState();
+    m_query = query;
+    m_pool = std::max(map.pool, 1);
+    m_layer = map.layer;
+    m_length = map.length;
+    m_trainLength = trainLength;
+    const int row = int(query / m_pool);
+    m_weights.assign(map.data.begin() + ptrdiff_t(row) * map.cols, map.data.begin() + ptrdiff_t(row + 1) * map.cols);
+
+    QVector<double> x(int(m_weights.size())), y(int(m_weights.size()));
+    for (int c = 0; c < int(m_weights.size()); ++c) {
+        x[c] = double(c) * m_pool + (m_pool - 1) / 2.0;
+        y[c] = m_weights[size_t(c)];
+    }
+    m_graph->setData(x, y, true);
+    std::vector<int> order(m_weights.size());
+    std::iota(order.begin(), order.end(), 0);
+    const int k = std::min<int>(kTopKeys, int(order.size()));
+    std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                      [&](int a, int b) { return m_weights[size_t(a)] > m_weights[size_t(b)]; });
+    m_top.clear();
+    m_topLines.clear();
+    auto tokenAt = [&](int64_t j) {
+        return j >= 0 && size_t(j) < tokenTexts.size() ? tokenLabel(tokenTexts[size_t(j)], 14) : QString();
+    };
+    for (int i = 0; i < k; ++i) {
+        const int64_t key = int64_t(order[size_t(i)]) * m_pool;
+        m_top.emplace_back(key, m_weights[size_t(order[size_t(i)])]);
+        const QString where = m_pool > 1 ? tr("keys %1–%2").arg(key).arg(std::min<int64_t>(key + m_pool, m_length) - 1)
+                                         : tr("key %1 '%2'").arg(key).arg(tokenAt(key));
+        m_topLines << QStringLiteral("%1. %2  %3  (|i − j| = %4)")
+                          .arg(i + 1)
+                          .arg(where, -26)
+                          .arg(double(m_weights[size_t(order[size_t(i)])]), 0, 'f', 4)
+                          .arg(std::llabs(key - query));
+    }
+    m_list->setText(tr("Largest weights%1:\n").arg(m_pool > 1 ? tr(" (max-pooled cells)") : QString())
+                    + m_topLines.join(QLatin1Char('\n')));
+    m_title->setText(tr("%1 · layer %2 · query %3 '%4' · n = %5%6")
+                         .arg(methodLabel)
+                         .arg(m_layer)
+                         .arg(query)
+                         .arg(tokenAt(query))
+                         .arg(m_length)
+                         .arg(m_pool > 1 ? tr(" · row pooled %1×%1 (max)").arg(m_pool) : QString()));
+    if (trainLength > 0) {
+        m_span->topLeft->setCoords(double(std::max<int64_t>(0, query - trainLength + 1)) - 0.5, 0);
+        m_span->bottomRight->setCoords(double(std::min<int64_t>(m_length - 1, query + trainLength - 1)) + 0.5, 1);
+        m_span->setVisible(true);
+    }
+    m_queryLine->point1->setCoords(double(query), 0);
+    m_queryLine->point2->setCoords(double(query), 1);
+    m_queryLine->setVisible(true);
+    const float hi = m_weights.empty() ? 1.0f : *std::max_element(m_weights.begin(), m_weights.end());
+    m_plot->xAxis->setRange(-0.5, double(m_length) - 0.5);
+    m_plot->yAxis->setRange(0, hi > 0 ? hi * 1.08 : 1.0);
+    requestReplot();
+}
+
+QString TokenInspectorView::csv() const
+{
+    if (m_query < 0)
+        return QString();
+    QString out = QStringLiteral("query,key,weight\n");
+    for (size_t c = 0; c < m_weights.size(); ++c)
+        out += QStringLiteral("%1,%2,").arg(m_query).arg(int64_t(c) * m_pool) + numberText(m_weights[c]) + QLatin1Char('\n');
+    return out;
+}
+
+QJsonObject TokenInspectorView::json() const
+{
+    if (m_query < 0)
+        return QJsonObject();
+    QJsonArray w, top;
+    for (float v : m_weights)
+        w.append(double(v));
+    for (const auto &[key, weight] : m_top)
+        top.append(QJsonObject{{QStringLiteral("key"), double(key)}, {QStringLiteral("weight"), double(weight)}});
+    return QJsonObject{{QStringLiteral("kind"), QStringLiteral("token-row")},
+                       {QStringLiteral("query"), double(m_query)},
+                       {QStringLiteral("layer"), m_layer},
+                       {QStringLiteral("length"), double(m_length)},
+                       {QStringLiteral("train_length"), double(m_trainLength)},
+                       {QStringLiteral("pool"), m_pool},
+                       {QStringLiteral("weights"), w},
+                       {QStringLiteral("top_keys"), top}};
+}
+
+} // namespace entroscope
