@@ -432,6 +432,9 @@ private Q_SLOTS:
         s.length = 48;
         s.method = QStringLiteral("window");
         s.compareMethods = {};
+        s.fill = QStringLiteral("concat"); // sessions keep every fill mode and the inspected token
+        s.text = kText + QLatin1Char('\n') + kText;
+        s.inspectQuery = 7;
         const QString file = tmp.path() + "/mine.entroscope";
         QVERIFY(s.save(file));
         QStringList args;
@@ -450,6 +453,8 @@ private Q_SLOTS:
         QCOMPARE(shown.length, qint64(48));
         QCOMPARE(shown.method, QStringLiteral("window"));
         QVERIFY(shown.modelDir.endsWith(QLatin1String("tiny-neko")));
+        QCOMPARE(shown.fill, QStringLiteral("concat"));
+        QCOMPARE(shown.inspectQuery, qint64(7));
     }
 
     void brokenCheckpointKeepsModel()

@@ -1079,6 +1079,7 @@ SessionState MainWindow::state() const
     s.layer = layer();
     s.view = currentViewIndex();
     s.logScale = m_logCheck->isChecked();
+    s.inspectQuery = m_inspectQuery;
     return s;
 }
 
@@ -1106,6 +1107,8 @@ void MainWindow::applyState(const SessionState &s)
     setCompareMethods(s.compareMethods);
     updateLayerRange();
     m_layerSpin->setValue(s.layer);
+    m_inspectQuery = s.inspectQuery;
+    m_dirtyViews |= 1u << unsigned(TokenTab);
     m_tabs->setCurrentIndex(std::clamp(s.view, 0, ViewCount - 1));
     m_logCheck->setChecked(s.logScale);
     retokenize();

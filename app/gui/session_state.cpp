@@ -2,6 +2,10 @@
 // SPDX-FileCopyrightText: 2026 EntroScope developers
 #include "session_state.h"
 
+#include "inputs.h"
+
+#include <algorithm>
+
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
@@ -27,6 +31,8 @@ QJsonObject SessionState::toJson() const
     QJsonObject v;
     v[QStringLiteral("tab")] = view;
     v[QStringLiteral("log_scale")] = logScale;
+    if (inspectQuery >= 0)
+        v[QStringLiteral("inspect_query")] = double(inspectQuery);
     o[QStringLiteral("view")] = v;
     return o;
 }
@@ -51,9 +57,11 @@ bool SessionState::fromJson(const QJsonObject &o, SessionState *state, QString *
     const QJsonObject v = o.value(QStringLiteral("view")).toObject();
     s.view = v.value(QStringLiteral("tab")).toInt(0);
     s.logScale = v.value(QStringLiteral("log_scale")).toBool(false);
-    if (s.length < 1 || (s.fill != QLatin1String("tile") && s.fill != QLatin1String("truncate"))) {
+    s.inspectQuery = qint64(v.value(QStringLiteral("inspect_query")).toDouble(-1));
+    const auto &modes = fillModes();
+    if (s.length < 1 || std::find(modes.begin(), modes.end(), s.fill.toStdString()) == modes.end()) {
         if (error)
-            *error = QStringLiteral("invalid length or fill in the session");
+            *error = QStringLiteral("invalid length (%1) or fill ('%2') in the session").arg(s.length).arg(s.fill);
         return false;
     }
     *state = s;
@@ -105,7 +113,7 @@ bool SessionState::operator==(const SessionState &o) const
 {
     return modelDir == o.modelDir && text == o.text && length == o.length && fill == o.fill && method == o.method
            && compareMethods == o.compareMethods && trainLength == o.trainLength && layer == o.layer
-           && view == o.view && logScale == o.logScale;
+           && view == o.view && logScale == o.logScale && inspectQuery == o.inspectQuery;
 }
 
 bool SessionState::restoreLast(SessionState *state)

@@ -25,6 +25,7 @@ struct SessionState
     int layer = 0;
     int view = 0; ///< tab index
     bool logScale = false;
+    qint64 inspectQuery = -1; ///< the token inspector's query (-1: none)
 
     QJsonObject toJson() const;
     /// Reads what toJson() writes; unknown keys are ignored, missing ones keep their defaults.
