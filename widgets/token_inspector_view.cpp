@@ -27,7 +27,7 @@ TokenInspectorView::TokenInspectorView(QWidget *parent)
     m_list->setTextFlags(Qt::AlignLeft | Qt::AlignTop);
     plot->plotLayout()->addElement(2, 0, m_list);
     plot->plotLayout()->setRowStretchFactor(2, 0.001);
-    styleAxis(plot->xAxis, tr("key position j"));
+    styleAxis(plot->xAxis, tr("key position j (shaded: the training span |i − j| < T; dashed: the query)"));
     styleAxis(plot->yAxis, tr("attention weight A_ij"));
     m_span = new QCPItemRect(plot);
     m_span->setPen(Qt::NoPen);
