@@ -135,7 +135,7 @@ def evaluate_section(name, config, runs, T, trainer_accuracy, trainer_windows):
         docs = sorted({p["documents"] for p in c.values()})
         secs = sum(p.get("seconds", 0) for p in c.values())
         out.append("`entroscope-cli evaluate --fill %s --positions %s` on the %d held-out chapters: %s samples per "
-                   "cell from %s documents (starts), %.1f CPU-minutes of wall time for %d cells. Top-1 accuracy of the "
+                   "cell from %s documents (starts), %.1f minutes of wall time for %d cells. Top-1 accuracy of the "
                    "masked token in %% with its Wilson 95 %% interval:\n"
                    % (fill, s["positions"], s["document_count"],
                       "–".join(str(x) for x in (samples[0], samples[-1])) if samples else "no",
@@ -146,6 +146,9 @@ def evaluate_section(name, config, runs, T, trainer_accuracy, trainer_windows):
         out.append("\nCross-entropy of the masked token (nats) ± its standard error over documents:\n")
         out.append(table(header, [[method_name(m, config)] + [loss_cell(c[(m, n)]) if (m, n) in c else "–"
                                                             for n in lengths] for m in methods]))
+        if c:
+            widest = max((p["accuracy_high"] - p["accuracy_low"]) / 2 for p in c.values())
+            out.append("\nThe widest accuracy interval in this table is ±%.1f points (half its width)." % (100 * widest))
         if missing:
             out.append("\n%d of %d cells are not measured yet (–); `scripts/run_card_experiments.sh %s` continues "
                        "the run where it stopped." % (len(missing), len(lengths) * len(methods), name))
@@ -164,6 +167,18 @@ def evaluate_section(name, config, runs, T, trainer_accuracy, trainer_windows):
                           joined(method_name(m, config) for m in ties) if ties else "no other method",
                           "is" if len(ties) == 1 else "are", joined(method_name(m, config) for m in below),
                           "is" if len(below) == 1 else "are"))
+        # Methods whose results coincide at every measured n >= T (the same computation there).
+        same = []
+        for i, a in enumerate(methods):
+            for b in methods[i + 1:]:
+                ns = [n for n in lengths if n >= T and (a, n) in c and (b, n) in c]
+                if ns and all(c[(a, n)]["accuracy"] == c[(b, n)]["accuracy"] and c[(a, n)]["loss"] == c[(b, n)]["loss"]
+                              for n in ns):
+                    same.append("%s and %s" % (method_name(a, config), method_name(b, config)))
+        if same:
+            out.append("\nIdentical results at every measured n ≥ T: %s%s." % (
+                joined(same), " (`logn` and `ssmax` with s = 1/ln T are the same τ = ln n / ln T for n ≥ T)"
+                if any("`logn` and `ssmax`" in x for x in same) else ""))
         # At n = T: the evaluation protocol against the trainer's held-out figure.
         if trainer_accuracy is not None and (methods[0], T) in c:
             p = c[(methods[0], T)]
@@ -316,17 +331,63 @@ def claims_section(name, config, runs, T, other):
     else:
         out.append("This model has no CosScale; the answer is in the demo-cosscale card.\n")
 
-    # Claim 3: softmax attention dilutes past the training length.
-    out.append("**3. Does softmax attention dilute past T?** (`%s`, the model as trained)\n" % base)
+    # Claim 3: softmax attention dilutes past the training length (and, on a CosScale model, how much less).
+    out.append(("**3. Does attention dilute past T under CosScale, and less than softmax's?** (`%s`, the model as "
+                "trained)\n" if cos else "**3. Does softmax attention dilute past T?** (`%s`, the model as trained)\n")
+               % base)
     r, l = change(base, "retained_mass_mean"), change(base, "local_mass_mean")
     if r and l:
-        out.append("Retained mass %s at n = T, %s at n = %d (dilution %s); local mass %s → %s. %s\n" % (
+        verdict = ("Yes: the original tokens lose attention as n grows (the fall is outside the 95 % interval)"
+                   if differs(r[2], r[3]) and r[2] < 0 else
+                   "The change is indistinguishable from zero at this sample size: no dilution is shown")
+        if cos:
+            sm = cells(other.get(("sweep", "concat")))
+            soft = layer_mean(sm[("extrapolate", nmax)], "retained_mass_mean") if ("extrapolate", nmax) in sm else None
+            if soft:
+                less = not overlap(interval(*r[1]), interval(*soft)) and r[1][0] > soft[0]
+                verdict += ("; the softmax demo model keeps %s at n = %d, so CosScale dilutes %s, as the paper says"
+                            % (mean_cell(soft, 3), nmax, "less (the intervals do not overlap)" if less else
+                               "no less at this sample size (the intervals overlap), unlike the paper"))
+        elif differs(r[2], r[3]) and r[2] < 0:
+            verdict += ", as the paper says"
+        out.append("Retained mass %s at n = T, %s at n = %d (dilution %s); local mass %s → %s. %s.\n" % (
             mean_cell(r[0], 3), mean_cell(r[1], 3), nmax, "%.3f" % (1 - r[1][0]), mean_cell(l[0], 3), mean_cell(l[1], 3),
-            "Yes: the original tokens lose attention as n grows (the fall is outside the 95 % interval), as the paper "
-            "says." if differs(r[2], r[3]) and r[2] < 0 else
-            "The change is indistinguishable from zero at this sample size: no dilution is shown."))
+            verdict))
     else:
         out.append("Not measured yet.\n")
+    # Claim 4 (the paper's table): InfoScale (+ CosScale) above every baseline far past T.
+    out.append("**4. Does %s beat the baselines far past T?** (MLM accuracy, non-repeated input, at the largest "
+               "length where every method of both demo models is measured)\n" % ("`infoscale+cosscale`" if cos else "`infoscale`"))
+    mine = cells(runs.get(("evaluate", "concat")))
+    theirs = cells(other.get(("evaluate", "concat")))
+    pool = {}  # (model, method) -> {n: point}
+    for label, c4, folder_cos in (("this model", mine, cos), ("the other demo model", theirs, not cos)):
+        for (m, n), p in c4.items():
+            pool.setdefault((label, m), {})[n] = p
+    subject4 = ("this model", "infoscale+cosscale" if cos else "infoscale")
+    baselines = [k for k in pool if k[1] in ("extrapolate", "log-n", "logn", "ssmax", "pi", "ntk", "yarn", "rerope",
+                                             "window", "streamingllm", "lminfinite")
+                 and (k[0] == "this model") == (not cos)]  # the baselines run on the softmax model
+    common = set(pool.get(subject4, {}))
+    for k in baselines:
+        common &= set(pool[k])
+    if subject4 in pool and baselines and common:
+        n4 = max(common)
+        sp = pool[subject4][n4]
+        si = (sp["accuracy_low"], sp["accuracy_high"])
+        above = [k for k in baselines if pool[k][n4]["accuracy_high"] < si[0]]
+        below = [k for k in baselines if pool[k][n4]["accuracy_low"] > si[1]]
+        tied = [k for k in baselines if k not in above and k not in below]
+        name4 = lambda k: "`%s`" % k[1]
+        out.append("At n = %d, %s has %s %%. Baselines (on the softmax demo model) %s: %s; indistinguishable: %s; "
+                   "higher: %s. %s\n" % (
+                       n4, name4(subject4), acc_cell(sp), "below it", joined(name4(k) for k in above) if above else "none",
+                       joined(name4(k) for k in tied) if tied else "none", joined(name4(k) for k in below) if below else "none",
+                       "As in the paper, it is above every baseline." if len(above) == len(baselines) else
+                       "The paper reports it above every baseline; these data disagree."))
+    else:
+        out.append("Not measured yet (needs both demo models' evaluate runs at a common length).\n")
+
     return "\n".join(out)
 
 
