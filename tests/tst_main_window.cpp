@@ -62,6 +62,18 @@ QByteArray head(const QString &path, int bytes)
     QFile f(path);
     return f.open(QIODevice::ReadOnly) ? f.read(bytes) : QByteArray();
 }
+/// A window on tiny-neko with kText at `length`, no compared methods and no background sweep, idle.
+void startOnNeko(MainWindow &w, qint64 length)
+{
+    w.controller()->setBackgroundEnabled(false);
+    w.show();
+    SessionState s;
+    s.modelDir = kNeko;
+    s.text = kText;
+    s.length = length;
+    s.compareMethods = {};
+    w.applyState(s);
+}
 } // namespace
 
 class TestMainWindow : public QObject
@@ -261,14 +273,7 @@ private Q_SLOTS:
     void inputGuardsAndCompareLimit()
     {
         MainWindow w;
-        w.controller()->setBackgroundEnabled(false);
-        w.show();
-        SessionState s;
-        s.modelDir = kNeko;
-        s.text = kText;
-        s.length = 128;
-        s.compareMethods = {};
-        w.applyState(s);
+        startOnNeko(w, 128);
         QTRY_VERIFY_WITH_TIMEOUT(w.isIdle(), 30000);
         auto *label = w.findChild<QLabel *>(QStringLiteral("tokenLabel"));
         QVERIFY(label);
@@ -354,14 +359,7 @@ private Q_SLOTS:
     void walkthroughDefects()
     {
         MainWindow w;
-        w.controller()->setBackgroundEnabled(false);
-        w.show();
-        SessionState s;
-        s.modelDir = kNeko;
-        s.text = kText;
-        s.length = 32;
-        s.compareMethods = {};
-        w.applyState(s);
+        startOnNeko(w, 32);
         QTRY_VERIFY_WITH_TIMEOUT(w.isIdle(), 30000);
         // Typed lengths past the last slider stop are taken whole (not cut to their first digits).
         QSpinBox *spin = w.lengthSpin();
