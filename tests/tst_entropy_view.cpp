@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // SPDX-FileCopyrightText: 2026 EntroScope developers
 #include "entropy_view.h"
+#include "plot_helpers.h"
 #include "qcustomplot_compat.h"
 #include "widget_test_data.h"
 
@@ -177,6 +178,35 @@ private Q_SLOTS:
         QVERIFY(view.csv().isEmpty());
         view.setData(AnalysisResult(), 0, 1.0);
         QVERIFY(view.isEmptyState());
+    }
+
+    void comparedMethodsAreDrawn()
+    {
+        const AnalysisResult primary = widgettest::result(24, 8, 3, 1);
+        AnalysisResult other = widgettest::result(24, 8, 3, 1);
+        for (auto &l : other.layers) {
+            l.entropyMean += 0.5;
+            for (double &h : l.entropy)
+                h += 0.5;
+        }
+        EntropyView view;
+        view.setData(primary, 1, std::nullopt);
+        view.setCompared({{QStringLiteral("infoscale"), other.layers}});
+        QCOMPARE(view.comparedCount(), 1);
+        QCOMPARE(view.comparedQueryGraph(0)->data()->size(), 24);
+        QCOMPARE(view.comparedLayerGraph(0)->data()->size(), 3);
+        QCOMPARE(view.comparedQueryGraph(0)->pen().color(), methodColor(QStringLiteral("infoscale")));
+        QCOMPARE(view.comparedLayerGraph(0)->data()->at(1)->value, other.layers[1].entropyMean);
+        QVERIFY(view.plot()->legend->visible());
+        QVERIFY(view.csv().contains(QLatin1String(",infoscale\n")));
+        QCOMPARE(view.json()["compared"].toArray()[0].toObject()["method"].toString(), QStringLiteral("infoscale"));
+        // A new layer keeps the compared series, on that layer.
+        view.setData(primary, 2, std::nullopt);
+        view.setCompared({{QStringLiteral("infoscale"), other.layers}});
+        QCOMPARE(view.comparedQueryGraph(0)->data()->at(0)->value, other.layers[2].entropy[0]);
+        view.setCompared({});
+        QCOMPARE(view.comparedCount(), 0);
+        QVERIFY(!view.plot()->legend->visible());
     }
 };
 

@@ -39,6 +39,9 @@ QCPItemText *makeLabel(QCustomPlot *plot, QCPAxisRect *rect, const QColor &color
     label->position->setAxes(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
     label->setColor(color);
     label->setPadding(QMargins(2, 0, 2, 1));
+    // Readable over the data lines: labels sit on a translucent white box on the top layer.
+    label->setBrush(QColor(255, 255, 255, 210));
+    label->setLayer(QStringLiteral("legend"));
     label->setVisible(false);
     return label;
 }
@@ -257,6 +260,75 @@ void EntropyView::rebuild()
         m_trainQueryLabel->setVisible(true);
     }
     requestReplot();
+    if (!m_compared.empty())
+        rebuildCompared();
+}
+
+void EntropyView::setCompared(std::vector<Compared> compared)
+{
+    for (ComparedSeries &c : m_compared) {
+        m_plot->removeGraph(c.query);
+        m_plot->removeGraph(c.layer);
+    }
+    m_compared.clear();
+    for (Compared &c : compared) {
+        ComparedSeries s;
+        const QColor color = methodColor(c.label);
+        s.query = new QCPGraph(m_queryRect->axis(QCPAxis::atBottom), m_queryRect->axis(QCPAxis::atLeft));
+        s.query->setPen(QPen(color, 1.2, Qt::DashLine));
+        s.query->setName(c.label);
+        s.layer = new QCPGraph(m_layerRect->axis(QCPAxis::atBottom), m_layerRect->axis(QCPAxis::atLeft));
+        s.layer->setLineStyle(QCPGraph::lsNone);
+        s.layer->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDiamond, color, color, 9));
+        s.layer->setName(c.label);
+        s.layer->removeFromLegend();
+        s.data = std::move(c);
+        m_compared.push_back(std::move(s));
+    }
+    m_layerBars->removeFromLegend();
+    m_selectedBar->removeFromLegend();
+    m_queryGraph->setName(m_method.isEmpty() ? tr("shown method") : m_method);
+    m_plot->legend->setVisible(!m_compared.empty());
+    rebuildCompared();
+    requestReplot();
+}
+
+QCPGraph *EntropyView::comparedQueryGraph(int i) const
+{
+    return i >= 0 && i < int(m_compared.size()) ? m_compared[size_t(i)].query : nullptr;
+}
+
+QCPGraph *EntropyView::comparedLayerGraph(int i) const
+{
+    return i >= 0 && i < int(m_compared.size()) ? m_compared[size_t(i)].layer : nullptr;
+}
+
+void EntropyView::rebuildCompared()
+{
+    const int layer = m_selected >= 0 && m_selected < int(m_layers.size()) ? m_layers[size_t(m_selected)].layer : -1;
+    double top = m_queryRect->axis(QCPAxis::atLeft)->range().upper;
+    for (ComparedSeries &c : m_compared) {
+        c.query->data()->clear();
+        c.layer->data()->clear();
+        for (const LayerMetrics &m : c.data.layers) {
+            if (m.head != 0)
+                continue;
+            c.layer->addData(m.layer, m.entropyMean);
+            top = std::max(top, m.entropyMean * 1.08);
+            if (m.layer != layer)
+                continue;
+            QVector<double> keys, values;
+            for (size_t i = 0; i < m.entropy.size(); ++i) {
+                keys.append(double(i));
+                values.append(m.entropy[i]);
+                if (std::isfinite(m.entropy[i]))
+                    top = std::max(top, m.entropy[i] * 1.08);
+            }
+            c.query->setData(keys, values, true);
+        }
+    }
+    m_queryRect->axis(QCPAxis::atLeft)->setRange(0, top);
+    m_layerRect->axis(QCPAxis::atLeft)->setRange(0, top);
 }
 
 QString EntropyView::csv() const
@@ -272,7 +344,24 @@ QString EntropyView::csv() const
     }
     for (const LayerMetrics &m : m_layers)
         out += QStringLiteral("layer_entropy_mean,%1,%1,,").arg(m.layer) + numberText(m.entropyMean) + QLatin1Char('\n');
-    return out;
+    if (m_compared.empty())
+        return out;
+    // Compared methods: the same rows with the method named (a 6th column, empty for the primary above).
+    QString withMethod;
+    for (const QString &line : out.split(QLatin1Char('\n'), Qt::SkipEmptyParts))
+        withMethod += line + (withMethod.isEmpty() ? QStringLiteral(",method\n") : QStringLiteral(",\n"));
+    for (const ComparedSeries &c : m_compared)
+        for (const LayerMetrics &m : c.data.layers) {
+            if (m.head != 0)
+                continue;
+            if (m.layer == sel.layer)
+                for (size_t i = 0; i < m.entropy.size(); ++i)
+                    withMethod += QStringLiteral("query_entropy,%1,%2,,").arg(m.layer).arg(i) + numberText(m.entropy[i])
+                                  + QLatin1Char(',') + csvField(c.data.label) + QLatin1Char('\n');
+            withMethod += QStringLiteral("layer_entropy_mean,%1,%1,,").arg(m.layer) + numberText(m.entropyMean)
+                          + QLatin1Char(',') + csvField(c.data.label) + QLatin1Char('\n');
+        }
+    return withMethod;
 }
 
 QJsonObject EntropyView::json() const
@@ -300,6 +389,18 @@ QJsonObject EntropyView::json() const
         {QStringLiteral("entropy_at_train_length"), m_entropyAtT ? QJsonValue(*m_entropyAtT) : QJsonValue()},
         {QStringLiteral("entropy"), entropy},
         {QStringLiteral("layers"), layers},
+        {QStringLiteral("compared"), [this] {
+             QJsonArray out;
+             for (const ComparedSeries &c : m_compared) {
+                 QJsonArray means;
+                 for (const LayerMetrics &m : c.data.layers)
+                     if (m.head == 0)
+                         means.append(m.entropyMean);
+                 out.append(QJsonObject{{QStringLiteral("method"), c.data.label},
+                                        {QStringLiteral("entropy_mean_per_layer"), means}});
+             }
+             return out;
+         }()},
     };
 }
 

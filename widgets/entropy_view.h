@@ -36,6 +36,18 @@ public:
     /// a layer not in the result selects the first entry. entropyAtTrainLength: the selected layer's
     /// entropy_mean when the same input is run at length T (nullopt: no line).
     void setData(const AnalysisResult &result, int layer, std::optional<double> entropyAtTrainLength);
+    /// The compared methods on the same input: drawn in their own colours (dashed per-query entropy of the
+    /// selected layer, a marker per layer mean), listed in the legend, the CSV and the JSON. Call after
+    /// setData; an empty list removes them.
+    struct Compared
+    {
+        QString label;
+        std::vector<LayerMetrics> layers; ///< same layers as the primary result (head 0)
+    };
+    void setCompared(std::vector<Compared> compared);
+    int comparedCount() const { return int(m_compared.size()); }
+    QCPGraph *comparedQueryGraph(int i) const;
+    QCPGraph *comparedLayerGraph(int i) const;
     void clear();
 
     int selectedLayer() const;
@@ -61,6 +73,14 @@ Q_SIGNALS:
 
 private:
     void rebuild();
+    void rebuildCompared();
+    struct ComparedSeries
+    {
+        Compared data;
+        QCPGraph *query = nullptr;
+        QCPGraph *layer = nullptr;
+    };
+    std::vector<ComparedSeries> m_compared;
     void setHorizontalLine(QCPItemStraightLine *line, QCPItemText *label, double y, const QString &text);
 
     int64_t m_length = 0;

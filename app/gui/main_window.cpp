@@ -992,6 +992,13 @@ void MainWindow::updateView(int index) const
         if (!res->entropyAtT.empty() && size_t(layer) < res->entropyAtT[0].size())
             hT = res->entropyAtT[0][size_t(layer)];
         m_entropyView->setData(p, layer, hT);
+        {
+            std::vector<EntropyView::Compared> compared;
+            for (size_t i = 1; i < res->results.size(); ++i)
+                if (res->results[i])
+                    compared.push_back({res->labels.value(int(i)), res->results[i]->layers});
+            m_entropyView->setCompared(std::move(compared));
+        }
         break;
     }
     case DistanceTab: {
