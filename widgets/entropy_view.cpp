@@ -289,6 +289,9 @@ void EntropyView::setCompared(std::vector<Compared> compared)
     m_selectedBar->removeFromLegend();
     m_queryGraph->setName(m_method.isEmpty() ? tr("shown method") : m_method);
     m_plot->legend->setVisible(!m_compared.empty());
+    // Bottom right of the per-query panel: entropies sit near ln n at the top, the bottom is free.
+    if (m_plot->legend->layout() == m_queryRect->insetLayout())
+        m_queryRect->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
     rebuildCompared();
     requestReplot();
 }

@@ -131,10 +131,10 @@ QColor methodColor(const QString &label)
     // Okabe–Ito plus darker/lighter variants: 16 fixed preset colours, chosen so that the methods the
     // paper compares most (extrapolate, log-n, logn, infoscale, cosscale, window) are far apart.
     static const std::pair<const char *, const char *> kFixed[] = {
-        {"native", "#333333"},      {"extrapolate", "#0072b2"},  {"log-n", "#e69f00"},   {"logn", "#8c510a"},
+        {"native", "#999999"},      {"extrapolate", "#0072b2"},  {"log-n", "#e69f00"},   {"logn", "#8c510a"},
         {"infoscale", "#009e73"},   {"ssmax", "#7fbf7b"},        {"cosscale", "#cc79a7"}, {"infoscale+cosscale", "#762a83"},
         {"pi", "#56b4e9"},          {"ntk", "#1b9e9e"},          {"yarn", "#5d6d7e"},     {"rerope", "#d55e00"},
-        {"window", "#c9b400"},      {"alibi", "#a6761d"},        {"streamingllm", "#e7298a"}, {"lminfinite", "#b2182b"},
+        {"window", "#000000"},      {"alibi", "#a6761d"},        {"streamingllm", "#e7298a"}, {"lminfinite", "#b2182b"},
     };
     const QString key = label.trimmed();
     for (const auto &[name, color] : kFixed)

@@ -95,7 +95,10 @@ int main(int argc, char **argv)
     QCommandLineOption sweepOpt(QStringLiteral("sweep-max"), QStringLiteral("Longest length of the dilution sweep."),
                                 QStringLiteral("N"));
     QCommandLineOption freshOpt(QStringLiteral("fresh"), QStringLiteral("Do not restore the last session."));
-    parser.addOptions({modelOpt, textOpt, lengthOpt, presetOpt, compareOpt, sessionOpt, shotOpt, sweepOpt, freshOpt});
+    QCommandLineOption inspectOpt(QStringLiteral("inspect"), QStringLiteral("Show query token Q in the token inspector."),
+                                  QStringLiteral("Q"));
+    parser.addOptions({modelOpt, textOpt, lengthOpt, presetOpt, compareOpt, sessionOpt, shotOpt, sweepOpt, freshOpt,
+                       inspectOpt});
     parser.process(app);
 
     MainWindow window;
@@ -141,6 +144,9 @@ int main(int argc, char **argv)
         state.compareMethods = list.split(list.contains(QLatin1Char(';')) ? QLatin1Char(';') : QLatin1Char(','),
                                           Qt::SkipEmptyParts);
     }
+
+    if (parser.isSet(inspectOpt))
+        state.inspectQuery = parser.value(inspectOpt).toLongLong();
 
     window.show();
     window.applyState(state);
