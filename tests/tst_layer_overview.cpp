@@ -187,6 +187,23 @@ private Q_SLOTS:
         QCOMPARE(view.thumbnailCount(), 0);
         QVERIFY(view.json().isEmpty());
     }
+
+    void titleSaysWhatIsShown()
+    {
+        LayerOverview view;
+        view.resize(900, 500);
+        view.setResult(widgettest::result(64, 16, 3, 4));
+        QVERIFY2(view.title().contains(QLatin1String("n = 64")) && view.title().contains(QLatin1String("softmax")),
+                 qPrintable(view.title()));
+        QVERIFY(view.title().contains(QLatin1String("percentile")));
+        view.setLogScale(true);
+        QVERIFY(view.title().contains(QLatin1String("log")));
+        // The thumbnails are large in a large tab (no strip of stamps with white space around it).
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        view.plot()->replot();
+        QVERIFY2(view.thumbnailRect(0).width() > 200, qPrintable(QString::number(view.thumbnailRect(0).width())));
+    }
 };
 
 QTEST_MAIN(TestLayerOverview)

@@ -18,7 +18,7 @@ namespace entroscope {
 namespace {
 
 constexpr int kGap = 10;
-constexpr int kMaxThumb = 180;
+constexpr int kMaxThumb = 420; // a few layers fill the tab instead of a strip of stamps
 constexpr int kMinThumb = 24;
 const QColor kHighlightColor("#e69f00");
 
@@ -115,10 +115,30 @@ LayerOverview::LayerOverview(QWidget *parent)
         else
             QToolTip::showText(event->globalPosition().toPoint(), text, m_plot);
     });
+    m_title = new QCPItemText(plot);
+    m_title->setPositionAlignment(Qt::AlignHCenter | Qt::AlignTop);
+    m_title->setFont(QFont(font().family(), font().pointSize() + 1, QFont::Bold));
+    m_title->setVisible(false);
     clear();
 }
 
 LayerOverview::~LayerOverview() = default;
+
+QString LayerOverview::title() const
+{
+    if (m_maps.empty())
+        return QString();
+    const AttentionMap &m = m_maps.front();
+    QString t = tr("Layers");
+    if (!m_method.isEmpty())
+        t += QStringLiteral(" · ") + m_method;
+    if (m_length > 0)
+        t += tr(" · n = %1").arg(m_length);
+    if (m.pool > 1)
+        t += tr(" · pooled %1×%1 (%2)").arg(m.pool).arg(m.pooling == AttentionMap::Pooling::Mean ? tr("mean") : tr("max"));
+    t += m_log ? tr(" · each thumbnail log₁₀ from 1e-4 to its maximum") : tr(" · each thumbnail 0 … its 99th percentile");
+    return t;
+}
 
 void LayerOverview::setMaps(const std::vector<AttentionMap> &maps, const std::vector<LayerMetrics> &layers)
 {
@@ -141,6 +161,8 @@ void LayerOverview::setResult(const AnalysisResult &result)
     std::vector<AttentionMap> maps;
     for (const auto &entry : chosen)
         maps.push_back(*entry.second);
+    m_method = QString::fromStdString(result.method.label());
+    m_length = result.length;
     setMaps(maps, result.layers);
 }
 
@@ -190,6 +212,7 @@ void LayerOverview::rebuildItems()
     }
     for (size_t i = 0; i < m_thumbs.size(); ++i)
         m_thumbs[i].caption->setText(caption(int(i)));
+    m_title->setText(title());
     requestReplot();
 }
 
@@ -215,12 +238,13 @@ std::vector<QRectF> LayerOverview::cellRects(const QSize &size) const
     const int width = std::max(size.width(), 1);
     const int height = std::max(size.height(), 1);
     const int captionHeight = QFontMetrics(m_thumbs.front().caption->font()).height() + 4;
+    const int top = kGap + QFontMetrics(m_title->font()).height() + 6; // below the title line
     // The largest thumbnail size at which the whole grid fits.
     int side = kMinThumb, cols = 1;
     for (int s = kMaxThumb; s >= kMinThumb; s -= 2) {
         const int c = std::max(1, (width - kGap) / (s + kGap));
         const int rows = (count + c - 1) / c;
-        if (rows * (s + captionHeight + kGap) + kGap <= height || s == kMinThumb) {
+        if (rows * (s + captionHeight + kGap) + top <= height || s == kMinThumb) {
             side = s;
             cols = std::min(c, count);
             break;
@@ -229,7 +253,7 @@ std::vector<QRectF> LayerOverview::cellRects(const QSize &size) const
     const double gridWidth = cols * (side + kGap) - kGap;
     const double left = std::max(double(kGap), (width - gridWidth) / 2);
     for (int i = 0; i < count; ++i)
-        cells.emplace_back(left + (i % cols) * (side + kGap), kGap + (i / cols) * (side + captionHeight + kGap), side, side);
+        cells.emplace_back(left + (i % cols) * (side + kGap), top + (i / cols) * (side + captionHeight + kGap), side, side);
     return cells;
 }
 
@@ -239,6 +263,8 @@ void LayerOverview::relayout(const QSize &size)
     m_plot->yAxis->setRange(0, std::max(size.height(), 1));
     const std::vector<QRectF> cells = cellRects(size);
     m_highlight->setVisible(false);
+    m_title->position->setCoords(std::max(size.width(), 1) / 2.0, kGap / 2.0);
+    m_title->setVisible(!cells.empty());
     for (size_t i = 0; i < cells.size(); ++i) {
         const QRectF &cell = cells[i];
         Thumb &t = m_thumbs[i];

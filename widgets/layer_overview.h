@@ -45,6 +45,8 @@ public:
 
     void setLogScale(bool log);
     bool logScale() const { return m_log; }
+    /// The line above the grid: what is shown (method, n, pooling) and how each thumbnail is scaled.
+    QString title() const;
 
     int thumbnailCount() const { return int(m_maps.size()); }
     /// Where thumbnail `index` is drawn, in plot() pixel coordinates (valid after a layout/replot).
@@ -70,6 +72,9 @@ private:
         QCPItemText *caption = nullptr;
     };
     void rebuildItems();
+    QCPItemText *m_title = nullptr;
+    QString m_method;
+    int64_t m_length = 0;
     /// Thumbnail rectangles in pixels for a plot of `size` (axis coordinates are pixels).
     std::vector<QRectF> cellRects(const QSize &size) const;
     void relayout(const QSize &size);
