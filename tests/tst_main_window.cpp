@@ -34,6 +34,8 @@
 #include <QMessageBox>
 #include <QProcess>
 #include <QPushButton>
+#include <QGroupBox>
+#include <QScrollArea>
 #include <QSettings>
 #include <QSlider>
 #include <QSpinBox>
@@ -402,6 +404,24 @@ private Q_SLOTS:
         QTest::keyClick(&w, Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
         QTRY_VERIFY_WITH_TIMEOUT(w.isIdle() && w.controller()->lastResult()->labels.value(0) == "logn", 30000);
         QCOMPARE(w.length(), qint64(40));
+
+        // A method with two parameters does not widen the controls past the dock (no horizontal scrolling).
+        w.setMethod(QStringLiteral("streamingllm"));
+        QApplication::processEvents();
+        auto *scroll = w.findChild<QScrollArea *>(QStringLiteral("controlsScroll"));
+        QVERIFY(scroll);
+        if (scroll->widget()->width() > scroll->viewport()->width()) {
+            QString widest;
+            int best = 0;
+            for (QWidget *c : scroll->widget()->findChildren<QWidget *>())
+                if (c->isVisible() && !qobject_cast<QGroupBox *>(c) && c->minimumSizeHint().width() > best) {
+                    best = c->minimumSizeHint().width();
+                    widest = c->metaObject()->className() + QStringLiteral(" ") + c->objectName() + QStringLiteral(" ")
+                             + (qobject_cast<QGroupBox *>(c) ? qobject_cast<QGroupBox *>(c)->title() : QString());
+                }
+            QFAIL(qPrintable(QString("panel %1 > viewport %2; widest child %3 (%4)")
+                                 .arg(scroll->widget()->width()).arg(scroll->viewport()->width()).arg(widest).arg(best)));
+        }
 
         // Saving a session says so and names it in the title.
         QTemporaryDir tmp;

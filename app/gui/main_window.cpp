@@ -453,6 +453,8 @@ void MainWindow::buildUi()
     scroll->setWidget(panel);
     scroll->setWidgetResizable(true);
     scroll->setMinimumWidth(330);
+    scroll->setObjectName(QStringLiteral("controlsScroll"));
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff); // the controls fit the dock's width
     auto *dock = new QDockWidget(tr("Controls"), this);
     dock->setObjectName(QStringLiteral("controlsDock"));
     dock->setWidget(scroll);

@@ -39,6 +39,10 @@ MethodEditor::MethodEditor(QWidget *parent)
         h->setContentsMargins(0, 0, 0, 0);
         axis.combo = new QComboBox(row);
         axis.combo->setObjectName(axis.name + QStringLiteral("Combo"));
+        // The editor never widens the dock: combos and spin boxes shrink to the width there is (a spin box
+        // sized for 1e9 with two parameters used to add a horizontal scroll bar).
+        axis.combo->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Fixed);
+        axis.combo->setMinimumWidth(64);
         for (const auto &i : axisValueInfos())
             if (QString::fromStdString(i.axis) == axis.name) {
                 axis.combo->addItem(QString::fromStdString(i.value));
@@ -52,6 +56,8 @@ MethodEditor::MethodEditor(QWidget *parent)
             auto *spin = new QDoubleSpinBox(row);
             spin->setObjectName(axis.name + QStringLiteral("Param%1").arg(p));
             spin->setKeyboardTracking(false);
+            spin->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Fixed);
+            spin->setMinimumWidth(48);
             label->hide();
             spin->hide();
             h->addWidget(label);
