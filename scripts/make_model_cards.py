@@ -104,6 +104,14 @@ def joined(items):
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def span(values):
+    """'8' or '52–59' for a list of counts."""
+    values = sorted(set(values))
+    if not values:
+        return "no"
+    return str(values[0]) if values[0] == values[-1] else "%d–%d" % (values[0], values[-1])
+
+
 def table(header, rows):
     out = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
     out += ["| " + " | ".join(r) + " |" for r in rows]
@@ -137,9 +145,7 @@ def evaluate_section(name, config, runs, T, trainer_accuracy, trainer_windows):
         out.append("`entroscope-cli evaluate --fill %s --positions %s` on the %d held-out chapters: %s samples per "
                    "cell from %s documents (starts), %.1f minutes of wall time for %d cells. Top-1 accuracy of the "
                    "masked token in %% with its Wilson 95 %% interval:\n"
-                   % (fill, s["positions"], s["document_count"],
-                      "–".join(str(x) for x in (samples[0], samples[-1])) if samples else "no",
-                      "–".join(str(x) for x in (docs[0], docs[-1])) if docs else "no", secs / 60, len(c)))
+                   % (fill, s["positions"], s["document_count"], span(samples), span(docs), secs / 60, len(c)))
         header = ["method"] + ["n = %d" % n for n in lengths]
         out.append(table(header, [[method_name(m, config)] + [acc_cell(c[(m, n)]) if (m, n) in c else "–"
                                                             for n in lengths] for m in methods]))
@@ -246,7 +252,7 @@ def sweep_section(name, config, runs, T):
         out.append("`entroscope-cli sweep --fill %s --inputs %d`: at each length the mean over %s inputs (%s) of "
                    "the metrics of every layer, averaged over the %d layers; ± is a standard error (the mean of the "
                    "layers' standard errors, a bound that holds however the layers correlate). %.1f minutes of "
-                   "analysis.\n" % (fill, s.get("inputs", 0), "–".join(str(x) for x in (docs[0], docs[-1])) if docs else "no",
+                   "analysis.\n" % (fill, s.get("inputs", 0), span(docs),
                                     "chapters" if fill == "tile" else "starts spread over the chapters",
                                     config["num_hidden_layers"], secs / 60))
         header = ["method"] + ["n = %d" % n for n in lengths]
@@ -551,6 +557,7 @@ def self_test():
     assert abs(tau_infoscale(4096, 64, 128) - 1.39179) < 5e-6
     assert acc_cell({"accuracy": 0.3125, "accuracy_low": 0.25, "accuracy_high": 0.375}) == "31.2 (25.0–37.5)"
     assert joined(["a", "b", "c"]) == "a, b and c" and joined([]) == "none"
+    assert span([8, 8]) == "8" and span([59, 52, 55]) == "52–59" and span([]) == "no"
 
 
 def model_folders():
