@@ -262,7 +262,8 @@ def sweep_section(name, config, runs, T):
                               ("local_mass_mean", "Local mass: every query's mass on keys with |i − j| < T")):
             out.append("%s:\n" % title)
             out.append(table(header, [[method_name(m, config)] +
-                                      [mean_cell(layer_mean(c[(m, n)], metric)) if (m, n) in c else "–" for n in lengths]
+                                      [mean_cell(layer_mean(c[(m, n)], metric), 2 if metric == "entropy_mean" else 3)
+                                       if (m, n) in c else "–" for n in lengths]
                                       for m in methods]))
             out.append("")
     return "\n".join(out)
