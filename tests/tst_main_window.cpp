@@ -346,6 +346,26 @@ private Q_SLOTS:
         w.setMethod(QStringLiteral("softmax,plain,rope"));
         QVERIFY2(formula->text().contains(QLatin1String("removes CosScale")), qPrintable(formula->text()));
 
+        // The difference and JS can be taken against any compared method, not only the first.
+        {
+            for (int i = 0; i < list->count(); ++i)
+                list->item(i)->setCheckState(Qt::Unchecked);
+            w.setMethod(QStringLiteral("native"));
+            list->findItems(QStringLiteral("infoscale"), Qt::MatchExactly)[0]->setCheckState(Qt::Checked);
+            list->findItems(QStringLiteral("window"), Qt::MatchExactly)[0]->setCheckState(Qt::Checked);
+            QTRY_VERIFY_WITH_TIMEOUT(w.isIdle() && w.controller()->lastResult()->labels.size() == 3, 30000);
+            QCOMPARE(w.controller()->lastResult()->labels.value(1), QStringLiteral("infoscale"));
+            auto *ref = w.findChild<QComboBox *>(QStringLiteral("referenceCombo"));
+            QVERIFY(ref && ref->isEnabled() && ref->count() == 2);
+            ref->setCurrentText(QStringLiteral("window"));
+            Q_EMIT ref->activated(ref->currentIndex());
+            QTRY_VERIFY_WITH_TIMEOUT(w.isIdle() && w.controller()->lastResult()->labels.value(1) == "window", 30000);
+            QCOMPARE(w.controller()->lastResult()->labels.value(2), QStringLiteral("infoscale"));
+            QVERIFY(!w.controller()->lastResult()->jsPerLayer.empty());
+            list->findItems(QStringLiteral("infoscale"), Qt::MatchExactly)[0]->setCheckState(Qt::Unchecked);
+            list->findItems(QStringLiteral("window"), Qt::MatchExactly)[0]->setCheckState(Qt::Unchecked);
+        }
+
         // The key count (--key-count visible) is part of the method string and shown in the editor.
         found[0]->setCheckState(Qt::Unchecked);
         w.setMethod(QStringLiteral("infoscale,plain,window:5,visible"));

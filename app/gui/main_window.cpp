@@ -444,6 +444,20 @@ void MainWindow::buildUi()
         }
     });
     mf->addWidget(addCompare);
+    // The compared method the Compare view's difference map and JS divergence take against the shown one.
+    auto *refRow = new QHBoxLayout;
+    refRow->addWidget(new QLabel(tr("Difference and JS against:")));
+    m_referenceCombo = new QComboBox;
+    m_referenceCombo->setObjectName(QStringLiteral("referenceCombo"));
+    m_referenceCombo->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Fixed);
+    m_referenceCombo->setToolTip(tr("Which compared method the difference map and the per-layer JS divergence of the "
+                                    "Compare view use against the shown method"));
+    connect(m_referenceCombo, &QComboBox::activated, this, [this] {
+        m_reference = m_referenceCombo->currentText();
+        scheduleRequest(0);
+    });
+    refRow->addWidget(m_referenceCombo, 1);
+    mf->addLayout(refRow);
     m_logCheck = new QCheckBox(tr("Log colour scale"));
     connect(m_logCheck, &QCheckBox::toggled, this, &MainWindow::applyLogScale);
     mf->addWidget(m_logCheck);
@@ -856,7 +870,24 @@ QStringList MainWindow::compareMethods() const
 
 QStringList MainWindow::allMethods() const
 {
-    return QStringList{m_method} + compareMethods();
+    // The chosen reference goes second: the controller's JS and the Compare view's difference take the
+    // first two methods.
+    QStringList compared = compareMethods();
+    const int ref = compared.indexOf(m_reference);
+    if (ref > 0)
+        compared.move(ref, 0);
+    return QStringList{m_method} + compared;
+}
+
+void MainWindow::updateReferenceChoices()
+{
+    const QStringList compared = compareMethods();
+    if (!compared.contains(m_reference))
+        m_reference = compared.value(0);
+    m_referenceCombo->clear();
+    m_referenceCombo->addItems(compared);
+    m_referenceCombo->setCurrentText(m_reference);
+    m_referenceCombo->setEnabled(compared.size() > 1);
 }
 
 void MainWindow::setLayer(int layer)
@@ -918,6 +949,7 @@ void MainWindow::scheduleRequest(int delayMs)
 
 void MainWindow::sendRequest()
 {
+    updateReferenceChoices();
     if (!m_controller->hasModel() || m_controller->tokenCount() == 0)
         return;
     m_resultShown = false;

@@ -245,6 +245,9 @@ private:
     QComboBox *m_demoTextCombo = nullptr;
     QLabel *m_tokenLabel = nullptr;
     QLabel *m_formulaLabel = nullptr;
+    QComboBox *m_referenceCombo = nullptr;
+    QString m_reference; ///< the compared method the difference and JS use (empty: the first compared)
+    void updateReferenceChoices();
     void recordHistory();
     void updateUndoActions();
     void stepHistory(int delta);
