@@ -391,7 +391,10 @@ def claims_section(name, config, runs, T, other):
                        n4, name4(subject4), acc_cell(sp), "below it", joined(name4(k) for k in above) if above else "none",
                        joined(name4(k) for k in tied) if tied else "none", joined(name4(k) for k in below) if below else "none",
                        "As in the paper, it is above every baseline." if len(above) == len(baselines) else
-                       "The paper reports it above every baseline; these data disagree."))
+                       "The paper reports it above every baseline; here it is not below any, but %d %s "
+                       "indistinguishable from it at this sample size, so these data do not confirm that claim."
+                       % (len(tied), "is" if len(tied) == 1 else "are") if not below else
+                       "The paper reports it above every baseline; these data disagree (some are higher)."))
     else:
         out.append("Not measured yet (needs both demo models' evaluate runs at a common length).\n")
 
