@@ -117,6 +117,22 @@ private Q_SLOTS:
         QCOMPARE(view.colorMap()->data()->data(5, 0), 0.0);
     }
 
+    void logScaleKeepsTheMapShape()
+    {
+        // Log ticks (10^-6 …) are wider than linear ones (0.025 …); the map's rectangle must not change.
+        AttentionMap map = widgettest::bandedMap(64, 0, 1.0, 0);
+        AttentionMapView view;
+        view.resize(700, 560);
+        view.setMap(map, {}, 32);
+        view.plot()->toPixmap(700, 560);
+        const QRect linear = view.plot()->axisRect()->rect();
+        const QRect linearScale = view.colorScale()->outerRect();
+        view.setLogScale(true);
+        view.plot()->toPixmap(700, 560);
+        QCOMPARE(view.plot()->axisRect()->rect(), linear);
+        QCOMPARE(view.colorScale()->outerRect().width(), 100);
+    }
+
     void colorRange()
     {
         const AttentionMap map = widgettest::bandedMap(64, 0, 2.0, 3.0);

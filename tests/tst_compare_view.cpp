@@ -86,6 +86,35 @@ private Q_SLOTS:
         QCOMPARE(view.plot()->plottableCount(), 3 + 2); // maps + difference + JS bars
     }
 
+    void mapsStaySquare_data()
+    {
+        QTest::addColumn<int>("count");
+        QTest::addColumn<QSize>("size");
+        QTest::newRow("4 maps, 900x720") << 4 << QSize(900, 720);
+        QTest::newRow("2 maps, 1000x900") << 2 << QSize(1000, 900);
+    }
+    void mapsStaySquare()
+    {
+        // Four maps side by side used to become tall strips; each map's rectangle stays square.
+        QFETCH(int, count);
+        QFETCH(QSize, size);
+        auto maps = threeMaps();
+        maps.push_back(maps[0]);
+        maps.resize(size_t(count));
+        CompareView view;
+        view.resize(size);
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        view.setMaps(maps, {}, 32);
+        view.plot()->replot();
+        QTRY_VERIFY([&] {
+            const QRect r = view.mapRect(0)->rect();
+            return std::abs(r.width() - r.height()) <= 3;
+        }());
+        const QRect r = view.mapRect(0)->rect();
+        QVERIFY2(r.width() > 100, qPrintable(QString::number(r.width())));
+    }
+
     void differenceMap()
     {
         const auto maps = threeMaps();

@@ -362,6 +362,17 @@ private Q_SLOTS:
             QTRY_VERIFY_WITH_TIMEOUT(w.isIdle() && w.controller()->lastResult()->labels.value(1) == "window", 30000);
             QCOMPARE(w.controller()->lastResult()->labels.value(2), QStringLiteral("infoscale"));
             QVERIFY(!w.controller()->lastResult()->jsPerLayer.empty());
+            // Sessions keep the chosen reference.
+            const SessionState saved = w.state();
+            QCOMPARE(saved.compareReference, QStringLiteral("window"));
+            SessionState back;
+            QVERIFY(SessionState::fromJson(saved.toJson(), &back));
+            QCOMPARE(back, saved);
+            SessionState other = saved;
+            other.compareReference = QStringLiteral("infoscale");
+            w.applyState(other);
+            QTRY_VERIFY_WITH_TIMEOUT(w.isIdle() && w.controller()->lastResult()->labels.value(1) == "infoscale", 30000);
+            QCOMPARE(ref->currentText(), QStringLiteral("infoscale"));
             list->findItems(QStringLiteral("infoscale"), Qt::MatchExactly)[0]->setCheckState(Qt::Unchecked);
             list->findItems(QStringLiteral("window"), Qt::MatchExactly)[0]->setCheckState(Qt::Unchecked);
         }
@@ -376,6 +387,27 @@ private Q_SLOTS:
         visible->setChecked(false);
         QVERIFY(!w.method().contains(QLatin1String("visible")));
         QTRY_VERIFY_WITH_TIMEOUT(w.isIdle() && w.controller()->lastResult()->results[0]->method.keyCount.empty(), 30000);
+    }
+
+    void methodControlsOnA1280x720Screen()
+    {
+        // At 1280×720 the preset and the three axes are on screen without scrolling the controls dock.
+        MainWindow w;
+        w.controller()->setBackgroundEnabled(false);
+        w.resize(1280, 720);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QCOMPARE(w.size(), QSize(1280, 720));
+        auto *scroll = w.findChild<QScrollArea *>(QStringLiteral("controlsScroll"));
+        QVERIFY(scroll);
+        QCOMPARE(scroll->verticalScrollBar()->value(), 0);
+        for (const char *name : {"presetCombo", "temperatureCombo", "qkCombo", "positionCombo"}) {
+            auto *combo = w.findChild<QComboBox *>(QLatin1String(name));
+            QVERIFY2(combo, name);
+            const QPoint bottom = combo->mapTo(scroll->viewport(), QPoint(0, combo->height()));
+            QVERIFY2(bottom.y() <= scroll->viewport()->height(),
+                     qPrintable(QStringLiteral("%1 ends at %2 of %3").arg(name).arg(bottom.y()).arg(scroll->viewport()->height())));
+        }
     }
 
     void walkthroughDefects()

@@ -6,6 +6,9 @@
 #include "token_inspector_view.h"
 
 #include <QJsonArray>
+#include <QSignalSpy>
+#include <QTextBlock>
+#include <QTextBrowser>
 #include <QtTest>
 
 using namespace entroscope;
@@ -58,6 +61,59 @@ private Q_SLOTS:
         QCOMPARE(j["query"].toInt(), 3);
         QCOMPARE(j["layer"].toInt(), 2);
         QCOMPARE(j["top_keys"].toArray()[0].toObject()["key"].toInt(), 0);
+    }
+
+    void textPaneHighlightsTheAttendedTokensAndPicksAQuery()
+    {
+        // Row 3 of 6 tokens: 0.5 on 'a', 0.3 on 'f', 0.2 on 'd'.
+        std::vector<float> v(36, 0.0f);
+        v[3 * 6 + 0] = 0.5f;
+        v[3 * 6 + 5] = 0.3f;
+        v[3 * 6 + 3] = 0.2f;
+        TokenInspectorView view;
+        view.resize(800, 600);
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        view.setRow(rowMajor(6, 1, v), 3, {"a", "b", "c", "d", "e", "f"}, 2, QStringLiteral("infoscale"));
+        QCOMPARE(view.textWindow(), (std::pair<int64_t, int64_t>{0, 6}));
+        QCOMPARE(view.highlightOf(0), 1.0);
+        QCOMPARE(view.highlightOf(5), double(0.3f) / double(0.5f));
+        QCOMPARE(view.highlightOf(1), 0.0);
+        QCOMPARE(view.highlightOf(6), -1.0);
+        QTextBrowser *text = view.tokenText();
+        QVERIFY(text && text->isVisible());
+        const QString plain = text->toPlainText();
+        QVERIFY2(plain.contains(QLatin1String("[d]")), qPrintable(plain)); // the query is marked
+        // The strongest key has the darkest background.
+        const QString html = text->toHtml();
+        QVERIFY2(html.contains(QLatin1String("#0072b2")), qPrintable(html));
+
+        // A real click on token 'e' (key 4) picks it as the query.
+        QSignalSpy picked(&view, &TokenInspectorView::querySelected);
+        const int at = int(plain.indexOf(QLatin1Char('e')));
+        QVERIFY(at >= 0);
+        QTextCursor c(text->document());
+        c.setPosition(at);
+        const QRect r = text->cursorRect(c);
+        QTest::mouseClick(text->viewport(), Qt::LeftButton, {}, QPoint(r.right() + 3, r.center().y()));
+        QTRY_COMPARE(picked.size(), 1);
+        QCOMPARE(picked[0][0].value<int64_t>(), int64_t{4});
+    }
+
+    void longInputsShowAWindowAroundTheQuery()
+    {
+        const int n = 3000;
+        std::vector<float> v(size_t(n) * n, 0.0f);
+        v[size_t(2500) * n + 10] = 1.0f; // attends far outside the window
+        std::vector<std::string> tokens(n, "x");
+        TokenInspectorView view;
+        view.setRow(rowMajor(n, 1, v), 2500, tokens, 64, QStringLiteral("m"));
+        const auto [first, last] = view.textWindow();
+        QCOMPARE(last - first, TokenInspectorView::kTextWindow);
+        QVERIFY(first <= 2500 && 2500 < last);
+        QVERIFY(view.tokenText()->toPlainText().contains(QLatin1String("of 3000")));
+        QCOMPARE(view.highlightOf(10), -1.0); // outside the window: not shown, the plot and list still have it
+        QCOMPARE(view.topKeys()[0].first, int64_t{10});
     }
 
     void pooledRowsSaySo()

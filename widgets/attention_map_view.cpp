@@ -33,6 +33,7 @@ AttentionMapView::AttentionMapView(QWidget *parent)
     m_colorScale = new QCPColorScale(plot);
     m_colorScale->setType(QCPAxis::atRight);
     m_colorScale->setBarWidth(14);
+    fixColorScaleWidth(m_colorScale);
     m_colorScale->setGradient(viridisGradient());
     plot->plotLayout()->addElement(1, 1, m_colorScale);
     auto *margins = new QCPMarginGroup(plot);

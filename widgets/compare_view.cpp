@@ -27,6 +27,7 @@ QCPAxisRect *makeMapRect(QCustomPlot *plot, bool first)
     styleAxis(x, QObject::tr("key j"));
     styleAxis(y, first ? QObject::tr("query i") : QString());
     y->setRangeReversed(true);
+    x->ticker()->setTickCount(3); // four maps side by side leave little room for key labels
     x->grid()->setVisible(false);
     y->grid()->setVisible(false);
     // Only the first map carries query tick labels; the others share its rows.
@@ -78,9 +79,13 @@ CompareView::CompareView(QWidget *parent)
 
     m_mapsGrid = new QCPLayoutGrid;
     plot->plotLayout()->addElement(1, 0, m_mapsGrid);
+    // The maps stay square: after each layout the maps row is capped at the height that makes them so (the
+    // width per map is known only then), and the rest goes to the difference and JS row.
+    connect(plot, &QCustomPlot::afterLayout, this, &CompareView::keepMapsSquare);
     m_scale = new QCPColorScale(plot);
     m_scale->setType(QCPAxis::atRight);
     m_scale->setBarWidth(12);
+    fixColorScaleWidth(m_scale);
     m_scale->setGradient(viridisGradient());
     m_scale->setLabel(tr("attention weight (shared scale)"));
 
@@ -94,6 +99,7 @@ CompareView::CompareView(QWidget *parent)
     m_diffScale = new QCPColorScale(plot);
     m_diffScale->setType(QCPAxis::atRight);
     m_diffScale->setBarWidth(12);
+    fixColorScaleWidth(m_diffScale);
     m_diffScale->setGradient(divergingGradient());
     m_diffScale->setLabel(tr("difference"));
     m_jsRect = new QCPAxisRect(plot);
@@ -266,6 +272,20 @@ void CompareView::rebuildMaps()
     m_mapsGrid->setColumnSpacing(8);
     m_scale->setVisible(count > 0);
     finishMaps();
+}
+
+void CompareView::keepMapsSquare()
+{
+    if (m_mapRects.empty())
+        return;
+    const QCPAxisRect *rect = m_mapRects.front();
+    const int side = rect->rect().width();
+    const int extra = m_mapsGrid->outerRect().height() - rect->rect().height();
+    const int want = std::max(side + extra, 120);
+    if (std::abs(m_mapsGrid->maximumSize().height() - want) > 2) {
+        m_mapsGrid->setMaximumSize(QWIDGETSIZE_MAX, want);
+        m_plot->replot(QCustomPlot::rpQueuedReplot);
+    }
 }
 
 void CompareView::finishMaps()

@@ -88,6 +88,7 @@ public:
 private:
     void rebuildMaps();
     void finishMaps(); ///< outlines, title, colour scale, difference and zoom for the maps as they are
+    void keepMapsSquare(); ///< caps the maps row so the maps are square (after each layout)
     void updateDifference();
     void updateJs();
     void applyColorScale();

@@ -459,4 +459,15 @@ void styleAxis(QCPAxis *axis, const QString &label)
     axis->setSubTicks(false);
 }
 
+void fixColorScaleWidth(QCPColorScale *scale, int width)
+{
+    // QCPColorScale sizes itself from its inner axis rect's margins on every layout pass, so the margin
+    // that holds the tick labels and the axis label (the right one, for a vertical scale) is made manual.
+    QCPAxisRect *rect = scale->axis()->axisRect();
+    rect->setAutoMargins(rect->autoMargins() & ~QCP::msRight);
+    QMargins margins = rect->margins();
+    margins.setRight(std::max(width - scale->barWidth(), 0));
+    rect->setMargins(margins);
+}
+
 } // namespace entroscope

@@ -19,6 +19,7 @@
 class QCPAxis;
 class QCPColorGradient;
 class QCPColorMap;
+class QCPColorScale;
 class QCPRange;
 
 namespace entroscope {
@@ -89,5 +90,9 @@ void setLayerTicks(QCPAxis *axis, int layerCount);
 
 /// Sets the usual axis look: labels, a light grid, no sub-grid.
 void styleAxis(QCPAxis *axis, const QString &label);
+/// Gives a colour scale a fixed outer width (bar, tick labels and axis label), so that switching between
+/// linear and log ticks (whose labels differ in width) does not resize the maps beside it. For a vertical
+/// (atRight) scale whose bar width is already set.
+void fixColorScaleWidth(QCPColorScale *scale, int width = 100);
 
 } // namespace entroscope

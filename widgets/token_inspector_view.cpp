@@ -6,6 +6,9 @@
 #include "qcustomplot_compat.h"
 
 #include <QJsonArray>
+#include <QLayout>
+#include <QTextBrowser>
+#include <QUrl>
 
 #include <algorithm>
 #include <numeric>
@@ -44,6 +47,27 @@ TokenInspectorView::TokenInspectorView(QWidget *parent)
     plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     plot->axisRect()->setRangeZoom(Qt::Horizontal);
     plot->axisRect()->setRangeDrag(Qt::Horizontal);
+
+    m_text = new QTextBrowser(this);
+    m_text->setObjectName(QStringLiteral("inspectorText"));
+    m_text->setOpenLinks(false);
+    m_text->setOpenExternalLinks(false);
+    m_text->setMinimumHeight(60);
+    m_text->setToolTip(tr("The analysed tokens: a key's background is as dark as its attention weight (relative to "
+                          "the row's largest); the query is boxed. Click a token to inspect it."));
+    connect(m_text, &QTextBrowser::anchorClicked, this, [this](const QUrl &url) {
+        bool ok = false;
+        const qint64 q = url.fragment().toLongLong(&ok);
+        if (ok && url.path() == QLatin1String("tok") && q >= 0 && q < m_length)
+            Q_EMIT querySelected(q);
+    });
+    if (auto *box = layout()) {
+        box->addWidget(m_text);
+        if (auto *v = qobject_cast<QBoxLayout *>(box)) {
+            v->setStretch(0, 3);
+            v->setStretch(1, 1);
+        }
+    }
     clear();
 }
 
@@ -60,6 +84,8 @@ void TokenInspectorView::clear()
     m_queryLine->setVisible(false);
     m_title->setText(tr("Token inspector"));
     m_list->setText(QString());
+    m_text->clear();
+    m_textWindow = {0, 0};
     showEmptyState(tr("Click a query row of the attention map to see that token's attention row here."));
     requestReplot();
 }
@@ -124,10 +150,62 @@ void TokenInspectorView::setRow(const AttentionMap &map, int64_t query, const st
     m_queryLine->point1->setCoords(double(query), 0);
     m_queryLine->point2->setCoords(double(query), 1);
     m_queryLine->setVisible(true);
+    showText(tokenTexts);
     const float hi = m_weights.empty() ? 1.0f : *std::max_element(m_weights.begin(), m_weights.end());
     m_plot->xAxis->setRange(-0.5, double(m_length) - 0.5);
     m_plot->yAxis->setRange(0, hi > 0 ? hi * 1.08 : 1.0);
     requestReplot();
+}
+
+double TokenInspectorView::highlightOf(int64_t key) const
+{
+    if (m_query < 0 || key < m_textWindow.first || key >= m_textWindow.second || m_weights.empty())
+        return -1;
+    const float hi = *std::max_element(m_weights.begin(), m_weights.end());
+    const float w = m_weights[size_t(key / m_pool)];
+    return hi > 0 ? std::clamp(double(w) / double(hi), 0.0, 1.0) : 0.0;
+}
+
+void TokenInspectorView::showText(const std::vector<std::string> &tokenTexts)
+{
+    const int64_t n = m_length;
+    int64_t first = 0, last = n;
+    if (n > kTextWindow) {
+        first = std::clamp<int64_t>(m_query - kTextWindow / 2, 0, n - kTextWindow);
+        last = first + kTextWindow;
+    }
+    m_textWindow = {first, last};
+    QString html = QStringLiteral("<div style=\"font-family: monospace; line-height: 150%;\">");
+    if (first > 0 || last < n)
+        html += tr("<p style=\"color:#555\">Tokens %1–%2 of %3 (the window around the query).</p>")
+                    .arg(first)
+                    .arg(last - 1)
+                    .arg(n);
+    for (int64_t j = first; j < last; ++j) {
+        const QString token = j < int64_t(tokenTexts.size()) ? tokenLabel(tokenTexts[size_t(j)], 14)
+                                                             : QString::number(j);
+        const double a = highlightOf(j);
+        // The Okabe–Ito blue of the row plot blended into white as strongly as the weight; dark keys get
+        // white text.
+        const double t = std::max(a, 0.0);
+        const QColor bg(int(std::lround(255 - t * (255 - 0))), int(std::lround(255 - t * (255 - 114))),
+                        int(std::lround(255 - t * (255 - 178))));
+        const QString style = QStringLiteral("text-decoration:none; background-color:%1; color:%2;")
+                                  .arg(bg.name(), t > 0.55 ? QStringLiteral("white") : QStringLiteral("black"));
+        QString shown = token.toHtmlEscaped();
+        if (j == m_query)
+            shown = QStringLiteral("<span style=\"color:#c81e1e; font-weight:bold;\">[")
+                    + shown + QStringLiteral("]</span>");
+        if (j == m_query)
+            html += QStringLiteral("<a name=\"query\"></a>");
+        html += QStringLiteral("<a href=\"tok#%1\" title=\"key %1: %2\" style=\"%3\">%4</a> ")
+                    .arg(j)
+                    .arg(m_weights.empty() ? 0.0 : double(m_weights[size_t(j / m_pool)]), 0, 'g', 4)
+                    .arg(style, shown);
+    }
+    html += QStringLiteral("</div>");
+    m_text->setHtml(html);
+    m_text->scrollToAnchor(QStringLiteral("query"));
 }
 
 QString TokenInspectorView::csv() const

@@ -4,9 +4,12 @@
 
 // TokenInspectorView: the attention row of one query token — its weights against key position, the keys
 // within the training span |i − j| < T shaded, the query marked — and the keys it attends to most, with
-// their tokens. A click on a map row (or Analysis ▸ Inspect token) picks the query. For a pooled map the
-// row is the max-pooled cell row and the view says so (exact rows of long contexts are the long-context
-// work's). GUI thread only; the widget keeps its own copy of the row.
+// their tokens. Below the plot the analysed tokens are shown as text, each key's background as dark as
+// its weight (relative to the row's largest), the query boxed; clicking a token there (or a map row, or
+// Analysis ▸ Inspect token) picks it as the query (querySelected). Long inputs show a window of
+// kTextWindow tokens around the query. For a pooled map the row is the max-pooled cell row and the view
+// says so (exact rows of long contexts are the long-context work's). GUI thread only; the widget keeps
+// its own copy of the row.
 
 #include "plot_view.h"
 #include "result_types.h"
@@ -21,6 +24,7 @@ class QCPGraph;
 class QCPItemRect;
 class QCPItemStraightLine;
 class QCPTextElement;
+class QTextBrowser;
 
 namespace entroscope {
 
@@ -37,6 +41,20 @@ public:
                 int64_t trainLength, const QString &methodLabel);
     void clear();
 
+    /// Tokens shown in the text pane at most (a window around the query when the input is longer).
+    static constexpr int64_t kTextWindow = 1024;
+    /// The text pane: the analysed tokens with the attended keys highlighted.
+    QTextBrowser *tokenText() const { return m_text; }
+    /// The key positions [first, last) the text pane shows.
+    std::pair<int64_t, int64_t> textWindow() const { return m_textWindow; }
+    /// The highlight strength (0–1: weight / the row's largest) of key j in the text pane; -1 outside it.
+    double highlightOf(int64_t key) const;
+
+Q_SIGNALS:
+    /// The user clicked token `query` in the text pane.
+    void querySelected(int64_t query);
+
+public:
     int64_t query() const { return m_query; }
     /// The row as shown: one weight per key (per pooled key cell).
     const std::vector<float> &weights() const { return m_weights; }
@@ -64,6 +82,9 @@ private:
     QCPItemRect *m_span = nullptr;
     QCPItemStraightLine *m_queryLine = nullptr;
     QCPTextElement *m_list = nullptr;
+    QTextBrowser *m_text = nullptr;
+    std::pair<int64_t, int64_t> m_textWindow{0, 0};
+    void showText(const std::vector<std::string> &tokenTexts);
 };
 
 } // namespace entroscope

@@ -97,11 +97,24 @@ int main(int argc, char **argv)
     QCommandLineOption freshOpt(QStringLiteral("fresh"), QStringLiteral("Do not restore the last session."));
     QCommandLineOption inspectOpt(QStringLiteral("inspect"), QStringLiteral("Show query token Q in the token inspector."),
                                   QStringLiteral("Q"));
+    QCommandLineOption sizeOpt(QStringLiteral("window-size"), QStringLiteral("Window size, e.g. 1280x720."),
+                               QStringLiteral("WxH"));
     parser.addOptions({modelOpt, textOpt, lengthOpt, presetOpt, compareOpt, sessionOpt, shotOpt, sweepOpt, freshOpt,
-                       inspectOpt});
+                       inspectOpt, sizeOpt});
     parser.process(app);
 
     MainWindow window;
+    if (parser.isSet(sizeOpt)) {
+        const QStringList wh = parser.value(sizeOpt).split(QLatin1Char('x'));
+        bool okW = false, okH = false;
+        const int w = wh.value(0).toInt(&okW), h = wh.value(1).toInt(&okH);
+        if (wh.size() != 2 || !okW || !okH || w < 320 || h < 240 || w > 16384 || h > 16384) {
+            std::fprintf(stderr, "entroscope: --window-size: expected WxH (320x240 to 16384x16384), got '%s'\n",
+                         qPrintable(parser.value(sizeOpt)));
+            return 2;
+        }
+        window.resize(w, h);
+    }
     const BlasReport &blas = checkBlas();
     if (blas.slow)
         window.setBlasWarning(QString::fromStdString(blas.warning));

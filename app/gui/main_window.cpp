@@ -63,6 +63,15 @@ namespace entroscope {
 
 namespace {
 
+// The controls dock scrolls at its preferred height (its labels wrap, so QScrollArea lays it out by
+// height-for-width); QPlainTextEdit's default preferred height (192 px) would push the method controls
+// off a 1280×720 screen. The editor still grows with the dock in taller windows (stretch 1).
+class CompactTextEdit : public QPlainTextEdit
+{
+public:
+    QSize sizeHint() const override { return QSize(QPlainTextEdit::sizeHint().width(), 110); }
+};
+
 constexpr int kMaxRecent = 8;
 // Largest PNG rendered (file pixels): a side QPainter can address, and ≈1 GiB of ARGB32 in all.
 constexpr qint64 kMaxPngSide = 32767;
@@ -220,6 +229,8 @@ void MainWindow::buildUi()
     m_tabs->addTab(m_tokenView, tr("&7 Token"));
     // A click on a query row of the map opens its attention row in the token inspector.
     connect(m_mapView, &AttentionMapView::querySelected, this, [this](int64_t query) { inspectQuery(query); });
+    // … and so does a click on a token in the inspector's text pane.
+    connect(m_tokenView, &TokenInspectorView::querySelected, this, [this](int64_t query) { inspectQuery(query); });
     setCentralWidget(m_tabs);
     connect(m_tabs, &QTabWidget::currentChanged, this, [this](int index) { updateView(index); });
     connect(m_overview, &LayerOverview::layerSelected, this, [this](int l) {
@@ -271,7 +282,7 @@ void MainWindow::buildUi()
     th->addWidget(m_demoTextCombo, 1);
     th->addWidget(openText);
     tv->addLayout(th);
-    m_textEdit = new QPlainTextEdit;
+    m_textEdit = new CompactTextEdit;
     m_textEdit->setObjectName(QStringLiteral("textEdit"));
     m_textEdit->setMinimumHeight(90);
     connect(m_textEdit, &QPlainTextEdit::textChanged, this, [this] {
@@ -1116,6 +1127,7 @@ SessionState MainWindow::state() const
     s.fill = m_fillCombo->currentText();
     s.method = m_method;
     s.compareMethods = compareMethods();
+    s.compareReference = m_reference;
     s.trainLength = m_trainSpin->value();
     s.layer = layer();
     s.view = currentViewIndex();
@@ -1145,6 +1157,7 @@ void MainWindow::applyState(const SessionState &s)
     m_lengthSlider->setValue(best);
     m_updatingControls = false;
     setMethod(s.method);
+    m_reference = s.compareReference;
     setCompareMethods(s.compareMethods);
     updateLayerRange();
     m_layerSpin->setValue(s.layer);

@@ -26,6 +26,8 @@ QJsonObject SessionState::toJson() const
     o[QStringLiteral("fill")] = fill;
     o[QStringLiteral("method")] = method;
     o[QStringLiteral("compare")] = QJsonArray::fromStringList(compareMethods);
+    if (!compareReference.isEmpty())
+        o[QStringLiteral("compare_reference")] = compareReference;
     o[QStringLiteral("train_length")] = double(trainLength);
     o[QStringLiteral("layer")] = layer;
     QJsonObject v;
@@ -52,6 +54,7 @@ bool SessionState::fromJson(const QJsonObject &o, SessionState *state, QString *
     s.method = o.value(QStringLiteral("method")).toString(s.method);
     for (const auto &v : o.value(QStringLiteral("compare")).toArray())
         s.compareMethods << v.toString();
+    s.compareReference = o.value(QStringLiteral("compare_reference")).toString();
     s.trainLength = qint64(o.value(QStringLiteral("train_length")).toDouble(0));
     s.layer = o.value(QStringLiteral("layer")).toInt(0);
     const QJsonObject v = o.value(QStringLiteral("view")).toObject();
@@ -112,7 +115,8 @@ bool SessionState::load(const QString &path, SessionState *state, QString *error
 bool SessionState::operator==(const SessionState &o) const
 {
     return modelDir == o.modelDir && text == o.text && length == o.length && fill == o.fill && method == o.method
-           && compareMethods == o.compareMethods && trainLength == o.trainLength && layer == o.layer
+           && compareMethods == o.compareMethods
+           && compareReference == o.compareReference && trainLength == o.trainLength && layer == o.layer
            && view == o.view && logScale == o.logScale && inspectQuery == o.inspectQuery;
 }
 

@@ -21,6 +21,7 @@ struct SessionState
     QString fill = QStringLiteral("tile");
     QString method = QStringLiteral("native"); ///< preset name or "temperature,qk,position"
     QStringList compareMethods;                 ///< extra methods compared with `method` (0–3)
+    QString compareReference; ///< which compared method the difference and JS use (empty: the first)
     qint64 trainLength = 0;                     ///< 0 = the model's T
     int layer = 0;
     int view = 0; ///< tab index
