@@ -18,7 +18,7 @@ mkdir -p "$out"
 XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data" XDG_CACHE_HOME="$tmp/cache" \
   xvfb-run -a -s "-screen 0 1600x1000x24" \
   "$build/app/entroscope" --model "$model" --text-file "$root/resources/texts/en-attention.txt" \
-  --screenshot "$out" "$@"
+  --length 256 --compare 'infoscale;log-n;window' --inspect 120 --screenshot "$out" "$@"
 rm -f "$out/session.entroscope" # it names this machine's paths
 echo "screenshots in $out:"
 ls "$out"

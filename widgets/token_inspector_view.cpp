@@ -53,6 +53,7 @@ TokenInspectorView::TokenInspectorView(QWidget *parent)
     m_text->setOpenLinks(false);
     m_text->setOpenExternalLinks(false);
     m_text->setMinimumHeight(60);
+    m_text->setPlaceholderText(tr("The analysed tokens appear here, the attended ones highlighted."));
     m_text->setToolTip(tr("The analysed tokens: a key's background is as dark as its attention weight (relative to "
                           "the row's largest); the query is boxed. Click a token to inspect it."));
     connect(m_text, &QTextBrowser::anchorClicked, this, [this](const QUrl &url) {
