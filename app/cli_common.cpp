@@ -133,6 +133,11 @@ std::string readTextFile(const std::string &flag, const std::string &path)
     std::error_code ec;
     if (!fs::is_regular_file(path, ec))
         throw Error(flag + ": " + path + ": no such file");
+    // Texts are tokenised whole (8 bytes per token id): a limit keeps a wrong file from taking the memory.
+    constexpr uintmax_t kMaxTextBytes = uintmax_t(64) << 20;
+    if (const uintmax_t size = fs::file_size(path, ec); !ec && size > kMaxTextBytes)
+        throw Error(flag + ": " + path + ": " + std::to_string(size >> 20) + " MiB; texts of at most "
+                    + std::to_string(kMaxTextBytes >> 20) + " MiB are read");
     std::ifstream in(path, std::ios::binary);
     std::stringstream ss;
     ss << in.rdbuf();

@@ -4,6 +4,10 @@
 
 #include "errors.h"
 
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <charconv>
 #include <cstring>
 #include <numeric>
 
@@ -36,13 +40,22 @@ std::string headerFor(const std::vector<int64_t> &shape)
 
 NpyWriter::NpyWriter(const std::string &path, std::vector<int64_t> shape)
     : m_path(path)
-    , m_out(path, std::ios::binary | std::ios::trunc)
+    , m_partial(path + ".partial")
+    , m_out(m_partial, std::ios::binary | std::ios::trunc)
     , m_expected(product(shape))
 {
     if (!m_out)
         throw Error(path + ": cannot create file");
     const std::string h = headerFor(shape);
     m_out.write(h.data(), static_cast<std::streamsize>(h.size()));
+}
+
+NpyWriter::~NpyWriter()
+{
+    if (!m_finished) {
+        m_out.close();
+        std::remove(m_partial.c_str()); // an unfinished array never appears under its name
+    }
 }
 
 void NpyWriter::write(const float *values, int64_t count)
@@ -62,6 +75,11 @@ void NpyWriter::finish()
     if (!m_out)
         throw Error(m_path + ": write failed (disk full?)");
     m_out.close();
+    if (m_out.fail())
+        throw Error(m_path + ": write failed (disk full?)");
+    if (std::rename(m_partial.c_str(), m_path.c_str()) != 0)
+        throw Error(m_path + ": cannot rename " + m_partial + " into place (" + std::strerror(errno) + ")");
+    m_finished = true;
 }
 
 void writeNpy(const std::string &path, const std::vector<int64_t> &shape, const float *values)
@@ -73,53 +91,94 @@ void writeNpy(const std::string &path, const std::vector<int64_t> &shape, const 
 
 NpyArray readNpy(const std::string &path)
 {
-    std::ifstream in(path, std::ios::binary);
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
     if (!in)
         throw Error(path + ": cannot open");
+    const auto fileSize = static_cast<uint64_t>(std::max<std::streamoff>(in.tellg(), 0));
+    in.seekg(0);
     char magic[8];
     if (!in.read(magic, 8) || std::memcmp(magic, "\x93NUMPY", 6) != 0)
         throw Error(path + ": not a .npy file (bad magic)");
+    const int version = static_cast<unsigned char>(magic[6]);
+    if (version < 1 || version > 3)
+        throw Error(path + ": unsupported .npy format version " + std::to_string(version));
     uint32_t hlen = 0;
-    if (magic[6] == 1) {
-        unsigned char b[2];
-        in.read(reinterpret_cast<char *>(b), 2);
-        hlen = b[0] | (b[1] << 8);
-    } else {
-        unsigned char b[4];
-        in.read(reinterpret_cast<char *>(b), 4);
-        hlen = b[0] | (b[1] << 8) | (b[2] << 16) | (static_cast<uint32_t>(b[3]) << 24);
-    }
+    unsigned char b[4] = {};
+    if (!in.read(reinterpret_cast<char *>(b), version == 1 ? 2 : 4))
+        throw Error(path + ": truncated header");
+    hlen = version == 1 ? uint32_t(b[0] | (b[1] << 8))
+                        : uint32_t(b[0] | (b[1] << 8) | (b[2] << 16) | (static_cast<uint32_t>(b[3]) << 24));
+    if (hlen > fileSize || hlen > (1u << 20))
+        throw Error(path + ": header length " + std::to_string(hlen) + " exceeds the file or 1 MiB");
     std::string header(hlen, '\0');
     if (!in.read(header.data(), hlen))
         throw Error(path + ": truncated header");
+
+    auto value = [&](const char *key) -> size_t {
+        const size_t at = header.find(key);
+        return at == std::string::npos ? at : at + std::strlen(key);
+    };
     NpyArray a;
-    auto descrPos = header.find("'descr':");
-    auto q1 = header.find('\'', descrPos + 8);
-    auto q2 = header.find('\'', q1 + 1);
+    const size_t descrAt = value("'descr':");
+    const size_t q1 = descrAt == std::string::npos ? descrAt : header.find('\'', descrAt);
+    const size_t q2 = q1 == std::string::npos ? q1 : header.find('\'', q1 + 1);
+    if (q2 == std::string::npos)
+        throw Error(path + ": header has no 'descr'");
     a.descr = header.substr(q1 + 1, q2 - q1 - 1);
     if (header.find("'fortran_order': True") != std::string::npos)
         throw Error(path + ": Fortran-order arrays are not supported");
-    auto s1 = header.find('(', header.find("'shape':"));
-    auto s2 = header.find(')', s1);
-    std::string shapeText = header.substr(s1 + 1, s2 - s1 - 1);
+    const size_t shapeAt = value("'shape':");
+    const size_t s1 = shapeAt == std::string::npos ? shapeAt : header.find('(', shapeAt);
+    const size_t s2 = s1 == std::string::npos ? s1 : header.find(')', s1);
+    if (s2 == std::string::npos)
+        throw Error(path + ": header has no 'shape' tuple");
+    const std::string shapeText = header.substr(s1 + 1, s2 - s1 - 1);
+    size_t itemSize = 0;
+    if (a.descr == "<f4" || a.descr == "<i4")
+        itemSize = 4;
+    else if (a.descr == "<f8" || a.descr == "<i8")
+        itemSize = 8;
+    else
+        throw Error(path + ": unsupported dtype '" + a.descr + "' (expected <f4, <f8, <i4 or <i8)");
+    // The element count may not exceed what the file holds (checked as the shape is read: no overflow).
+    const uint64_t dataBytes = fileSize - std::min<uint64_t>(fileSize, 8 + (version == 1 ? 2 : 4) + hlen);
+    const uint64_t fits = dataBytes / itemSize;
+    uint64_t count = 1;
+    bool tooBig = false;
     size_t pos = 0;
-    while (pos < shapeText.size()) {
+    while (pos <= shapeText.size()) {
         size_t next = shapeText.find(',', pos);
         std::string item = shapeText.substr(pos, next == std::string::npos ? std::string::npos : next - pos);
-        if (item.find_first_not_of(' ') != std::string::npos)
-            a.shape.push_back(std::stoll(item));
+        const size_t first = item.find_first_not_of(' ');
+        if (first != std::string::npos) {
+            item = item.substr(first, item.find_last_not_of(' ') - first + 1);
+            int64_t dim = -1;
+            const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), dim);
+            if (ec != std::errc() || end != item.data() + item.size() || dim < 0)
+                throw Error(path + ": shape entry '" + item + "' is not a non-negative integer");
+            a.shape.push_back(dim);
+            if (dim != 0 && count > fits / uint64_t(dim))
+                tooBig = true; // more than the file holds (and maybe more than 64 bits): reported below
+            else if (!tooBig)
+                count *= uint64_t(dim);
+        }
         if (next == std::string::npos)
             break;
         pos = next + 1;
     }
-    const int64_t count = product(a.shape);
+    if (std::find(a.shape.begin(), a.shape.end(), int64_t{0}) != a.shape.end()) {
+        count = 0;
+        tooBig = false;
+    }
+    if (tooBig || count > fits)
+        throw Error(path + ": truncated data (the shape needs more bytes than the file holds)");
     a.values.resize(static_cast<size_t>(count));
     auto readAll = [&](auto tag) {
         using T = decltype(tag);
         std::vector<T> raw(static_cast<size_t>(count));
         if (!in.read(reinterpret_cast<char *>(raw.data()), static_cast<std::streamsize>(count * sizeof(T))))
             throw Error(path + ": truncated data");
-        for (int64_t i = 0; i < count; ++i)
+        for (uint64_t i = 0; i < count; ++i)
             a.values[static_cast<size_t>(i)] = static_cast<double>(raw[static_cast<size_t>(i)]);
     };
     if (a.descr == "<f4")
@@ -128,10 +187,8 @@ NpyArray readNpy(const std::string &path)
         readAll(double{});
     else if (a.descr == "<i8")
         readAll(int64_t{});
-    else if (a.descr == "<i4")
-        readAll(int32_t{});
     else
-        throw Error(path + ": unsupported dtype " + a.descr);
+        readAll(int32_t{});
     return a;
 }
 

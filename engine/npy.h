@@ -13,18 +13,25 @@ namespace entroscope {
 
 /// Writes a float32 array row block by row block, so an [n, n] map never has to be in memory.
 /// The header is written first with the final shape; finish() checks that exactly the announced
-/// number of values arrived. Throws Error naming the file on I/O failure.
+/// number of values arrived. Throws Error naming the file on I/O failure. The data goes to
+/// `path + ".partial"`, renamed to `path` by finish(): a writer destroyed unfinished (an error, a
+/// cancel, a full disk) removes its partial file and leaves whatever was at `path` untouched.
 class NpyWriter
 {
 public:
     NpyWriter(const std::string &path, std::vector<int64_t> shape);
+    ~NpyWriter();
+    NpyWriter(const NpyWriter &) = delete;
+    NpyWriter &operator=(const NpyWriter &) = delete;
     void write(const float *values, int64_t count);
     void finish();
     const std::string &path() const { return m_path; }
 
 private:
     std::string m_path;
+    std::string m_partial;
     std::ofstream m_out;
+    bool m_finished = false;
     int64_t m_expected = 0;
     int64_t m_written = 0;
 };

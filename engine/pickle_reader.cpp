@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -409,18 +410,29 @@ private:
             if (size.size() != stride.size())
                 fail("tensor size and stride differ in rank");
             // Bounds check before as_strided, which would otherwise read outside the storage.
+            // Overflow-checked (hostile sizes and strides), and no view may hold more elements than its
+            // storage: a state dict's tensors never expand theirs (a stride-0 view of 2^32 × 2^32 would
+            // otherwise be materialised below).
             int64_t last = offset;
-            bool empty = false;
+            int64_t elements = 1;
+            bool empty = false, overflow = false;
             for (size_t k = 0; k < size.size(); ++k) {
                 if (size[k] < 0 || stride[k] < 0)
                     fail("negative tensor size or stride");
-                if (size[k] == 0)
+                if (size[k] == 0) {
                     empty = true;
-                else
-                    last += (size[k] - 1) * stride[k];
+                    continue;
+                }
+                int64_t step = 0;
+                overflow |= __builtin_mul_overflow(size[k] - 1, stride[k], &step);
+                overflow |= __builtin_add_overflow(last, step, &last);
+                overflow |= __builtin_mul_overflow(elements, size[k], &elements);
             }
-            if (offset < 0 || (!empty && last >= storage.numel()))
+            if (offset < 0 || (!empty && (overflow || last >= storage.numel())))
                 fail("tensor view reaches past its storage (" + std::to_string(storage.numel()) + " elements)");
+            if (!empty && elements > storage.numel())
+                fail("tensor view has more elements than its storage (" + std::to_string(storage.numel())
+                     + "): expanded views are not supported");
             auto n = make(Node::Kind::Tensor);
             n->tensor = empty ? torch::empty(size, torch::kFloat32)
                               : storage.as_strided(size, stride, offset).to(torch::kFloat32).contiguous();
@@ -551,13 +563,27 @@ StateDict readSafetensors(const std::string &path)
                 throw Error(path + ": tensor " + name + " has unsupported dtype " + t.at("dtype").dump());
             const auto shape = t.at("shape").get<std::vector<int64_t>>();
             const auto offsets = t.at("data_offsets").get<std::vector<uint64_t>>();
-            int64_t numel = 1;
+            // The element count may not exceed what the data section holds; checked per dimension, so
+            // that a hostile shape cannot overflow the product.
+            const uint64_t itemSize = c10::elementSize(dt->second);
+            const uint64_t fits = dataSize / itemSize;
+            uint64_t numel = 1;
+            bool tooBig = false;
             for (auto s : shape) {
-                if (s < 0 || s > (int64_t{1} << 40))
-                    throw Error(path + ": tensor " + name + " has an invalid shape");
-                numel *= s;
+                if (s < 0)
+                    throw Error(path + ": tensor " + name + " has a negative dimension");
+                if (s != 0 && numel > fits / static_cast<uint64_t>(s))
+                    tooBig = true;
+                else if (!tooBig)
+                    numel *= static_cast<uint64_t>(s);
             }
-            const uint64_t bytes = static_cast<uint64_t>(numel) * c10::elementSize(dt->second);
+            if (std::find(shape.begin(), shape.end(), int64_t{0}) != shape.end()) {
+                numel = 0;
+                tooBig = false;
+            }
+            if (tooBig || numel > fits)
+                throw Error(path + ": tensor " + name + " has a shape larger than the file's data");
+            const uint64_t bytes = numel * itemSize;
             if (offsets.size() != 2 || offsets[0] > offsets[1] || offsets[1] > dataSize
                 || offsets[1] - offsets[0] != bytes)
                 throw Error(path + ": tensor " + name + " has data offsets outside the file or of the wrong size");

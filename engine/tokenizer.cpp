@@ -29,6 +29,15 @@
 
 namespace fs = std::filesystem;
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ENTROSCOPE_CLANG_ASAN 1
+#endif
+#endif
+#ifndef ENTROSCOPE_CLANG_ASAN
+#define ENTROSCOPE_CLANG_ASAN 0
+#endif
+
 namespace entroscope {
 
 Tokenizer::~Tokenizer() = default;
@@ -537,6 +546,12 @@ bool openPlugin(const std::string &path, SentencePiecePlugin &api, std::string &
     // before the executable's, so its embedded protobuf 3.14 is used even when LibTorch's
     // libprotobuf.so.32 is already loaded. RTLD_LOCAL keeps those 3.14 symbols from being seen by
     // anything loaded later. RTLD_NOW reports a missing dependency here, not at a first call.
+#if defined(ENTROSCOPE_SANITIZE) || defined(__SANITIZE_ADDRESS__) || ENTROSCOPE_CLANG_ASAN
+    // AddressSanitizer aborts the process on RTLD_DEEPBIND; say so instead (sanitizer builds only).
+    why = path + ": SentencePiece is not available in sanitizer builds (ASan refuses dlopen with RTLD_DEEPBIND)";
+    (void)api;
+    return false;
+#endif
     void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
     if (!handle) {
         const char *text = dlerror();

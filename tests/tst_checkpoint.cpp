@@ -134,6 +134,9 @@ private Q_SLOTS:
         QTest::newRow("NaN weights") << "bad/nan-weights" << "pytorch_model.bin" << "NaN";
         QTest::newRow("config not JSON") << "bad/bad-config" << "config.json" << "not valid JSON";
         QTest::newRow("safetensors offsets") << "bad/bad-safetensors" << "model.safetensors" << "offsets";
+        // Headers claiming absurd sizes are refused before anything is allocated.
+        QTest::newRow("absurd safetensors shape") << "bad/absurd-shape" << "model.safetensors" << "larger than the file";
+        QTest::newRow("expanded view 2^20 x 2^20") << "bad/expanded-view" << "pytorch_model.bin" << "expanded views";
     }
     void brokenInputs()
     {

@@ -15,6 +15,8 @@
 #include "token_inspector_view.h"
 
 #include <QApplication>
+#include <csignal>
+#include <sys/resource.h>
 #include <QCheckBox>
 #include <QClipboard>
 #include <QComboBox>
@@ -387,6 +389,90 @@ private Q_SLOTS:
         visible->setChecked(false);
         QVERIFY(!w.method().contains(QLatin1String("visible")));
         QTRY_VERIFY_WITH_TIMEOUT(w.isIdle() && w.controller()->lastResult()->results[0]->method.keyCount.empty(), 30000);
+    }
+
+    void resourceLimitsKeepTheState()
+    {
+        MainWindow w;
+        startOnNeko(w, 32);
+        QTRY_VERIFY_WITH_TIMEOUT(w.isIdle(), 30000);
+        const QString text = w.text();
+        QTemporaryDir tmp;
+        auto closeErrorDialog = [&] {
+            auto *box = w.findChild<QMessageBox *>(QStringLiteral("errorDialog"));
+            QVERIFY(box);
+            QVERIFY2(!box->text().isEmpty(), "an empty error");
+            box->close();
+            QTRY_VERIFY(!w.findChild<QMessageBox *>(QStringLiteral("errorDialog")) || !w.findChild<QMessageBox *>(QStringLiteral("errorDialog"))->isVisible());
+            w.clearLastError();
+        };
+
+        // A text of 100 MB: one clear error, the text in the editor kept.
+        const QString big = tmp.filePath(QStringLiteral("big.txt"));
+        {
+            QFile f(big);
+            QVERIFY(f.open(QIODevice::WriteOnly) && f.resize(qint64(100) << 20));
+        }
+        w.loadTextFile(big);
+        QVERIFY2(w.lastError().contains(QLatin1String("100.0 MiB")) && w.lastError().contains(QLatin1String("big.txt")),
+                 qPrintable(w.lastError()));
+        closeErrorDialog();
+        QCOMPARE(w.text(), text);
+
+        // The longest length the controls take (2^20) fits tiny-neko's memory (rows are streamed), so it
+        // computes for long: a cancel brings back what the views showed. (A length that cannot fit is refused
+        // by the engine's memory guard before anything is allocated: tst_cli "length absurd".)
+        w.setLength(kMaxTypedLength);
+        QTRY_VERIFY_WITH_TIMEOUT(w.controller()->isBusy(), 10000);
+        w.controller()->cancel();
+        QTRY_VERIFY_WITH_TIMEOUT(w.isIdle(), 30000);
+        QCOMPARE(w.controller()->lastResult()->request.length, qint64(32));
+        QCOMPARE(w.length(), qint64(32));
+
+        // Exports where the file cannot be made: a folder under a regular file.
+        QString error;
+        const QString file = tmp.filePath(QStringLiteral("a-file"));
+        {
+            QFile f(file);
+            QVERIFY(f.open(QIODevice::WriteOnly) && f.write("x") == 1);
+        }
+        for (const char *ext : {"png", "svg", "pdf", "csv", "json", "npy"}) {
+            error.clear();
+            QVERIFY2(!w.exportView(0, file + QStringLiteral("/map.") + QLatin1String(ext), &error), ext);
+            QVERIFY2(error.contains(QLatin1String("a-file")), qPrintable(error));
+        }
+        QVERIFY(!w.exportReport(file + QStringLiteral("/report"), &error));
+
+        // A disk that fills up (RLIMIT_FSIZE: writes past 64 KiB fail with EFBIG): the export fails, the file
+        // already at the path keeps its bytes, no partial file is left, a new report folder is removed again.
+        const QString png = tmp.filePath(QStringLiteral("map.png"));
+        const QString npy = tmp.filePath(QStringLiteral("map.npy"));
+        QVERIFY(w.exportView(0, png, &error) && w.exportView(0, npy, &error));
+        const QByteArray pngBefore = head(png, 1 << 30), npyBefore = head(npy, 1 << 30);
+        QVERIFY(pngBefore.size() > (64 << 10));
+        w.setLength(128); // a map of 64 KiB and more
+        QTRY_VERIFY_WITH_TIMEOUT(w.isIdle() && w.controller()->lastResult()->request.length == 128, 30000);
+        struct rlimit old {};
+        QCOMPARE(getrlimit(RLIMIT_FSIZE, &old), 0);
+        const auto oldHandler = std::signal(SIGXFSZ, SIG_IGN);
+        struct rlimit small = old;
+        small.rlim_cur = 64 << 10;
+        QCOMPARE(setrlimit(RLIMIT_FSIZE, &small), 0);
+        const bool pngOk = w.exportView(0, png, &error);
+        const bool npyOk = w.exportView(0, npy, &error);
+        const bool reportOk = w.exportReport(tmp.filePath(QStringLiteral("report")), &error);
+        QCOMPARE(setrlimit(RLIMIT_FSIZE, &old), 0);
+        std::signal(SIGXFSZ, oldHandler);
+        QVERIFY(!pngOk && !npyOk && !reportOk);
+        QCOMPARE(head(png, 1 << 30), pngBefore);
+        QCOMPARE(head(npy, 1 << 30), npyBefore);
+        QVERIFY(!QFileInfo::exists(npy + QStringLiteral(".partial")));
+        QVERIFY(!QFileInfo::exists(tmp.filePath(QStringLiteral("report"))));
+        const QStringList left = QDir(tmp.path()).entryList(QDir::Files | QDir::Hidden);
+        for (const QString &f : left)
+            QVERIFY2(!f.contains(QLatin1String("partial")) && !f.startsWith(QLatin1String("map.png.")), qPrintable(f));
+        QVERIFY(w.lastError().isEmpty()); // the window itself reported nothing: the caller shows the export error
+        QVERIFY(w.isIdle());
     }
 
     void methodControlsOnA1280x720Screen()

@@ -433,6 +433,8 @@ QStringList AnalysisController::methodFormulas(const QString &method, int64_t le
     return out;
 }
 
+size_t AnalysisController::cacheBytes() const { return m_engine->cacheBytes; }
+
 void AnalysisController::clearCache()
 {
     m_engine->cache.clear();

@@ -120,6 +120,8 @@ public:
 
     int workerJobCount() const { return m_workerJobs; }
     int cacheHitCount() const { return m_cacheHits; }
+    /// Bytes the result cache holds now (bounded by a 768 MiB budget). GUI thread only.
+    size_t cacheBytes() const;
     /// Whether request(req) would be answered from the cache alone (no worker job). GUI thread only.
     bool isCached(const ViewRequest &req);
     void clearCache();

@@ -142,6 +142,11 @@ int main(int argc, char **argv)
         state.modelDir = parser.value(modelOpt);
     if (parser.isSet(textOpt)) {
         QFile f(parser.value(textOpt));
+        if (f.size() > (qint64(8) << 20)) {
+            std::fprintf(stderr, "entroscope: %s: %.1f MiB; the workbench opens texts of at most 8 MiB\n",
+                         qPrintable(f.fileName()), double(f.size()) / double(1 << 20));
+            return 2;
+        }
         if (!f.open(QIODevice::ReadOnly)) {
             std::fprintf(stderr, "entroscope: %s: %s\n", qPrintable(f.fileName()), qPrintable(f.errorString()));
             return 2;

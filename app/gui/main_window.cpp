@@ -109,9 +109,21 @@ QStringList demoTextNames()
     return names;
 }
 
+// The editor holds the whole text and every edit retokenises it: larger texts belong to entroscope-cli.
+constexpr qint64 kMaxTextBytes = qint64(8) << 20;
+
 QString readAll(const QString &path, QString *error)
 {
     QFile f(path);
+    if (f.size() > kMaxTextBytes) {
+        if (error)
+            *error = QObject::tr("%1: %2 MiB; the workbench opens texts of at most %3 MiB (entroscope-cli reads up to "
+                                 "64 MiB)")
+                         .arg(path)
+                         .arg(double(f.size()) / double(1 << 20), 0, 'f', 1)
+                         .arg(kMaxTextBytes >> 20);
+        return {};
+    }
     if (!f.open(QIODevice::ReadOnly)) {
         if (error)
             *error = QStringLiteral("%1: %2").arg(path, f.errorString());
@@ -1433,6 +1445,21 @@ bool MainWindow::exportReport(const QString &dirPath, QString *error)
 {
     updateAllViews();
     QDir dir(dirPath);
+    // Nothing half-written: on a failure (a full disk, a folder that is not writable) the files this
+    // report added are removed again, and the folder too when the report created it. Each file is
+    // itself written atomically, so a file it replaced is either the old one or the new one.
+    const bool existed = dir.exists();
+    const QStringList before = existed ? dir.entryList(QDir::Files | QDir::Hidden) : QStringList();
+    auto abandon = [&] {
+        if (!existed) {
+            QDir(dirPath).removeRecursively();
+        } else {
+            for (const QString &f : QDir(dirPath).entryList(QDir::Files | QDir::Hidden))
+                if (!before.contains(f))
+                    QFile::remove(dir.filePath(f));
+        }
+        return false;
+    };
     if (!dir.mkpath(QStringLiteral("."))) {
         if (error)
             *error = tr("%1: cannot create the folder").arg(dirPath);
@@ -1442,15 +1469,15 @@ bool MainWindow::exportReport(const QString &dirPath, QString *error)
         const QString base = dir.filePath(QStringLiteral("%1-%2").arg(i + 1).arg(viewName(i)));
         for (const char *ext : {".png", ".svg", ".pdf"})
             if (!exportView(i, base + QLatin1String(ext), error))
-                return false;
+                return abandon();
         if (!view(i)->csv().isEmpty() && !exportView(i, base + QStringLiteral(".csv"), error))
-            return false;
+            return abandon();
         if (!view(i)->json().isEmpty() && !exportView(i, base + QStringLiteral(".json"), error))
-            return false;
+            return abandon();
     }
     if (!m_mapView->map().empty()
         && !exportView(AttentionTab, dir.filePath(QStringLiteral("attention_layer%1.npy").arg(layer())), error))
-        return false;
+        return abandon();
     QJsonObject settings = state().toJson();
     settings[QStringLiteral("model_summary")] = m_controller->modelSummary();
     if (const auto res = m_controller->lastResult()) {
@@ -1470,8 +1497,10 @@ bool MainWindow::exportReport(const QString &dirPath, QString *error)
         settings[QStringLiteral("resolved_train_length")] = double(res->trainLength);
         settings[QStringLiteral("seconds")] = res->seconds;
     }
-    return writeTextFile(dir.filePath(QStringLiteral("settings.json")),
-                         QString::fromUtf8(QJsonDocument(settings).toJson(QJsonDocument::Indented)), error);
+    if (!writeTextFile(dir.filePath(QStringLiteral("settings.json")),
+                       QString::fromUtf8(QJsonDocument(settings).toJson(QJsonDocument::Indented)), error))
+        return abandon();
+    return true;
 }
 
 bool MainWindow::grabViews(const QString &dirPath, QString *error)

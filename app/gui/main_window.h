@@ -107,6 +107,8 @@ public:
     /// Loads a model folder in the background; on failure an error dialog, the current model stays.
     void openModel(const QString &dir);
     void setText(const QString &text);
+    /// File ▸ Open text: reads a UTF-8 file (at most 8 MiB) into the editor; an error dialog otherwise.
+    void loadTextFile(const QString &path);
     QString text() const;
     void setLength(qint64 n);
     qint64 length() const;
@@ -214,7 +216,6 @@ private:
     void exportCurrentDialog();
     void exportReportDialog();
     void copyPlot();
-    void loadTextFile(const QString &path);
     void updateStatus();
     QStringList allMethods() const;
 

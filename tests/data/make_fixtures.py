@@ -917,10 +917,39 @@ def make_models(out, vocab):
             "tiny-safetensors": cfg_j, "mini-2layer": cfg_m}, (cfg_m, w_m, vocab_m)
 
 
+def make_bad_limits(bdir, cfg, vocab):
+    """Checkpoints whose headers claim absurd sizes: the loader must refuse them before allocating."""
+    def folder(name):
+        p = os.path.join(bdir, name)
+        write_model_folder(p, cfg, vocab)
+        return p
+
+    # A safetensors header claiming a 2^40 x 2^40 float32 tensor over 16 bytes of data.
+    p = folder("absurd-shape")
+    header = json.dumps({PREFIX + "embeddings.word_embeddings.weight":
+                         {"dtype": "F32", "shape": [2 ** 40, 2 ** 40], "data_offsets": [0, 16]}}).encode()
+    header += b" " * ((8 - len(header) % 8) % 8)
+    with open(os.path.join(p, "model.safetensors"), "wb") as f:
+        f.write(struct.pack("<Q", len(header)) + header + bytes(16))
+    # A real torch.save of an expanded view: one stored float seen as 2^20 x 2^20 (stride 0).
+    p = folder("expanded-view")
+    torch.save(collections.OrderedDict([(PREFIX + "embeddings.word_embeddings.weight",
+                                         torch.zeros(1).expand(2 ** 20, 2 ** 20))]),
+               os.path.join(p, "pytorch_model.bin"))
+
+
 def make_bad(out, mini):
     cfg_m, w_m, vocab_m = mini
     bdir = os.path.join(out, "bad")
+    # bad/fuzz/ holds the inputs fuzzers found (tests/fuzz): kept, not made here.
+    kept = os.path.join(bdir, "fuzz")
+    saved = None
+    if os.path.isdir(kept):
+        saved = kept + ".keep"
+        shutil.move(kept, saved)
     reset_dir(bdir)
+    if saved:
+        shutil.move(saved, kept)
     cfg1 = collections.OrderedDict(cfg_m)
     cfg1["num_hidden_layers"] = 1
     w1 = {k: t for k, t in w_m.items() if not k.startswith("encoder.layer.1.")}
@@ -981,6 +1010,7 @@ def make_bad(out, mini):
         f.write(legacy_save_bytes(od))
 
     folder("no-weights")
+    make_bad_limits(bdir, cfg1, vocab_m)
 
     p = folder("bad-safetensors")
     good = safetensors_bytes({PREFIX + k: t for k, t in w1.items()})
@@ -1178,9 +1208,21 @@ def report(cases, results, min_gap, probes):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--check", action="store_true", help="run the reference self-checks only")
+    ap.add_argument("--only-limits", action="store_true",
+                    help="(re)write only bad/absurd-shape and bad/expanded-view (from the committed mini config)")
     ap.add_argument("--out", default=DATA_DIR, help="output directory (default: tests/data)")
     args = ap.parse_args()
     torch.set_num_threads(1)
+    if args.only_limits:
+        out = os.path.abspath(args.out)
+        mini_dir = os.path.join(out, "models", "mini-2layer")
+        with open(os.path.join(mini_dir, "config.json")) as f:
+            cfg = json.load(f, object_pairs_hook=collections.OrderedDict)
+        cfg["num_hidden_layers"] = 1
+        with open(os.path.join(mini_dir, "vocab.txt"), "rb") as f:
+            vocab = f.read()
+        make_bad_limits(os.path.join(out, "bad"), cfg, vocab)
+        return 0
     self_checks()
     if args.check:
         return 0
