@@ -48,9 +48,14 @@ for t in "${targets[@]}"; do
     if [ -d "$s" ]; then find "$s" -type f -exec cp -n {} "$corpus/" \; ; elif [ -f "$s" ]; then cp -n "$s" "$corpus/$(echo "$s" | md5sum | cut -c1-12)-$(basename "$s")"; fi
   done < "$b/fuzz/seeds_$t.txt"
   log="$b/findings/$t.log"
+  dict=()
+  case "$t" in
+    config|session|safetensors) dict=(-dict="$root/tests/fuzz/dict/json.dict") ;;
+    pickle|torch_zip) dict=(-dict="$root/tests/fuzz/dict/pickle.dict") ;;
+  esac
   set +e
   "$b/tests/fuzz/fuzz_$t" "$corpus" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -malloc_limit_mb=2048 \
-    -print_final_stats=1 -artifact_prefix="$findings/" >"$log" 2>&1
+    -print_final_stats=1 -artifact_prefix="$findings/" "${dict[@]}" >"$log" 2>&1
   rc=$?
   set -e
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
