@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
+
 #include <fstream>
 #include <sstream>
 
@@ -14,16 +16,34 @@ namespace {
 
 using nlohmann::json;
 
-int64_t readInt(const json &j, const char *key, int64_t fallback, const std::string &path, int64_t minValue)
+int64_t readInt(const json &j, const char *key, int64_t fallback, const std::string &path, int64_t minValue,
+                int64_t maxValue = int64_t{1} << 40)
 {
     auto it = j.find(key);
     if (it == j.end() || it->is_null())
         return fallback;
-    if (!it->is_number_integer() && !(it->is_number_float() && it->get<double>() == static_cast<int64_t>(it->get<double>())))
+    // Integers, or floats with an integral value (HF writes 512 but sometimes 512.0); range-checked before
+    // any conversion: a float beyond int64 or an unsigned beyond INT64_MAX cannot be cast.
+    const std::string range = " must be an integer from " + std::to_string(minValue) + " to " + std::to_string(maxValue)
+                              + ", got " + it->dump();
+    int64_t v = 0;
+    if (it->is_number_float()) {
+        const double d = it->get<double>();
+        if (!std::isfinite(d) || d != std::floor(d) || d < double(minValue) || d > double(maxValue))
+            throw Error(path + ": \"" + key + "\"" + range);
+        v = static_cast<int64_t>(d);
+    } else if (it->is_number_unsigned()) {
+        const auto u = it->get<uint64_t>();
+        if (u > static_cast<uint64_t>(maxValue))
+            throw Error(path + ": \"" + key + "\"" + range);
+        v = static_cast<int64_t>(u);
+    } else if (it->is_number_integer()) {
+        v = it->get<int64_t>();
+    } else {
         throw Error(path + ": \"" + key + "\" must be an integer, got " + it->dump());
-    const auto v = it->is_number_integer() ? it->get<int64_t>() : static_cast<int64_t>(it->get<double>());
-    if (v < minValue)
-        throw Error(path + ": \"" + key + "\" must be >= " + std::to_string(minValue) + ", got " + std::to_string(v));
+    }
+    if (v < minValue || v > maxValue)
+        throw Error(path + ": \"" + key + "\"" + range);
     return v;
 }
 
@@ -74,7 +94,7 @@ GauConfig GauConfig::fromJsonText(const std::string &text, const std::string &pa
     json j;
     try {
         j = json::parse(text);
-    } catch (const json::parse_error &e) {
+    } catch (const json::exception &e) { // parse_error, and out_of_range for a number beyond a double
         std::string what = e.what();
         if (auto pos = what.find("parse error"); pos != std::string::npos)
             what = what.substr(pos);
@@ -87,13 +107,13 @@ GauConfig GauConfig::fromJsonText(const std::string &text, const std::string &pa
     const std::string modelType = readString(j, "model_type", "gau_alpha", path);
     if (modelType != "gau_alpha")
         throw Error(path + ": \"model_type\" is \"" + modelType + "\", EntroScope runs \"gau_alpha\" models only");
-    c.vocabSize = readInt(j, "vocab_size", c.vocabSize, path, 1);
-    c.hiddenSize = readInt(j, "hidden_size", c.hiddenSize, path, 1);
-    c.embeddingSize = readInt(j, "embedding_size", c.hiddenSize, path, 1);
-    c.intermediateSize = readInt(j, "intermediate_size", c.intermediateSize, path, 1);
-    c.numLayers = readInt(j, "num_hidden_layers", c.numLayers, path, 1);
-    c.keySize = readInt(j, "attention_key_size", c.keySize, path, 2);
-    c.typeVocabSize = readInt(j, "type_vocab_size", c.typeVocabSize, path, 1);
+    c.vocabSize = readInt(j, "vocab_size", c.vocabSize, path, 1, int64_t{1} << 22);
+    c.hiddenSize = readInt(j, "hidden_size", c.hiddenSize, path, 1, int64_t{1} << 18);
+    c.embeddingSize = readInt(j, "embedding_size", c.hiddenSize, path, 1, int64_t{1} << 18);
+    c.intermediateSize = readInt(j, "intermediate_size", c.intermediateSize, path, 1, int64_t{1} << 20);
+    c.numLayers = readInt(j, "num_hidden_layers", c.numLayers, path, 1, 4096);
+    c.keySize = readInt(j, "attention_key_size", c.keySize, path, 2, int64_t{1} << 14);
+    c.typeVocabSize = readInt(j, "type_vocab_size", c.typeVocabSize, path, 1, int64_t{1} << 20);
     c.maxPositionEmbeddings = readInt(j, "max_position_embeddings", c.maxPositionEmbeddings, path, 1);
     c.padTokenId = readInt(j, "pad_token_id", c.padTokenId, path, 0);
     c.hiddenAct = readString(j, "hidden_act", c.hiddenAct, path);

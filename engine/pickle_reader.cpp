@@ -561,8 +561,27 @@ StateDict readSafetensors(const std::string &path)
             const auto dt = dtypes.find(t.at("dtype").get<std::string>());
             if (dt == dtypes.end())
                 throw Error(path + ": tensor " + name + " has unsupported dtype " + t.at("dtype").dump());
-            const auto shape = t.at("shape").get<std::vector<int64_t>>();
-            const auto offsets = t.at("data_offsets").get<std::vector<uint64_t>>();
+            // Integers only: nlohmann's get<> would cast a float such as 1e30 to an integer (undefined).
+            auto integers = [&](const char *field) {
+                const auto &a = t.at(field);
+                if (!a.is_array())
+                    throw Error(path + ": tensor " + name + ": \"" + field + "\" is not a list");
+                std::vector<int64_t> out;
+                for (const auto &v : a) {
+                    if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX)))
+                        throw Error(path + ": tensor " + name + ": \"" + field + "\" holds " + v.dump()
+                                    + ", not an integer");
+                    out.push_back(v.get<int64_t>());
+                }
+                return out;
+            };
+            const auto shape = integers("shape");
+            std::vector<uint64_t> offsets;
+            for (const int64_t o : integers("data_offsets")) {
+                if (o < 0)
+                    throw Error(path + ": tensor " + name + " has a negative data offset");
+                offsets.push_back(static_cast<uint64_t>(o));
+            }
             // The element count may not exceed what the data section holds; checked per dimension, so
             // that a hostile shape cannot overflow the product.
             const uint64_t itemSize = c10::elementSize(dt->second);

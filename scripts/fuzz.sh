@@ -38,6 +38,7 @@ fi
 
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:allocator_may_return_null=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+export LSAN_OPTIONS="suppressions=$root/tests/fuzz/lsan.supp"
 status=0
 for t in "${targets[@]}"; do
   b="$root/build-fuzz"; [ "$t" = sentencepiece ] && b="$root/build-fuzz-sp"
@@ -54,13 +55,15 @@ for t in "${targets[@]}"; do
     pickle|torch_zip) dict=(-dict="$root/tests/fuzz/dict/pickle.dict") ;;
   esac
   set +e
+  t0=$(date +%s)
   "$b/tests/fuzz/fuzz_$t" "$corpus" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -malloc_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$findings/" "${dict[@]}" >"$log" 2>&1
   rc=$?
+  t1=$(date +%s)
   set -e
-  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
+  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
   n=$(find "$findings" -type f | wc -l)
-  echo "fuzz $t: ${execs:-0} executions in $seconds s, exit $rc, findings $n ($findings)"
+  echo "fuzz $t: ${execs:-0} executions in $((t1 - t0)) s, exit $rc, findings $n ($findings)"
   [ "$rc" -ne 0 ] || [ "$n" -ne 0 ] && status=1
 done
 exit $status

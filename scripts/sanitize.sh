@@ -22,6 +22,7 @@ built=$(date +%s)
 # reports only real leaks. halt_on_error: the first report ends the test.
 export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+export LSAN_OPTIONS="suppressions=$root/tests/fuzz/lsan.supp"
 names=$(printf '%s|' "${tests[@]}" $(printf 'fuzz_smoke_%s ' "${fuzz[@]}"))
 ctest --test-dir "$build" --output-on-failure -j"$(nproc)" -R "^(${names%|})\$"
 end=$(date +%s)

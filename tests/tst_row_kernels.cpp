@@ -21,6 +21,16 @@ using entroscope::kernels::KernelTable;
 
 namespace {
 
+// Relative entropy tolerance. The kernels sum in float32 lanes; the release build's vectorised order keeps
+// them within 2e-6 of the double reference up to n = 16384. Sanitizer builds (scripts/sanitize.sh) vectorise
+// differently, and float32 summation of n terms in another order is only good to about sqrt(n) ulp
+// (~5e-6 at n = 16384): there the test checks memory safety with a tolerance of 2e-5.
+#ifdef ENTROSCOPE_SANITIZE
+constexpr double kEntropyTolerance = 2e-5;
+#else
+constexpr double kEntropyTolerance = 2e-6;
+#endif
+
 struct Reference
 {
     double entropy = 0, maxWeight = 0, sink = 0, retained = 0;
@@ -203,7 +213,7 @@ private Q_SLOTS:
             kernels::RowMetrics got;
             t->rowMetrics(row.data(), n, query, scale, retainedUpTo, profile.data(), true, got);
             const QString where = QString("%1 %2 n=%3").arg(t->isa, kind).arg(n);
-            QVERIFY2(std::fabs(got.entropy - want.entropy) < 2e-6 * std::max(1.0, want.entropy),
+            QVERIFY2(std::fabs(got.entropy - want.entropy) < kEntropyTolerance * std::max(1.0, want.entropy),
                      qPrintable(where + QString(": entropy %1 vs %2").arg(got.entropy, 0, 'g', 10).arg(want.entropy, 0, 'g', 10)));
             QCOMPARE(got.maxWeight, want.maxWeight);
             QCOMPARE(got.sink, want.sink);

@@ -5,6 +5,7 @@
 #include "inputs.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include <QFile>
 #include <QFileInfo>
@@ -39,6 +40,42 @@ QJsonObject SessionState::toJson() const
     return o;
 }
 
+namespace {
+
+// A JSON number as an integer; `fallback` when absent. Values that are not integral or lie beyond ±2^53
+// make *ok false (a double beyond int64 cannot even be cast).
+qint64 integerValue(const QJsonValue &v, qint64 fallback, bool *ok)
+{
+    if (v.isUndefined() || v.isNull())
+        return fallback;
+    const double d = v.toDouble(std::nan(""));
+    if (!std::isfinite(d) || d != std::floor(d) || std::fabs(d) > 9007199254740992.0) {
+        *ok = false;
+        return fallback;
+    }
+    return qint64(d);
+}
+
+// Error messages quote values from the file: one line, whatever they hold.
+QString oneLine(QString text)
+{
+    QString out;
+    for (const QChar c : text) {
+        if (c == QLatin1Char('\n'))
+            out += QStringLiteral("\\n");
+        else if (c == QLatin1Char('\r'))
+            out += QStringLiteral("\\r");
+        else if (c.unicode() < 0x20 || c.unicode() == 0x7f || c.category() == QChar::Separator_Line
+                 || c.category() == QChar::Separator_Paragraph)
+            out += QStringLiteral("\\x%1").arg(c.unicode(), 2, 16, QLatin1Char('0'));
+        else
+            out += c;
+    }
+    return out.size() > 300 ? out.left(299) + QChar(0x2026) : out;
+}
+
+} // namespace
+
 bool SessionState::fromJson(const QJsonObject &o, SessionState *state, QString *error)
 {
     if (o.value(QStringLiteral("format")).toString() != QLatin1String("entroscope-session")) {
@@ -49,22 +86,28 @@ bool SessionState::fromJson(const QJsonObject &o, SessionState *state, QString *
     SessionState s;
     s.modelDir = o.value(QStringLiteral("model")).toString();
     s.text = o.value(QStringLiteral("text")).toString();
-    s.length = qint64(o.value(QStringLiteral("length")).toDouble(double(s.length)));
+    bool numbersOk = true;
+    s.length = integerValue(o.value(QStringLiteral("length")), s.length, &numbersOk);
     s.fill = o.value(QStringLiteral("fill")).toString(s.fill);
     s.method = o.value(QStringLiteral("method")).toString(s.method);
     for (const auto &v : o.value(QStringLiteral("compare")).toArray())
         s.compareMethods << v.toString();
     s.compareReference = o.value(QStringLiteral("compare_reference")).toString();
-    s.trainLength = qint64(o.value(QStringLiteral("train_length")).toDouble(0));
+    s.trainLength = integerValue(o.value(QStringLiteral("train_length")), 0, &numbersOk);
     s.layer = o.value(QStringLiteral("layer")).toInt(0);
     const QJsonObject v = o.value(QStringLiteral("view")).toObject();
     s.view = v.value(QStringLiteral("tab")).toInt(0);
     s.logScale = v.value(QStringLiteral("log_scale")).toBool(false);
-    s.inspectQuery = qint64(v.value(QStringLiteral("inspect_query")).toDouble(-1));
+    s.inspectQuery = integerValue(v.value(QStringLiteral("inspect_query")), -1, &numbersOk);
+    if (!numbersOk || s.trainLength < 0 || s.inspectQuery < -1) {
+        if (error)
+            *error = QStringLiteral("a length, train_length or inspect_query in the session is not a valid integer");
+        return false;
+    }
     const auto &modes = fillModes();
     if (s.length < 1 || std::find(modes.begin(), modes.end(), s.fill.toStdString()) == modes.end()) {
         if (error)
-            *error = QStringLiteral("invalid length (%1) or fill ('%2') in the session").arg(s.length).arg(s.fill);
+            *error = QStringLiteral("invalid length (%1) or fill ('%2') in the session").arg(s.length).arg(oneLine(s.fill));
         return false;
     }
     *state = s;
@@ -106,7 +149,7 @@ bool SessionState::load(const QString &path, SessionState *state, QString *error
     QString why;
     if (!fromJson(doc.object(), state, &why)) {
         if (error)
-            *error = QStringLiteral("%1: %2").arg(path, why);
+            *error = QStringLiteral("%1: %2").arg(path, oneLine(why));
         return false;
     }
     return true;
