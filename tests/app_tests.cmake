@@ -3,7 +3,8 @@
 # The workbench: controller (threads, cache) and main window end to end, on the tiny fixture models.
 entroscope_add_test(tst_analysis_controller SOURCES tst_analysis_controller.cpp LIBS entroscope_app LABELS "gui;model")
 entroscope_add_test(tst_main_window SOURCES tst_main_window.cpp LIBS entroscope_app LABELS "gui;model")
-target_compile_definitions(tst_main_window PRIVATE ENTROSCOPE_GUI_PATH="$<TARGET_FILE:entroscope>")
+target_compile_definitions(tst_main_window PRIVATE ENTROSCOPE_GUI_PATH="$<TARGET_FILE:entroscope>"
+  ENTROSCOPE_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 
 # The soak test of the workbench (tests/soak/soak_workbench.cpp): scripts/soak.sh runs it for long; the
 # short run is part of the gui tests.

@@ -613,6 +613,32 @@ private Q_SLOTS:
         QCOMPARE(shown.inspectQuery, qint64(7));
     }
 
+    void controlsChangedWhileAModelLoads()
+    {
+        // Found by the soak test: a method chosen while a model loads gave "Analysis failed: a model is being
+        // loaded". The change now waits for the model and is then computed.
+        MainWindow w;
+        startOnNeko(w, 32);
+        QTRY_VERIFY_WITH_TIMEOUT(w.isIdle(), 30000);
+        // The load waits behind a running computation (here a very long one; in the soak test the background
+        // sweep), and a cached length is requested at once (no debounce) meanwhile.
+        w.setLength(40);
+        QTRY_VERIFY_WITH_TIMEOUT(w.isIdle() && w.controller()->lastResult()->request.length == 40, 30000);
+        w.setLength(kMaxTypedLength);
+        QTRY_VERIFY_WITH_TIMEOUT(w.controller()->isBusy(), 10000);
+        const QString demo = QStringLiteral(ENTROSCOPE_SOURCE_DIR "/resources/models/demo-softmax");
+        w.openModel(demo);
+        QVERIFY(w.controller()->isLoadingModel());
+        w.setLength(40);
+        QTest::qWait(1);
+        w.setMethod(QStringLiteral("log-n"));
+        QTRY_VERIFY_WITH_TIMEOUT(w.isIdle() && w.controller()->modelDir().endsWith(QLatin1String("demo-softmax")), 30000);
+        QVERIFY2(w.lastError().isEmpty(), qPrintable(w.lastError()));
+        QVERIFY(!w.findChild<QMessageBox *>(QStringLiteral("errorDialog")));
+        QCOMPARE(w.controller()->lastResult()->request.length, qint64(40));
+        QCOMPARE(w.controller()->lastResult()->labels.value(0), QStringLiteral("log-n"));
+    }
+
     void brokenCheckpointKeepsModel()
     {
         MainWindow w;

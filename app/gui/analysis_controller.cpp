@@ -435,6 +435,11 @@ QStringList AnalysisController::methodFormulas(const QString &method, int64_t le
 
 size_t AnalysisController::cacheBytes() const { return m_engine->cacheBytes; }
 
+bool AnalysisController::isLoadingModel() const
+{
+    return (m_foreground && m_foreground->kind == Job::Kind::Load) || (m_running && m_running->kind == Job::Kind::Load);
+}
+
 void AnalysisController::clearCache()
 {
     m_engine->cache.clear();

@@ -103,6 +103,9 @@ public:
     /// Cancels the running job and drops queued work; cancelled is emitted for a pending request.
     void cancel();
     bool isBusy() const { return bool(m_running); }
+    /// True from openModel() until modelLoaded/modelLoadFailed: a request made meanwhile would refer to the
+    /// old model and is refused (errorOccurred), so callers wait for modelLoaded instead.
+    bool isLoadingModel() const;
     bool isBackgroundIdle() const { return !m_running && m_background.empty() && !m_foreground; }
 
     /// The last result emitted with resultReady (empty until then).

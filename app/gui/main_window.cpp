@@ -975,6 +975,10 @@ void MainWindow::sendRequest()
     updateReferenceChoices();
     if (!m_controller->hasModel() || m_controller->tokenCount() == 0)
         return;
+    // A control changed while a model loads: the request waits for it (onModelLoaded asks again with the
+    // controls as they are then), instead of being refused with an error dialog.
+    if (m_controller->isLoadingModel())
+        return;
     m_resultShown = false;
     const ViewRequest req = currentRequest();
     m_pendingGeneration = m_controller->request(req);
