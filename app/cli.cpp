@@ -2,14 +2,16 @@
 // SPDX-FileCopyrightText: 2026 EntroScope developers
 #include "cli.h"
 
-#include "blas_check.h"
+#include "platform/blas_check.h"
 #include "cli_common.h"
+#include "distributed.h"
 
 #include <c10/util/Exception.h>
 
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
+#include <thread>
 
 namespace entroscope {
 namespace {
@@ -25,6 +27,21 @@ void printUsage(std::ostream &os)
           "       entroscope-cli --version               (version, BLAS library, kernels and speed)\n\ncommands:\n";
     for (const auto &[name, c] : cli::commands())
         os << "  " << name << std::string(name.size() < 16 ? 16 - name.size() : 1, ' ') << c.summary << "\n";
+}
+
+} // namespace
+
+namespace {
+
+/// Under MPI: a rank other than 0 names itself in its messages, and a failure outside the work queue
+/// ends every rank (the others would wait for it forever).
+int failed(int code, const std::string &message)
+{
+    std::cerr << "entroscope-cli: " << (cli::worldRank() > 0 ? "rank " + std::to_string(cli::worldRank()) + ": " : "")
+              << message << "\n";
+    if (cli::worldSize() > 1 && !cli::workQueueFinished())
+        cli::abortAll(code);
+    return code;
 }
 
 } // namespace
@@ -45,7 +62,10 @@ int runCli(const std::vector<std::string> &args)
                       << "\nOpenMP wait policy: " << (std::getenv("OMP_WAIT_POLICY") ? std::getenv("OMP_WAIT_POLICY") : "default")
                       << "\nOpenBLAS thread timeout: "
                       << (std::getenv("OPENBLAS_THREAD_TIMEOUT") ? std::getenv("OPENBLAS_THREAD_TIMEOUT") : "default")
-                      << (b.slow ? "\nwarning: " + b.warning : "") << "\n";
+                      << "\nMPI: " << cli::mpiDescription() << "\nThreads: "
+                      << cli::defaultThreads(static_cast<int>(std::thread::hardware_concurrency()), cli::localRanks())
+                      << " by default (" << std::thread::hardware_concurrency() << " hardware threads, "
+                      << cli::localRanks() << " rank" << (cli::localRanks() == 1 ? "" : "s") << " on this host)" << (b.slow ? "\nwarning: " + b.warning : "") << "\n";
             return 0;
         }
         auto it = cli::commands().find(args[0]);
@@ -55,24 +75,22 @@ int runCli(const std::vector<std::string> &args)
                 known += (known.empty() ? "" : ", ") + name;
             throw Error("'" + args[0] + "': unknown command (expected " + known + ")");
         }
+        if (cli::worldSize() > 1 && args[0] != "evaluate" && args[0] != "sweep" && args[0] != "--help")
+            throw Error(args[0] + ": runs in one process; start it without mpirun (evaluate and sweep are the "
+                                  "commands that share their work among MPI ranks)");
         return it->second.fn(args);
     } catch (const Error &e) {
-        std::cerr << "entroscope-cli: " << e.what() << "\n";
-        return 2;
+        return failed(2, e.what());
     } catch (const Cancelled &) {
-        std::cerr << "entroscope-cli: interrupted; no output written\n";
-        return 130;
+        return failed(130, "interrupted; no output written");
     } catch (const c10::Error &e) {
         const std::string msg = e.what_without_backtrace();
-        std::cerr << "entroscope-cli: internal error: " << msg.substr(0, msg.find('\n')) << "\n";
-        return 1;
+        return failed(1, "internal error: " + msg.substr(0, msg.find('\n')));
     } catch (const std::bad_alloc &) {
-        std::cerr << "entroscope-cli: out of memory\n";
-        return 2;
+        return failed(2, "out of memory");
     } catch (const std::exception &e) {
         const std::string msg = e.what();
-        std::cerr << "entroscope-cli: internal error: " << msg.substr(0, msg.find('\n')) << "\n";
-        return 1;
+        return failed(1, "internal error: " + msg.substr(0, msg.find('\n')));
     }
 }
 

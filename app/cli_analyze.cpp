@@ -3,7 +3,7 @@
 // `entroscope-cli analyze` and `presets`: the headless contract of METHODS.md §5.
 
 #include "cli_common.h"
-#include "npy.h"
+#include "io/npy.h"
 
 #include <iostream>
 

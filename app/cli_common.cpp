@@ -4,8 +4,9 @@
 
 #include <algorithm>
 
-#include "atomic_file.h"
-#include "blas_check.h"
+#include "io/atomic_file.h"
+#include "platform/blas_check.h"
+#include "distributed.h"
 
 #include <torch/torch.h>
 
@@ -14,6 +15,7 @@
 #include <iostream>
 #include <sstream>
 #include <thread>
+#include <dlfcn.h>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -22,7 +24,8 @@ using nlohmann::json;
 namespace entroscope::cli {
 
 Args parseArgs(const std::vector<std::string> &argv, const std::set<std::string> &valueOptions,
-               const std::set<std::string> &flagOptions, const std::set<std::string> &repeatable)
+               const std::set<std::string> &flagOptions, const std::set<std::string> &repeatable,
+               bool allowPositional)
 {
     Args a;
     if (argv.empty())
@@ -45,6 +48,8 @@ Args parseArgs(const std::vector<std::string> &argv, const std::set<std::string>
             }
         } else if (flagOptions.count(o)) {
             a.flags.insert(o);
+        } else if (allowPositional && o.rfind("--", 0) != 0) {
+            a.positional.push_back(o);
         } else {
             throw Error(o + ": unknown option for '" + a.command + "' (see entroscope-cli " + a.command + " --help)");
         }
@@ -275,15 +280,25 @@ void checkMemory(const GauConfig &config, int64_t n, const AnalysisRequest &req)
                     + " of memory, this machine has " + formatBytes(static_cast<double>(avail)) + " available");
 }
 
+int defaultThreads(int hardwareThreads, int localRanks)
+{
+    return std::max(1, std::max(1, hardwareThreads) / std::max(1, localRanks));
+}
+
 void setThreads(const Args &a)
 {
-    int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    // N ranks on one host share its cores: each takes its part unless --threads says otherwise.
+    int threads = defaultThreads(static_cast<int>(std::thread::hardware_concurrency()), localRanks());
     if (a.has("--threads")) {
         threads = static_cast<int>(parseInt("--threads", a.get("--threads")));
         if (threads < 1 || threads > 1024)
             throw Error("--threads: must be between 1 and 1024");
     }
     torch::set_num_threads(threads);
+    // OpenBLAS (pthreads build) keeps its own pool, sized to the cores, whatever OpenMP is told.
+    using SetThreads = void (*)(int);
+    if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
+        set(threads);
 }
 
 void warnIfSlowBlas()

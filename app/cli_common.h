@@ -6,9 +6,9 @@
 // JSON helpers and the command registry (each cli_*.cpp registers its command).
 
 #include "errors.h"
-#include "gau_model.h"
-#include "method.h"
-#include "metrics_table.h"
+#include "model/gau_model.h"
+#include "model/method.h"
+#include "analysis/metrics_table.h"
 
 #include <nlohmann/json.hpp>
 
@@ -27,6 +27,7 @@ struct Args
     std::map<std::string, std::string> values;          ///< single-valued options
     std::map<std::string, std::vector<std::string>> lists; ///< repeatable options
     std::set<std::string> flags;
+    std::vector<std::string> positional; ///< arguments that are not options (only where allowed)
     bool has(const std::string &k) const { return values.count(k) > 0; }
     std::string get(const std::string &k, const std::string &fallback = {}) const
     {
@@ -35,10 +36,12 @@ struct Args
     }
 };
 
-/// Parses argv[1..] (argv[0] is the command). Options in `repeatable` may be given several times.
+/// Parses argv[1..] (argv[0] is the command). Options in `repeatable` may be given several times;
+/// arguments not starting with "--" are collected in `positional` when `allowPositional`.
 /// Throws Error naming the unknown or incomplete option.
 Args parseArgs(const std::vector<std::string> &argv, const std::set<std::string> &valueOptions,
-               const std::set<std::string> &flagOptions, const std::set<std::string> &repeatable = {});
+               const std::set<std::string> &flagOptions, const std::set<std::string> &repeatable = {},
+               bool allowPositional = false);
 
 int64_t parseInt(const std::string &flag, const std::string &text);
 double parseDouble(const std::string &flag, const std::string &text);
@@ -76,7 +79,10 @@ std::vector<int64_t> inputTokens(const Args &a, const Checkpoint &ck);
 /// Refuses a length whose estimated memory exceeds what the machine has available.
 void checkMemory(const GauConfig &config, int64_t n, const AnalysisRequest &req);
 
+/// --threads, or the host's hardware threads divided among the job's ranks on this host (at least 1);
+/// sets LibTorch's (OpenMP) and OpenBLAS's thread counts.
 void setThreads(const Args &a);
+int defaultThreads(int hardwareThreads, int localRanks);
 void warnIfSlowBlas();
 /// Set by SIGINT/SIGTERM; long commands pass it to the engine.
 CancelToken &interruptToken();

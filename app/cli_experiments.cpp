@@ -3,9 +3,12 @@
 // `entroscope-cli sweep`, `compare` and `evaluate`: the multi-run analyses of METHODS.md §3.
 
 #include "cli_common.h"
-#include "experiments.h"
+#include "cli_runs.h"
+#include "distributed.h"
+#include "analysis/experiments.h"
 
 #include <chrono>
+#include <optional>
 #include <iostream>
 #include <sstream>
 
@@ -14,129 +17,6 @@ using nlohmann::json;
 
 namespace entroscope::cli {
 namespace {
-
-std::string fmt(double v)
-{
-    std::ostringstream o;
-    o.precision(10);
-    o << v;
-    return o.str();
-}
-
-/// A results folder that grows one finished point at a time and can be resumed: `<name>.json` holds the
-/// settings and every finished point (rewritten atomically after each point), `<name>.csv` is rendered
-/// from it. An interrupted run keeps what it finished; the same command continues it.
-class ResumableRun
-{
-public:
-    ResumableRun(const std::string &out, const std::string &name, const json &settings, bool overwrite)
-        : m_dir(out)
-        , m_name(name)
-        , m_settings(settings)
-    {
-        std::error_code ec;
-        const fs::path jsonPath = m_dir / (name + ".json");
-        if (fs::exists(m_dir, ec) && !fs::is_directory(m_dir, ec))
-            throw Error("--out: " + out + " exists and is not a folder");
-        if (fs::exists(jsonPath, ec) && !overwrite) {
-            json old;
-            try {
-                old = json::parse(readTextFile("--out", jsonPath.string()));
-            } catch (const json::exception &) {
-                throw Error("--out: " + jsonPath.string() + " is not valid JSON (pass --overwrite to start again)");
-            }
-            if (old.value("settings", json()) != settings)
-                throw Error("--out: " + out + " holds a " + name
-                            + " with other settings (choose another folder or pass --overwrite)");
-            m_points = old.value("points", json::array());
-        } else if (fs::exists(m_dir, ec) && !fs::is_empty(m_dir, ec) && !overwrite) {
-            throw Error("--out: " + out + " exists and is not empty (choose another folder or pass --overwrite)");
-        } else {
-            if (overwrite && fs::exists(jsonPath, ec)) {
-                fs::remove(jsonPath, ec);
-                fs::remove(m_dir / (name + ".csv"), ec);
-            }
-            fs::create_directories(m_dir, ec);
-            if (ec)
-                throw Error("--out: cannot create " + out + " (" + ec.message() + ")");
-        }
-    }
-
-    bool done(const std::string &key) const
-    {
-        for (const auto &p : m_points)
-            if (p.value("key", "") == key)
-                return true;
-        return false;
-    }
-    size_t finished() const { return m_points.size(); }
-
-    void add(const std::string &key, json point, const std::function<std::string(const json &)> &csv, bool complete)
-    {
-        point["key"] = key;
-        m_points.push_back(std::move(point));
-        save(csv, complete);
-    }
-    void save(const std::function<std::string(const json &)> &csv, bool complete)
-    {
-        json j = {{"settings", m_settings}, {"complete", complete}, {"points", m_points}};
-        writeTextFileAtomically(m_dir / (m_name + ".csv"), csv(m_points));
-        writeTextFileAtomically(m_dir / (m_name + ".json"), j.dump(1) + "\n");
-    }
-
-private:
-    fs::path m_dir;
-    std::string m_name;
-    json m_settings;
-    json m_points = json::array();
-};
-
-std::string csvCell(const json &v) { return v.is_null() ? std::string() : fmt(v.get<double>()); }
-
-/// A CSV field, quoted when it holds a comma or a quote (RFC 4180): method strings such as
-/// "softmax,plain,rope" are one field.
-std::string csvField(const std::string &s)
-{
-    if (s.find_first_of(",\"\n") == std::string::npos)
-        return s;
-    std::string q = "\"";
-    for (char c : s)
-        q += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return q + "\"";
-}
-
-std::string methodColumns(const json &p)
-{
-    const auto &m = p["method"];
-    return csvField(p["preset"].get<std::string>()) + "," + m["temperature"].get<std::string>() + "," + m["qk"].get<std::string>()
-           + "," + m["position"].get<std::string>() + "," + m.value("key_count", std::string("rows")) + ",";
-}
-
-std::string sweepCsv(const json &points)
-{
-    std::string s = "length,preset,temperature,qk,position,key_count,layer,head,metric,value,se,documents\n";
-    for (const auto &p : points) {
-        const std::string head = std::to_string(p["length"].get<int64_t>()) + "," + methodColumns(p);
-        const std::string docs = "," + std::to_string(p.value("documents", int64_t{1})) + "\n";
-        for (const auto &l : p["layers"]) {
-            const std::string lh = head + std::to_string(l["layer"].get<int>()) + "," + std::to_string(l["head"].get<int>()) + ",";
-            const json se = l.value("se", json::object());
-            for (const auto &metric : scalarMetrics()) {
-                const auto &v = l[metric.name];
-                if (v.is_null())
-                    continue; // undefined here (retained mass at n < T)
-                const json e = se.value(metric.name, json());
-                s += lh + metric.name + "," + fmt(v.get<double>()) + "," + csvCell(e) + docs;
-                if (metric.name == "retained_mass_mean") // score dilution = 1 - retained mass, same error
-                    s += lh + "dilution," + fmt(1.0 - v.get<double>()) + "," + csvCell(e) + docs;
-            }
-            const auto &prof = l["distance_profile"];
-            for (size_t b = 0; b < prof.size(); ++b)
-                s += lh + "distance_bin_" + std::to_string(b) + "," + fmt(prof[b].get<double>()) + "," + docs;
-        }
-    }
-    return s;
-}
 
 const char *kSweepHelp = R"(usage: entroscope-cli sweep --lengths 64,128,... --presets a,b,c (--text STR | --text-file F | --ids ... | --documents F) --out DIR
 
@@ -161,10 +41,10 @@ int sweep(const std::vector<std::string> &argv)
     const Args a = parseArgs(argv,
                              {"--model", "--text", "--text-file", "--ids", "--documents", "--lengths", "--presets",
                               "--methods", "--fill", "--key-count", "--train-length", "--out", "--threads",
-                              "--max-documents", "--inputs"},
+                              "--max-documents", "--inputs", "--shard"},
                              {"--overwrite", "--special-tokens"}, {"--preset", "--method"});
     if (a.flags.count("--help")) {
-        std::cout << kSweepHelp << "\n" << methodVocabularyHelp();
+        std::cout << kSweepHelp << kShardHelp << "\n" << methodVocabularyHelp();
         return 0;
     }
     if (!a.has("--lengths"))
@@ -230,61 +110,49 @@ int sweep(const std::vector<std::string> &argv)
     } else {
         settings["tokens"] = documents[0];
     }
-    ResumableRun run(a.get("--out"), "sweep", settings, a.flags.count("--overwrite") > 0);
     warnIfSlowBlas();
     const GauModel model(ck);
-    const size_t total = lengths.size() * methods.size();
-    size_t index = 0;
+    RunPlan plan;
+    plan.name = "sweep";
+    plan.settings = settings;
     for (auto n : lengths) {
-        const auto inputs = inputsAt(n);
-        for (const auto &method : methods) {
-            ++index;
-            const std::string key = std::to_string(n) + "/" + method.name;
-            if (run.done(key))
-                continue;
-            AnalysisRequest req;
-            req.method = method.method;
-            req.trainLength = T;
-            req.mlmTop1 = false;
-            const std::string label = "[" + std::to_string(index) + "/" + std::to_string(total) + "] n=" + std::to_string(n)
-                                      + " " + method.name;
-            std::vector<std::vector<LayerMetrics>> runs;
-            double seconds = 0;
-            try {
-                for (size_t d = 0; d < inputs.size(); ++d) {
-                    const std::string docLabel = inputs.size() > 1 ? label + " input " + std::to_string(d + 1) + "/"
-                                                                         + std::to_string(inputs.size())
-                                                                   : label;
-                    AnalysisResult r = model.analyze(
-                        inputs[d], req, [&](double f, const std::string &l) { progressLine("sweep", f, docLabel + " " + l); },
-                        &interruptToken());
-                    seconds += r.seconds;
-                    runs.push_back(std::move(r.layers));
-                }
-            } catch (const Cancelled &) {
-                std::cerr << "\nsweep: interrupted; " << run.finished() << " of " << total
-                          << " points are saved in " << a.get("--out") << " (run the same command to continue)\n";
-                return 130;
-            }
-            json layers = json::array();
-            for (const auto &lm : meanOverDocuments(runs)) {
-                json lj = metricsJson(lm.mean);
-                lj.erase("entropy"); // per-query values belong to analyze; a sweep keeps the summaries
-                json se = json::object();
-                for (const auto &[name, v] : lm.standardErrors)
-                    se[name] = v ? json(*v) : json(nullptr);
-                lj["se"] = se;
-                layers.push_back(lj);
-            }
-            run.add(key,
-                    {{"length", n}, {"preset", method.name}, {"method", methodJson(method.method.spec())},
-                     {"documents", inputs.size()}, {"seconds", seconds}, {"layers", layers}},
-                    sweepCsv, run.finished() + 1 == total);
-        }
+        const auto count = static_cast<int64_t>(inputsAt(n).size());
+        for (const auto &method : methods)
+            plan.cells.push_back({std::to_string(n) + "/" + method.name, n, method.name, count});
     }
-    run.save(sweepCsv, true);
-    std::cerr << "\rsweep: " << total << " points -> " << a.get("--out") << "                    \n";
-    return 0;
+    // One item is one input at one length under one method; the inputs of the last length are kept.
+    int64_t cachedLength = -1;
+    std::vector<std::vector<int64_t>> cachedInputs;
+    plan.work = [&](size_t c, int64_t item) {
+        const RunCell &cell = plan.cells[c];
+        if (cell.length != cachedLength) {
+            cachedInputs = inputsAt(cell.length);
+            cachedLength = cell.length;
+        }
+        const auto &method = methods[c % methods.size()];
+        AnalysisRequest req;
+        req.method = method.method;
+        req.trainLength = T;
+        req.mlmTop1 = false;
+        const std::string label = "[" + std::to_string(c + 1) + "/" + std::to_string(plan.cells.size()) + "] n="
+                                  + std::to_string(cell.length) + " " + method.name
+                                  + (cell.items > 1 ? " input " + std::to_string(item + 1) + "/" + std::to_string(cell.items) : "");
+        AnalysisResult r = model.analyze(
+            cachedInputs[static_cast<size_t>(item)], req,
+            [&](double f, const std::string &l) {
+                if (worldRank() == 0)
+                    progressLine("sweep", f, label + " " + l);
+            },
+            &interruptToken());
+        json layers = json::array();
+        for (const auto &l : r.layers) {
+            json lj = metricsJson(l);
+            lj.erase("entropy");
+            layers.push_back(std::move(lj));
+        }
+        return json{{"method", methodJson(method.method.spec())}, {"seconds", r.seconds}, {"layers", layers}}.dump();
+    };
+    return runPlan(plan, a);
 }
 
 const char *kCompareHelp = R"(usage: entroscope-cli compare --preset A --preset B [--preset C ...] --length N (--text ... | --ids ...) --out DIR
@@ -357,19 +225,6 @@ int compare(const std::vector<std::string> &argv)
     return 0;
 }
 
-std::string evaluateCsv(const json &points)
-{
-    std::string s = "length,preset,temperature,qk,position,key_count,fill,samples,documents,accuracy,accuracy_low,"
-                    "accuracy_high,loss,loss_se,perplexity\n";
-    for (const auto &p : points)
-        s += std::to_string(p["length"].get<int64_t>()) + "," + methodColumns(p) + p["fill"].get<std::string>() + ","
-             + std::to_string(p["samples"].get<int64_t>()) + "," + std::to_string(p["documents"].get<int64_t>()) + ","
-             + fmt(p["accuracy"].get<double>()) + "," + fmt(p["accuracy_low"].get<double>()) + ","
-             + fmt(p["accuracy_high"].get<double>()) + "," + fmt(p["loss"].get<double>()) + "," + csvCell(p["loss_se"])
-             + "," + fmt(p["perplexity"].get<double>()) + "\n";
-    return s;
-}
-
 const char *kEvaluateHelp = R"(usage: entroscope-cli evaluate --text-file DOCS --lengths 64,128,... --presets a,b --out DIR
 
   The paper's MLM protocol: every document (one per non-empty line of DOCS) is filled to n (tile,
@@ -391,10 +246,10 @@ int evaluate(const std::vector<std::string> &argv)
 {
     const Args a = parseArgs(argv,
                              {"--model", "--text-file", "--lengths", "--presets", "--methods", "--positions", "--batch",
-                              "--fill", "--key-count", "--train-length", "--out", "--threads", "--max-documents"},
+                              "--fill", "--key-count", "--train-length", "--out", "--threads", "--max-documents", "--shard"},
                              {"--overwrite"}, {"--preset", "--method"});
     if (a.flags.count("--help")) {
-        std::cout << kEvaluateHelp << "\n" << methodVocabularyHelp();
+        std::cout << kEvaluateHelp << kShardHelp << "\n" << methodVocabularyHelp();
         return 0;
     }
     if (!a.has("--text-file"))
@@ -439,44 +294,57 @@ int evaluate(const std::vector<std::string> &argv)
                      {"fill", fill},
                      {"train_length", T},
                      {"key_count", a.get("--key-count", "rows")}};
-    ResumableRun run(a.get("--out"), "evaluate", settings, a.flags.count("--overwrite") > 0);
     warnIfSlowBlas();
     const GauModel model(ck);
-    const size_t total = lengths.size() * methods.size();
-    size_t index = 0;
-    for (auto n : lengths)
-        for (const auto &method : methods) {
-            ++index;
-            const std::string key = std::to_string(n) + "/" + method.name;
-            if (run.done(key))
-                continue;
-            const std::string label = "[" + std::to_string(index) + "/" + std::to_string(total) + "] n=" + std::to_string(n)
-                                      + " " + method.name;
-            const auto t0 = std::chrono::steady_clock::now();
-            MlmEvaluation e;
-            try {
-                e = evaluateMlm(model, docs, n, method.method, T, positions, fill, batch,
-                                [&](double f, const std::string &l) { progressLine("evaluate", f, label + " " + l); },
-                                &interruptToken(), file);
-            } catch (const Cancelled &) {
-                std::cerr << "\nevaluate: interrupted; " << run.finished() << " of " << total << " cells are saved in "
-                          << a.get("--out") << " (run the same command to continue)\n";
-                return 130;
-            }
-            const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-            run.add(key,
-                    {{"length", n}, {"preset", method.name}, {"method", methodJson(e.method)}, {"fill", fill},
-                     {"samples", e.samples}, {"documents", e.documents}, {"accuracy", e.accuracy},
-                     {"accuracy_low", e.accuracyLow}, {"accuracy_high", e.accuracyHigh}, {"loss", e.loss},
-                     {"loss_se", e.lossSe ? json(*e.lossSe) : json(nullptr)}, {"perplexity", e.perplexity},
-                     {"seconds", secs}},
-                    evaluateCsv, run.finished() + 1 == total);
-            std::cerr << "\revaluate: " << label << " acc " << fmt(e.accuracy) << " [" << fmt(e.accuracyLow) << ", "
-                      << fmt(e.accuracyHigh) << "] loss " << fmt(e.loss) << " (" << e.samples << " samples, "
-                      << e.documents << " documents, " << static_cast<int>(secs) << " s)          \n";
+    // One item is a chunk of a cell's masked samples: whole batches (so that a split run computes the
+    // batches of an unsplit one), about kChunkSamples samples.
+    constexpr int64_t kChunkSamples = 64;
+    const int64_t chunk = batch * std::max<int64_t>(1, (kChunkSamples + batch - 1) / batch);
+    RunPlan plan;
+    plan.name = "evaluate";
+    plan.settings = settings;
+    for (auto n : lengths) {
+        const auto samples = static_cast<int64_t>(planMlm(docs, n, positions, fill, file).samples.size());
+        for (const auto &method : methods)
+            plan.cells.push_back({std::to_string(n) + "/" + method.name, n, method.name, (samples + chunk - 1) / chunk});
+    }
+    std::optional<MlmPlan> cached; // the plan of the last length
+    plan.work = [&](size_t c, int64_t item) {
+        const RunCell &cell = plan.cells[c];
+        if (!cached || cached->length != cell.length)
+            cached = planMlm(docs, cell.length, positions, fill, file);
+        const auto &method = methods[c % methods.size()];
+        const size_t begin = static_cast<size_t>(item * chunk);
+        const size_t end = std::min(cached->samples.size(), begin + static_cast<size_t>(chunk));
+        const std::string label = "[" + std::to_string(c + 1) + "/" + std::to_string(plan.cells.size()) + "] n="
+                                  + std::to_string(cell.length) + " " + method.name + " samples "
+                                  + std::to_string(begin + 1) + "-" + std::to_string(end) + "/"
+                                  + std::to_string(cached->samples.size());
+        const auto t0 = std::chrono::steady_clock::now();
+        const MlmSamples r = evaluateMlmSamples(
+            model, *cached, begin, end, method.method, T, batch,
+            [&](double f, const std::string &) {
+                if (worldRank() == 0 && worldSize() == 1)
+                    progressLine("evaluate", f, label);
+            },
+            &interruptToken());
+        json input = json::array(), loss = json::array(), correct = json::array();
+        for (size_t s = begin; s < end; ++s)
+            input.push_back(cached->samples[s].input);
+        for (size_t s = 0; s < r.loss.size(); ++s) {
+            loss.push_back(numberJson(r.loss[s]));
+            correct.push_back(int(r.correct[s]));
         }
-    run.save(evaluateCsv, true);
-    return 0;
+        return json{{"method", methodJson(method.method.spec())},
+                    {"inputs", cached->inputs.size()},
+                    {"samples_total", cached->samples.size()},
+                    {"input", input},
+                    {"loss", loss},
+                    {"correct", correct},
+                    {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()}}
+            .dump();
+    };
+    return runPlan(plan, a);
 }
 
 const Registration kSweep{"sweep", "metrics at many lengths under many presets (resumable CSV + JSON)", sweep};

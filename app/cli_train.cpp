@@ -4,7 +4,7 @@
 // (engine/trainer.h). Progress goes to stderr; SIGINT/SIGTERM save a resumable checkpoint, exit 130.
 
 #include "cli_common.h"
-#include "trainer.h"
+#include "train/trainer.h"
 
 #include <torch/torch.h>
 

@@ -22,11 +22,3 @@ target_compile_definitions(entroscope PRIVATE
   ENTROSCOPE_FALLBACK_MODEL_DIR="${PROJECT_SOURCE_DIR}/tests/data/models/tiny-neko")
 entroscope_link_protobuf_first(entroscope)
 
-# Latency benchmark of the workbench (not a test): bench/bench_gui_latency.cpp.
-add_executable(bench_gui_latency ${PROJECT_SOURCE_DIR}/bench/bench_gui_latency.cpp)
-target_link_libraries(bench_gui_latency PRIVATE entroscope_app)
-target_compile_options(bench_gui_latency PRIVATE ${ENTROSCOPE_WARNINGS})
-target_compile_definitions(bench_gui_latency PRIVATE
-  ENTROSCOPE_DEFAULT_MODEL_DIR="${PROJECT_SOURCE_DIR}/resources/models/demo-softmax"
-  ENTROSCOPE_FALLBACK_MODEL_DIR="${PROJECT_SOURCE_DIR}/tests/data/models/tiny-neko")
-entroscope_link_protobuf_first(bench_gui_latency)

@@ -10,9 +10,9 @@
 // --save-model writes the random checkpoint (pytorch_model.bin + config.json) so that
 // bench/baseline_pytorch.py runs the same weights.
 
-#include "blas_check.h"
-#include "gau_model.h"
-#include "pickle_reader.h"
+#include "platform/blas_check.h"
+#include "model/gau_model.h"
+#include "io/pickle_reader.h"
 
 #include <torch/torch.h>
 

@@ -7,7 +7,7 @@
 // Runs with QT_QPA_PLATFORM=offscreen unless a platform is set.
 
 #include "analysis_controller.h"
-#include "blas_check.h"
+#include "platform/blas_check.h"
 #include "main_window.h"
 
 #include "plot_view.h"

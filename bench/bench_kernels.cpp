@@ -7,8 +7,8 @@
 //
 //   bench_kernels [--length 4096] [--rows 512] [--repeat 5] [--isa avx512|avx2|baseline]
 
-#include "analysis.h"
-#include "row_kernels.h"
+#include "analysis/analysis.h"
+#include "analysis/row_kernels.h"
 
 #include <chrono>
 #include <cmath>

@@ -5,8 +5,4 @@ entroscope_add_test(tst_checkpoint SOURCES tst_checkpoint.cpp test_util.h LIBS e
 entroscope_add_test(tst_method_properties SOURCES tst_method_properties.cpp test_util.h LIBS entroscope_engine Qt6::Core LABELS model)
 entroscope_add_test(tst_method SOURCES tst_method.cpp test_util.h LIBS entroscope_engine Qt6::Core LABELS unit)
 entroscope_add_test(tst_analysis SOURCES tst_analysis.cpp test_util.h LIBS entroscope_engine Qt6::Core LABELS unit)
-entroscope_add_test(tst_cli SOURCES tst_cli.cpp test_util.h LIBS entroscope_engine Qt6::Core LABELS model)
-add_dependencies(tst_cli entroscope-cli)
-entroscope_add_test(tst_experiments SOURCES tst_experiments.cpp test_util.h LIBS entroscope_engine Qt6::Core LABELS model)
-add_dependencies(tst_experiments entroscope-cli)
 entroscope_add_test(tst_row_kernels SOURCES tst_row_kernels.cpp LIBS entroscope_engine Qt6::Core LABELS unit)

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // SPDX-FileCopyrightText: 2026 EntroScope developers
 #include "analysis_controller.h"
-#include "analysis.h"
+#include "analysis/analysis.h"
 
-#include "checkpoint.h"
+#include "io/checkpoint.h"
 #include "errors.h"
-#include "experiments.h"
-#include "gau_model.h"
-#include "method.h"
-#include "metrics_table.h"
+#include "analysis/experiments.h"
+#include "model/gau_model.h"
+#include "model/method.h"
+#include "analysis/metrics_table.h"
 
 #include <QCoreApplication>
 #include <QDir>

@@ -27,7 +27,7 @@
 //
 // No LibTorch in this header: engine objects are behind a pimpl.
 
-#include "result_types.h"
+#include "analysis/result_types.h"
 
 #include <QObject>
 #include <QString>

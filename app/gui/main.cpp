@@ -4,7 +4,7 @@
 // [--session FILE] [--screenshot DIR]
 
 #include "analysis_controller.h"
-#include "blas_check.h"
+#include "platform/blas_check.h"
 #include "main_window.h"
 #include "session_state.h"
 

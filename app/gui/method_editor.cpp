@@ -2,7 +2,7 @@
 // SPDX-FileCopyrightText: 2026 EntroScope developers
 #include "method_editor.h"
 
-#include "method.h"
+#include "model/method.h"
 
 #include <QCheckBox>
 #include <QComboBox>

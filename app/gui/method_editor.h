@@ -8,7 +8,7 @@
 // method string "temperature,qk[:S],position[:P...][,visible]" the engine parses (Method::fromString); the
 // check box counts n_i as the visible keys (METHODS.md §1.3). GUI thread only.
 
-#include "result_types.h"
+#include "analysis/result_types.h"
 
 #include <QWidget>
 

@@ -2,7 +2,7 @@
 // SPDX-FileCopyrightText: 2026 EntroScope developers
 #include "session_state.h"
 
-#include "inputs.h"
+#include "text/inputs.h"
 
 #include <algorithm>
 #include <cmath>

@@ -4,7 +4,7 @@
 
 // The metrics of METHODS.md §3, computed block by block so that no [n, n] map has to be held.
 
-#include "result_types.h"
+#include "analysis/result_types.h"
 
 #include <torch/types.h>
 

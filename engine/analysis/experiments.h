@@ -5,7 +5,7 @@
 // Multi-run analyses built on GauModel: method comparison (JS divergence per layer) and the paper's
 // MLM evaluation protocol (METHODS.md §3, last two bullets).
 
-#include "gau_model.h"
+#include "model/gau_model.h"
 
 #include <optional>
 #include <string>
@@ -42,7 +42,41 @@ struct MlmEvaluation
     double perplexity = 0;   ///< exp(loss)
 };
 
-/// The paper's protocol: the documents are filled to n (documentInputs: tile, truncate, or every concat
+/// The masked samples of the MLM evaluation at length n: the inputs (documentInputs: tile, truncate, or
+/// every concat start with n tokens) and, for every input d, its evaluated positions
+/// (evaluationPositions(n, positions, d, D)), in that order.
+struct MlmPlan
+{
+    struct Sample
+    {
+        int64_t input;
+        int64_t position;
+    };
+    int64_t length = 0;
+    std::vector<std::vector<int64_t>> inputs;
+    std::vector<Sample> samples;
+};
+MlmPlan planMlm(const std::vector<std::vector<int64_t>> &documents, int64_t n, int64_t positions,
+                const std::string &fill, const std::string &what = "documents");
+
+/// Per-sample results: the cross-entropy (nats) of the original token and whether it is the top-1.
+struct MlmSamples
+{
+    std::vector<double> loss;
+    std::vector<uint8_t> correct;
+};
+/// Runs samples [begin, end) of a plan in batches of `batchSize` from `begin` (a copy of the input with the
+/// sample's token replaced by [MASK] each). A run split at multiples of batchSize computes exactly the
+/// batches of an unsplit run, so the results are the same bytes (for the same thread count).
+MlmSamples evaluateMlmSamples(const GauModel &model, const MlmPlan &plan, size_t begin, size_t end,
+                              const Method &method, int64_t trainLength, int64_t batchSize,
+                              const ProgressFn &progress = {}, const CancelToken *cancel = nullptr);
+/// The figures of one (length, method) cell from all its samples in plan order; sampleInput[s] is the
+/// input of sample s, of `inputs` inputs.
+MlmEvaluation summarizeMlm(int64_t n, const MethodSpec &method, const std::vector<int64_t> &sampleInput,
+                           int64_t inputs, const MlmSamples &samples);
+
+/// The paper's protocol in one call (planMlm, evaluateMlmSamples, summarizeMlm): the documents are filled to n (documentInputs: tile, truncate, or every concat
 /// start with n tokens); for every evaluated position p of input d (evaluationPositions(n, positions, d,
 /// D)) a copy with token p replaced by [MASK] is run (batched), and top-1 accuracy and cross-entropy of the
 /// original token are averaged over all samples. Throws Error when the tokenizer has no [MASK] or no

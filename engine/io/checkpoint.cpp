@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // SPDX-FileCopyrightText: 2026 EntroScope developers
-#include "checkpoint.h"
+#include "io/checkpoint.h"
 
 #include "errors.h"
 

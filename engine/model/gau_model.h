@@ -6,10 +6,10 @@
 // Attention is computed in blocks of query rows: metrics stream, and only the maps a caller asks for
 // are kept.
 
-#include "checkpoint.h"
-#include "inputs.h"
-#include "method.h"
-#include "result_types.h"
+#include "io/checkpoint.h"
+#include "text/inputs.h"
+#include "model/method.h"
+#include "analysis/result_types.h"
 
 #include <torch/types.h>
 

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // SPDX-FileCopyrightText: 2026 EntroScope developers
-#include "trainer.h"
+#include "train/trainer.h"
 
-#include "atomic_file.h"
+#include "io/atomic_file.h"
 #include "errors.h"
-#include "pickle_reader.h"
+#include "io/pickle_reader.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <nlohmann/json.hpp>

@@ -23,12 +23,12 @@
 // Every file is written to a temporary name and renamed; trainer_state.json is written last, so its
 // step is never ahead of the weights.
 
-#include "checkpoint.h"
-#include "config.h"
-#include "gau_model.h"
-#include "method.h"
-#include "result_types.h"
-#include "tokenizer.h"
+#include "io/checkpoint.h"
+#include "io/config.h"
+#include "model/gau_model.h"
+#include "model/method.h"
+#include "analysis/result_types.h"
+#include "text/tokenizer.h"
 
 #include <torch/types.h>
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // SPDX-FileCopyrightText: 2026 EntroScope developers
-#include "atomic_file.h"
+#include "io/atomic_file.h"
 
 #include "errors.h"
 

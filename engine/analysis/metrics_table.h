@@ -6,7 +6,7 @@
 // the exports), description, unit, and how to read it from LayerMetrics. The CLI's JSON and CSV writers
 // iterate it; adding a metric is a field in LayerMetrics, its computation, and one row here.
 
-#include "result_types.h"
+#include "analysis/result_types.h"
 
 #include <optional>
 #include <string>

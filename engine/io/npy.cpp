@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // SPDX-FileCopyrightText: 2026 EntroScope developers
-#include "npy.h"
+#include "io/npy.h"
+#include "io/element_count.h"
 
 #include "errors.h"
 
@@ -143,8 +144,6 @@ NpyArray readNpy(const std::string &path)
     // The element count may not exceed what the file holds (checked as the shape is read: no overflow).
     const uint64_t dataBytes = fileSize - std::min<uint64_t>(fileSize, 8 + (version == 1 ? 2 : 4) + hlen);
     const uint64_t fits = dataBytes / itemSize;
-    uint64_t count = 1;
-    bool tooBig = false;
     size_t pos = 0;
     while (pos <= shapeText.size()) {
         size_t next = shapeText.find(',', pos);
@@ -157,21 +156,15 @@ NpyArray readNpy(const std::string &path)
             if (ec != std::errc() || end != item.data() + item.size() || dim < 0)
                 throw Error(path + ": shape entry '" + item + "' is not a non-negative integer");
             a.shape.push_back(dim);
-            if (dim != 0 && count > fits / uint64_t(dim))
-                tooBig = true; // more than the file holds (and maybe more than 64 bits): reported below
-            else if (!tooBig)
-                count *= uint64_t(dim);
         }
         if (next == std::string::npos)
             break;
         pos = next + 1;
     }
-    if (std::find(a.shape.begin(), a.shape.end(), int64_t{0}) != a.shape.end()) {
-        count = 0;
-        tooBig = false;
-    }
-    if (tooBig || count > fits)
+    const auto bounded = boundedElementCount(a.shape, fits);
+    if (!bounded)
         throw Error(path + ": truncated data (the shape needs more bytes than the file holds)");
+    const uint64_t count = *bounded;
     a.values.resize(static_cast<size_t>(count));
     auto readAll = [&](auto tag) {
         using T = decltype(tag);

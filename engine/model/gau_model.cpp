@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // SPDX-FileCopyrightText: 2026 EntroScope developers
-#include "gau_model.h"
+#include "model/gau_model.h"
 
-#include "analysis.h"
+#include "analysis/analysis.h"
 #include "errors.h"
-#include "row_kernels.h"
+#include "analysis/row_kernels.h"
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>

@@ -5,7 +5,7 @@
 // loops are written to vectorise (no calls, no branches in the hot loops, `omp simd` reductions); exp and
 // log are polynomial approximations good to 1–2 ulp in float32, as precise as the float32 rows they act on.
 
-#include "row_kernels.h"
+#include "analysis/row_kernels.h"
 
 #include <algorithm>
 #include <cmath>

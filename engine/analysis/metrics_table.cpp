@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // SPDX-FileCopyrightText: 2026 EntroScope developers
-#include "metrics_table.h"
+#include "analysis/metrics_table.h"
 
 #include "errors.h"
-#include "inputs.h"
+#include "text/inputs.h"
 
 namespace entroscope {
 

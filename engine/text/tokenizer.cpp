@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // SPDX-FileCopyrightText: 2026 EntroScope developers
-#include "tokenizer.h"
+#include "text/tokenizer.h"
 
 #include "errors.h"
-#include "sentencepiece_plugin.h"
+#include "text/sentencepiece_plugin.h"
 
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // SPDX-FileCopyrightText: 2026 EntroScope developers
-#include "blas_check.h"
+#include "platform/blas_check.h"
 
 #include <torch/torch.h>
 #include <torch/version.h>

@@ -11,7 +11,7 @@
 // the axes it sets). Parsing, canonical strings, error messages, the GUI's lists and the CLI's help all
 // come from them; adding a method is one row there plus its computation in the model.
 
-#include "result_types.h"
+#include "analysis/result_types.h"
 
 #include <cstdint>
 #include <string>

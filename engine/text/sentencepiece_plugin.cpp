@@ -4,7 +4,7 @@
 // The only code that links libsentencepiece; see sentencepiece_plugin.h for why it is a plugin. It
 // adapts SentencePieceProcessor to the C interface and turns every status and exception into a
 // return value: nothing may unwind out of a dlopen'ed module into the executable.
-#include "sentencepiece_plugin.h"
+#include "text/sentencepiece_plugin.h"
 
 #include <sentencepiece_processor.h>
 #include <sentencepiece_trainer.h>

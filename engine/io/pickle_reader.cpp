@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // SPDX-FileCopyrightText: 2026 EntroScope developers
-#include "pickle_reader.h"
+#include "io/pickle_reader.h"
+#include "io/element_count.h"
 
 #include "errors.h"
 
@@ -586,22 +587,13 @@ StateDict readSafetensors(const std::string &path)
             // that a hostile shape cannot overflow the product.
             const uint64_t itemSize = c10::elementSize(dt->second);
             const uint64_t fits = dataSize / itemSize;
-            uint64_t numel = 1;
-            bool tooBig = false;
-            for (auto s : shape) {
-                if (s < 0)
+            for (auto d : shape)
+                if (d < 0)
                     throw Error(path + ": tensor " + name + " has a negative dimension");
-                if (s != 0 && numel > fits / static_cast<uint64_t>(s))
-                    tooBig = true;
-                else if (!tooBig)
-                    numel *= static_cast<uint64_t>(s);
-            }
-            if (std::find(shape.begin(), shape.end(), int64_t{0}) != shape.end()) {
-                numel = 0;
-                tooBig = false;
-            }
-            if (tooBig || numel > fits)
+            const auto bounded = boundedElementCount(shape, fits);
+            if (!bounded)
                 throw Error(path + ": tensor " + name + " has a shape larger than the file's data");
+            const uint64_t numel = *bounded;
             const uint64_t bytes = numel * itemSize;
             if (offsets.size() != 2 || offsets[0] > offsets[1] || offsets[1] > dataSize
                 || offsets[1] - offsets[0] != bytes)

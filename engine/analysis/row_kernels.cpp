@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // SPDX-FileCopyrightText: 2026 EntroScope developers
 // Picks the row-kernel build (row_kernels_impl.cpp, compiled once per instruction set) for this CPU.
-#include "row_kernels.h"
+#include "analysis/row_kernels.h"
 
 namespace entroscope::kernels {
 

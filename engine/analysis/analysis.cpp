@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // SPDX-FileCopyrightText: 2026 EntroScope developers
-#include "analysis.h"
+#include "analysis/analysis.h"
 
 #include "errors.h"
-#include "row_kernels.h"
+#include "analysis/row_kernels.h"
 
 #include <torch/torch.h>
 

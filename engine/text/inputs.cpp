@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // SPDX-FileCopyrightText: 2026 EntroScope developers
-#include "inputs.h"
+#include "text/inputs.h"
 
 #include "errors.h"
 
@@ -115,7 +115,8 @@ Interval wilsonInterval(int64_t hits, int64_t total)
     const double den = 1 + z * z / N;
     const double centre = (p + z * z / (2 * N)) / den;
     const double half = z * std::sqrt(p * (1 - p) / N + z * z / (4 * N * N)) / den;
-    return {std::max(0.0, centre - half), std::min(1.0, centre + half)};
+    // The bounds are exactly 0 with no hits and 1 with all (not a rounding residue such as 4e-19).
+    return {hits == 0 ? 0.0 : std::max(0.0, centre - half), hits == total ? 1.0 : std::min(1.0, centre + half)};
 }
 
 MeanSe meanAndStandardError(const std::vector<double> &values)

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // SPDX-FileCopyrightText: 2026 EntroScope developers
-#include "method.h"
+#include "model/method.h"
 
-#include "config.h"
+#include "io/config.h"
 #include "errors.h"
 
 #include <algorithm>

@@ -2,9 +2,9 @@
 // SPDX-FileCopyrightText: 2026 EntroScope developers
 #pragma once
 
-#include "config.h"
-#include "pickle_reader.h"
-#include "tokenizer.h"
+#include "io/config.h"
+#include "io/pickle_reader.h"
+#include "text/tokenizer.h"
 
 #include <torch/types.h>
 

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# SPDX-FileCopyrightText: 2026 EntroScope developers
+# The distributed evaluate on this machine (bench/README.md):
+#  1. the same work as 1 rank x 2 threads and as 2 ranks x 1 thread (mpirun): the ratio shows what
+#     distribution costs (or gains) against threads;
+#  2. a cost table: masked forwards per second per core on the demo model at n = 1024 and 4096 (1 thread),
+#     the CPU-hours of the paper's full protocol (10 documents x n positions = 10 n forwards per length and
+#     method), and the wall time it projects on 8, 64 and 512 cores (at the 2-rank efficiency of part 1).
+#   bench/bench_distributed.sh [BUILD_DIR]
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build=${1:-"$root/build"}
+cli="$build/app/entroscope-cli"
+model="$root/resources/models/demo-softmax"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+zcat "$root/resources/corpus/kjv-heldout.txt.gz" | head -40 > "$work/docs.txt"
+mpi=(mpirun --oversubscribe)
+[ "$(id -u)" -eq 0 ] && mpi+=(--allow-run-as-root)
+args=(evaluate --model "$model" --text-file "$work/docs.txt" --max-documents 4 --fill concat --lengths 256,512
+      --presets extrapolate,infoscale --positions 32 --batch 8)
+wall() { local t0 t1; t0=$(date +%s.%N); "$@" > /dev/null 2>&1; t1=$(date +%s.%N); echo "$t1 - $t0" | bc -l; }
+t_threads=$(wall "$cli" "${args[@]}" --threads 2 --out "$work/threads")
+t_ranks=$(wall "${mpi[@]}" -np 2 "$cli" "${args[@]}" --threads 1 --out "$work/ranks")
+cmp -s "$work/threads/evaluate.csv" "$work/ranks/evaluate.csv" && same=yes || same="no (thread counts differ: 2 vs 1 per rank)"
+printf 'same work (%s): 1 rank x 2 threads %.2f s, 2 ranks x 1 thread %.2f s, ratio (ranks/threads) %.3f; CSV identical: %s\n' \
+  "4 documents, n=256,512, 2 methods, 32 positions" "$t_threads" "$t_ranks" "$(echo "$t_ranks / $t_threads" | bc -l)" "$same"
+# Efficiency of 2 ranks against one 1-thread process on the same work.
+t_one=$(wall "$cli" "${args[@]}" --threads 1 --out "$work/one")
+eff=$(echo "$t_one / (2 * $t_ranks)" | bc -l)
+printf 'one process x 1 thread %.2f s: 2-rank parallel efficiency %.3f\n' "$t_one" "$eff"
+
+echo
+echo "cost of the paper's full protocol on the demo model (10 n masked forwards per length and method):"
+printf '%6s %14s %16s %12s %12s %12s\n' n "fwd/s/core" "CPU-h/method" "8 cores" "64 cores" "512 cores"
+for n in 1024 4096; do
+  "$cli" evaluate --model "$model" --text-file "$work/docs.txt" --fill concat --max-documents 40 --lengths $n \
+    --presets extrapolate --positions 8 --batch 8 --threads 1 --out "$work/cost$n" > /dev/null 2>&1
+  python3 - "$work/cost$n/evaluate.json" "$n" "$eff" <<'EOF'
+import json, sys
+p = json.load(open(sys.argv[1]))["points"][0]
+n, eff = int(sys.argv[2]), float(sys.argv[3])
+rate = p["samples"] / p["seconds"]           # masked forwards per second on one core
+cpu_h = 10 * n / rate / 3600
+hours = lambda cores: cpu_h / (cores * eff)
+fmt = lambda h: f"{h * 60:.1f} min" if h < 1 else f"{h:.2f} h"
+print(f"{n:6d} {rate:14.3f} {cpu_h:16.2f} {fmt(hours(8)):>12} {fmt(hours(64)):>12} {fmt(hours(512)):>12}")
+EOF
+done
