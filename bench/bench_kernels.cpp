@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // SPDX-FileCopyrightText: 2026 EntroScope developers
-// Times the row kernels (engine/row_kernels.h) of every instruction-set build this CPU runs, on one
+// Times the row kernels (engine/analysis/row_kernels.h) of every instruction-set build this CPU runs, on one
 // thread, and prints nanoseconds per attention weight. Rows are softmaxes of Gaussian scores: "peaked"
 // (σ = 4, a few keys hold most of the mass, as in trained layers) and "flat" (σ = 0.5, close to uniform,
 // the worst case for k90's selection). One JSON line per (table, kernel, rows).

@@ -12,7 +12,7 @@ model=$(mktemp -d)
 trap 'rm -rf "$model"' EXIT
 "$build/bench/bench_analysis" --length 16 --save-model "$model" --threads "$threads" > /dev/null
 # The same BLAS kernels and OpenMP wait policy on both sides: the baselines get the environment that
-# bench_analysis ends up with (engine/blas_check.h: OpenBLAS 0.3.21 falls back to its SSE3 "Prescott"
+# bench_analysis ends up with (engine/platform/blas_check.h: OpenBLAS 0.3.21 falls back to its SSE3 "Prescott"
 # kernels on CPUs it does not know, and LibTorch's OpenMP threads spin on the cores OpenBLAS needs unless
 # told to wait passively, and OpenBLAS's idle threads spin for 0.1 s on LibTorch's; EntroScope re-executes
 # itself with OPENBLAS_CORETYPE, OMP_WAIT_POLICY and OPENBLAS_THREAD_TIMEOUT set).

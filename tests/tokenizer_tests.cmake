@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # SPDX-FileCopyrightText: 2026 EntroScope developers
 # Tokenizer tests: fixtures in data/tokenizer (made by make_tokenizer_fixtures.py) and the real GAU-alpha
-# vocabulary in data/vocab. SentencePiece is reached through the plugin (engine/sentencepiece_plugin.h),
+# vocabulary in data/vocab. SentencePiece is reached through the plugin (engine/text/sentencepiece_plugin.h),
 # so these link like every other test: libprotobuf first, no libsentencepiece.
 
 entroscope_add_test(tst_tokenizer SOURCES tst_tokenizer.cpp LIBS entroscope_tokenizer Qt6::Core LABELS unit)
