@@ -2,7 +2,7 @@
 // SPDX-FileCopyrightText: 2026 EntroScope developers
 // Metrics on hand-made attention matrices with known answers, and streaming == unblocked.
 
-#include "analysis.h"
+#include "analysis/analysis.h"
 #include "test_util.h"
 
 #include <torch/torch.h>

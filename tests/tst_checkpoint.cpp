@@ -3,9 +3,9 @@
 // Checkpoint loading: both file shapes in the wild, fp16/bf16, safetensors, prefix-less keys,
 // and every broken or hostile input the fixture script makes.
 
-#include "checkpoint.h"
+#include "io/checkpoint.h"
 #include "errors.h"
-#include "pickle_reader.h"
+#include "io/pickle_reader.h"
 #include "test_util.h"
 
 #include <QFileInfo>

@@ -2,7 +2,7 @@
 // SPDX-FileCopyrightText: 2026 EntroScope developers
 // entroscope-cli as a script uses it: the output contract of METHODS.md §5 and its errors.
 
-#include "npy.h"
+#include "io/npy.h"
 #include "test_util.h"
 
 #include <QDir>

@@ -4,7 +4,7 @@
 // files: schema, resume, and an interruption that keeps what finished.
 
 #include "errors.h"
-#include "experiments.h"
+#include "analysis/experiments.h"
 #include "test_util.h"
 
 #include <QDir>

@@ -4,8 +4,8 @@
 // (tests/data/make_fixtures.py): attention maps of every layer, every metric, MLM top-1, logits.
 
 #include "errors.h"
-#include "gau_model.h"
-#include "npy.h"
+#include "model/gau_model.h"
+#include "io/npy.h"
 #include "test_util.h"
 
 #include <ATen/Parallel.h>

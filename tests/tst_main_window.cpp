@@ -8,7 +8,7 @@
 #include "compare_view.h"
 #include "entropy_view.h"
 #include "main_window.h"
-#include "npy.h"
+#include "io/npy.h"
 #include "plot_view.h"
 #include "qcustomplot_compat.h"
 #include "session_state.h"

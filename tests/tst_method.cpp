@@ -2,9 +2,9 @@
 // SPDX-FileCopyrightText: 2026 EntroScope developers
 // Method parsing, presets, canonical strings and the closed-form factors of METHODS.md.
 
-#include "config.h"
+#include "io/config.h"
 #include "errors.h"
-#include "method.h"
+#include "model/method.h"
 #include "test_util.h"
 
 using namespace entroscope;

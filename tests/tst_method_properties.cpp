@@ -3,7 +3,7 @@
 // Properties that would catch a wrong method formula, checked on the engine's own attention maps
 // (tiny-neko fixture: 3 layers, d = 16, T = 16).
 
-#include "gau_model.h"
+#include "model/gau_model.h"
 #include "test_util.h"
 
 #include <torch/torch.h>

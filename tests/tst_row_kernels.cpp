@@ -5,8 +5,8 @@
 // take shortcuts on: peaked and flat softmaxes, masked (−inf) keys, exact ties, zeros, raw rows with a
 // scale, rows that never reach 0.9, n from 1 to 16384.
 
-#include "analysis.h"
-#include "row_kernels.h"
+#include "analysis/analysis.h"
+#include "analysis/row_kernels.h"
 
 #include <QtTest>
 

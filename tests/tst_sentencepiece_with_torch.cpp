@@ -6,7 +6,7 @@
 // every model load. This program links LibTorch (libprotobuf first, like every executable of the
 // project) and uses a tensor before the first SentencePiece model is loaded through the plugin.
 #include "errors.h"
-#include "tokenizer.h"
+#include "text/tokenizer.h"
 
 #include <ATen/ATen.h>
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // SPDX-FileCopyrightText: 2026 EntroScope developers
 #include "errors.h"
-#include "tokenizer.h"
+#include "text/tokenizer.h"
 
 #include <QDebug>
 #include <QElapsedTimer>

@@ -3,13 +3,13 @@
 // The trainer (engine/trainer.h) on a tiny configuration, the SentencePiece trainer ABI, the Python
 // round trip of a saved checkpoint, and the shipped demo models against their model cards.
 
-#include "checkpoint.h"
+#include "io/checkpoint.h"
 #include "errors.h"
-#include "gau_model.h"
-#include "pickle_reader.h"
+#include "model/gau_model.h"
+#include "io/pickle_reader.h"
 #include "test_util.h"
-#include "tokenizer.h"
-#include "trainer.h"
+#include "text/tokenizer.h"
+#include "train/trainer.h"
 
 #include <torch/torch.h>
 

@@ -7,7 +7,7 @@
 // pooled versions, and an AnalysisResult whose metrics are computed from those maps (METHODS.md §3).
 // Header-only; no engine code.
 
-#include "result_types.h"
+#include "analysis/result_types.h"
 
 #include <algorithm>
 #include <cmath>

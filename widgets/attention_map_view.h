@@ -13,7 +13,7 @@
 // GUI thread only. The widget keeps its own copy of the map and the token texts.
 
 #include "plot_view.h"
-#include "result_types.h"
+#include "analysis/result_types.h"
 
 #include <cstdint>
 #include <optional>

@@ -10,7 +10,7 @@
 // Clicking a bar emits layerSelected(layer). GUI thread only; the widget copies what it shows.
 
 #include "plot_view.h"
-#include "result_types.h"
+#include "analysis/result_types.h"
 
 #include <optional>
 #include <string>

@@ -12,7 +12,7 @@
 // layerSelected(layer). GUI thread only; the widget copies the maps.
 
 #include "plot_view.h"
-#include "result_types.h"
+#include "analysis/result_types.h"
 
 #include <QImage>
 #include <QRect>

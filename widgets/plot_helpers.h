@@ -6,7 +6,7 @@
 // distance-bin labels, CSV quoting, and filling a QCPColorMap from an AttentionMap.
 // All functions are reentrant; the ones taking QCP objects must run in the GUI thread.
 
-#include "result_types.h"
+#include "analysis/result_types.h"
 
 #include <QColor>
 #include <QJsonArray>

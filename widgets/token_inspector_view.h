@@ -12,7 +12,7 @@
 // its own copy of the row.
 
 #include "plot_view.h"
-#include "result_types.h"
+#include "analysis/result_types.h"
 
 #include <QStringList>
 

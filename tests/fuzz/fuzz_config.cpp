@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // SPDX-FileCopyrightText: 2026 EntroScope developers
 // Fuzz target: config.json text → GauConfig (JSON syntax, types, ranges, the HT-NEKO extras), and back.
-#include "config.h"
+#include "io/config.h"
 #include "fuzz_common.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

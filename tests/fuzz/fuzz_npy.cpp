@@ -2,7 +2,7 @@
 // SPDX-FileCopyrightText: 2026 EntroScope developers
 // Fuzz target: a .npy file (magic, version, header dict, dtype, shape, data size).
 #include "fuzz_common.h"
-#include "npy.h"
+#include "io/npy.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -4,7 +4,7 @@
 // valid torch.save zip with storage records data/0 … data/15 of 16 KiB each (the seed checkpoints use
 // 0 … 11, the largest 12 KiB), so the mutations go to the opcode stream rather than to the zip container.
 #include "fuzz_common.h"
-#include "pickle_reader.h"
+#include "io/pickle_reader.h"
 
 #include <caffe2/serialize/inline_container.h>
 

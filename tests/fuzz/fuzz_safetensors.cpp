@@ -2,7 +2,7 @@
 // SPDX-FileCopyrightText: 2026 EntroScope developers
 // Fuzz target: a model.safetensors file (header length, JSON header, dtypes, shapes, data offsets).
 #include "fuzz_common.h"
-#include "pickle_reader.h"
+#include "io/pickle_reader.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -2,7 +2,7 @@
 // SPDX-FileCopyrightText: 2026 EntroScope developers
 // Fuzz target: a SentencePiece *.model file loaded through EntroScope's plug-in, then used to encode a text.
 #include "fuzz_common.h"
-#include "tokenizer.h"
+#include "text/tokenizer.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

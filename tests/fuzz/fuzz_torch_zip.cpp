@@ -2,7 +2,7 @@
 // SPDX-FileCopyrightText: 2026 EntroScope developers
 // Fuzz target: a whole pytorch_model.bin (zip container, data.pkl through the restricted unpickler, storage
 // records), then the checkpoint validation against a fixed GAU-α config (names, shapes, finite values).
-#include "checkpoint.h"
+#include "io/checkpoint.h"
 #include "fuzz_common.h"
 
 

@@ -3,7 +3,7 @@
 // Fuzz target: a WordPiece vocab.txt and a text to tokenise with it. The input is split at its first NUL
 // byte: before it the vocabulary file, after it the text (UTF-8 or not).
 #include "fuzz_common.h"
-#include "tokenizer.h"
+#include "text/tokenizer.h"
 
 #include <algorithm>
 
