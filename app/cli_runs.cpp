@@ -526,12 +526,11 @@ int runPlan(const RunPlan &plan, const Args &a)
     if (root)
         cells.emplace(plan, *run);
     const ItemIndex index(plan.cells);
+    auto pending = [&](int64_t g) { return !run->done(plan.cells[index.cellOf(g)].key); };
     int64_t pendingItems = 0, arrived = 0;
-    auto pending = [&](int64_t g) {
-        const bool p = !run->done(plan.cells[index.cellOf(g)].key);
-        pendingItems += p ? 1 : 0;
-        return p;
-    };
+    if (root)
+        for (const auto &c : plan.cells)
+            pendingItems += run->done(c.key) ? 0 : c.items;
     auto work = [&](int64_t g) {
         const size_t c = index.cellOf(g);
         return plan.work(c, g - index.first[c]);

@@ -4,7 +4,8 @@
 # The distributed evaluate on this machine (bench/README.md):
 #  1. the same work as 1 rank x 2 threads and as 2 ranks x 1 thread (mpirun): the ratio shows what
 #     distribution costs (or gains) against threads;
-#  2. a cost table: masked forwards per second per core on the demo model at n = 1024 and 4096 (1 thread),
+#  2. a cost table: masked forwards per second per core on the demo model and a random model of the HT-NEKO
+#     shape at n = 1024 and 4096 (1 thread),
 #     the CPU-hours of the paper's full protocol (10 documents x n positions = 10 n forwards per length and
 #     method), and the wall time it projects on 8, 64 and 512 cores (at the 2-rank efficiency of part 1).
 #   bench/bench_distributed.sh [BUILD_DIR]
@@ -32,20 +33,28 @@ t_one=$(wall "$cli" "${args[@]}" --threads 1 --out "$work/one")
 eff=$(calc "$t_one / (2 * $t_ranks)")
 printf 'one process x 1 thread %.2f s: 2-rank parallel efficiency %.3f\n' "$t_one" "$eff"
 
+# A random GAU-alpha of the HT-NEKO shape (6 layers, hidden 768; bench_analysis), with the released
+# character vocabulary (12000 entries, as tests/data/models/tiny-neko).
+"$build/bench/bench_analysis" --length 64 --layers 6 --save-model "$work/neko" > /dev/null 2>&1
+cp "$root/tests/data/models/tiny-neko/vocab.txt" "$work/neko/"
+
 echo
-echo "cost of the paper's full protocol on the demo model (10 n masked forwards per length and method):"
-printf '%6s %14s %16s %12s %12s %12s\n' n "fwd/s/core" "CPU-h/method" "8 cores" "64 cores" "512 cores"
-for n in 1024 4096; do
-  "$cli" evaluate --model "$model" --text-file "$work/docs.txt" --fill concat --max-documents 40 --lengths $n \
-    --presets extrapolate --positions 8 --batch 8 --threads 1 --out "$work/cost$n" > /dev/null 2>&1
-  python3 - "$work/cost$n/evaluate.json" "$n" "$eff" <<'EOF'
+echo "cost of the paper's full protocol (10 n masked forwards per length and method), 1 thread:"
+printf '%-8s %6s %12s %14s %12s %12s %12s\n' model n "fwd/s/core" "CPU-h/method" "8 cores" "64 cores" "512 cores"
+for entry in "demo:$model" "ht-neko:$work/neko"; do
+  name=${entry%%:*} dir=${entry#*:}
+  for n in 1024 4096; do
+    "$cli" evaluate --model "$dir" --text-file "$work/docs.txt" --fill concat --max-documents 40 --lengths $n \
+      --presets extrapolate --positions 8 --batch 8 --threads 1 --out "$work/cost-$name-$n" > /dev/null 2>&1
+    python3 - "$work/cost-$name-$n/evaluate.json" "$n" "$eff" "$name" <<'EOF'
 import json, sys
 p = json.load(open(sys.argv[1]))["points"][0]
-n, eff = int(sys.argv[2]), float(sys.argv[3])
+n, eff, name = int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
 rate = p["samples"] / p["seconds"]           # masked forwards per second on one core
 cpu_h = 10 * n / rate / 3600
 hours = lambda cores: cpu_h / (cores * eff)
 fmt = lambda h: f"{h * 3600:.0f} s" if h < 1 / 60 else (f"{h * 60:.1f} min" if h < 1 else f"{h:.2f} h")
-print(f"{n:6d} {rate:14.3f} {cpu_h:16.2f} {fmt(hours(8)):>12} {fmt(hours(64)):>12} {fmt(hours(512)):>12}")
+print(f"{name:<8} {n:6d} {rate:12.3f} {cpu_h:14.2f} {fmt(hours(8)):>12} {fmt(hours(64)):>12} {fmt(hours(512)):>12}")
 EOF
+  done
 done
