@@ -134,6 +134,10 @@ private Q_SLOTS:
         QVERIFY(std::fabs(ci.low - 0.10779) < 1e-4 && std::fabs(ci.high - 0.60322) < 1e-4);
         ci = wilsonInterval(0, 20);
         QVERIFY(ci.low == 0.0 && std::fabs(ci.high - 0.16113) < 1e-4);
+        // Exactly 0 with no hit and 1 with all (the formula leaves a residue: 4.3e-19 at 0/768).
+        QCOMPARE(wilsonInterval(0, 768).low, 0.0);
+        QCOMPARE(wilsonInterval(768, 768).high, 1.0);
+        QVERIFY(wilsonInterval(768, 768).low > 0.99 && wilsonInterval(0, 768).high < 0.01);
         const auto ms = meanAndStandardError({1.0, 2.0, 3.0, 4.0});
         QCOMPARE(ms.mean, 2.5);
         QVERIFY(ms.se && std::fabs(*ms.se - std::sqrt(5.0 / 3.0) / 2.0) < 1e-12);
