@@ -273,11 +273,11 @@ std::vector<int64_t> inputTokens(const Args &a, const Checkpoint &ck)
 
 void checkMemory(const GauConfig &config, int64_t n, const AnalysisRequest &req)
 {
-    const int64_t need = estimateAnalysisBytes(config, n, req);
-    const int64_t avail = availableMemoryBytes();
-    if (avail > 0 && need > avail)
-        throw Error("--length " + std::to_string(n) + ": needs about " + formatBytes(static_cast<double>(need))
-                    + " of memory, this machine has " + formatBytes(static_cast<double>(avail)) + " available");
+    try {
+        checkAnalysisMemory(config, n, req);
+    } catch (const Error &e) {
+        throw Error(std::string("--length: ") + e.what());
+    }
 }
 
 int defaultThreads(int hardwareThreads, int localRanks)

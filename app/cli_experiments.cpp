@@ -186,7 +186,8 @@ int compare(const std::vector<std::string> &argv)
         throw Error("--preset: give at least two methods to compare");
     const auto ids = fillToLength(inputTokens(a, *ck), n, fill);
     AnalysisRequest probe;
-    checkMemory(ck->config, n, probe);
+    probe.keepLayerInputs = true;
+    checkMemory(ck->config, n, probe); // one analysis plus the reference's layer inputs
 
     StagedOutput out(a.get("--out"), a.flags.count("--overwrite") > 0);
     warnIfSlowBlas();
@@ -195,27 +196,42 @@ int compare(const std::vector<std::string> &argv)
     json j = {{"length", n}, {"train_length", T}, {"fill", fill}, {"tokens", ids}, {"reference", ref}};
     json jmethods = json::array();
     std::string csv = "reference,preset,temperature,qk,position,key_count,layer,js_divergence\n";
-    for (size_t m = 1; m < methods.size(); ++m) {
-        const std::string label = ref + " vs " + methods[m].name;
-        const Comparison c = compareMethods(model, ids, methods[0].method, methods[m].method, T,
-                                            out.path("scratch.bin").string(), availableMemoryBytes() / 4,
-                                            [&](double f, const std::string &l) { progressLine("compare", f, label + " " + l); },
-                                            &interruptToken());
-        auto metricsOf = [](const AnalysisResult &r) {
-            json layers = json::array();
-            for (const auto &l : r.layers)
-                layers.push_back(metricsJson(l));
-            return layers;
+    // One pass: every method runs once, keeping its layer inputs; the JS divergence against the reference is
+    // recomputed block by block from the two analyses' layer inputs (no map held, no second run).
+    auto metricsOf = [](const AnalysisResult &r) {
+        json layers = json::array();
+        for (const auto &l : r.layers)
+            layers.push_back(metricsJson(l));
+        return layers;
+    };
+    const double steps = static_cast<double>(2 * methods.size() - 1);
+    auto stage = [&](size_t k, const std::string &label) {
+        return [&, k, label](double f, const std::string &l) {
+            progressLine("compare", (static_cast<double>(k) + f) / steps, label + " " + l);
         };
-        if (m == 1)
-            jmethods.push_back({{"preset", ref}, {"method", methodJson(c.a.method)}, {"layers", metricsOf(c.a)}});
+    };
+    auto analyzeKeeping = [&](size_t m, size_t k) {
+        AnalysisRequest req;
+        req.method = methods[m].method;
+        req.trainLength = T;
+        req.mlmTop1 = false;
+        req.keepLayerInputs = true;
+        return model.analyze(ids, req, stage(k, methods[m].name), &interruptToken());
+    };
+    const AnalysisResult reference = analyzeKeeping(0, 0);
+    jmethods.push_back({{"preset", ref}, {"method", methodJson(reference.method)}, {"layers", metricsOf(reference)}});
+    for (size_t m = 1; m < methods.size(); ++m) {
+        const AnalysisResult other = analyzeKeeping(m, 2 * m - 1);
+        const std::vector<double> js = model.jsDivergence(*reference.layerInputs, methods[0].method, *other.layerInputs,
+                                                          methods[m].method, T, stage(2 * m, ref + " vs " + methods[m].name),
+                                                          &interruptToken());
         jmethods.push_back({{"preset", methods[m].name},
-                            {"method", methodJson(c.b.method)},
-                            {"js_divergence_vs_reference", c.jsPerLayer},
-                            {"layers", metricsOf(c.b)}});
-        const json row = {{"preset", methods[m].name}, {"method", methodJson(c.b.method)}};
-        for (size_t l = 0; l < c.jsPerLayer.size(); ++l)
-            csv += csvField(ref) + "," + methodColumns(row) + std::to_string(l) + "," + fmt(c.jsPerLayer[l]) + "\n";
+                            {"method", methodJson(other.method)},
+                            {"js_divergence_vs_reference", js},
+                            {"layers", metricsOf(other)}});
+        const json row = {{"preset", methods[m].name}, {"method", methodJson(other.method)}};
+        for (size_t l = 0; l < js.size(); ++l)
+            csv += csvField(ref) + "," + methodColumns(row) + std::to_string(l) + "," + fmt(js[l]) + "\n";
     }
     j["methods"] = jmethods;
     writeJsonFile(out.path("compare.json"), j);

@@ -11,6 +11,7 @@
 #include <QTest>
 
 #include <algorithm>
+#include <cmath>
 #include <cerrno>
 
 #if defined(__linux__)
@@ -82,6 +83,80 @@ private Q_SLOTS:
             QCOMPARE(int(r->jsPerLayer.size()), c.layerCount());
             for (double js : r->jsPerLayer)
                 QVERIFY(js >= 0 && js <= std::log(2.0) + 1e-6);
+        }
+    }
+
+    // The primary method's result is shown before the compared ones exist (resultUpdated, complete =
+    // false, the pending methods named), the rest follows piece by piece, and the JS divergence of the
+    // whole result equals the one of the full maps (computed here in double, from the rows the views get).
+    void resultsArriveProgressively()
+    {
+        AnalysisController c;
+        c.setBackgroundEnabled(false);
+        QVERIFY(c.loadModelNow(kNeko));
+        QVERIFY(c.setText(kText) > 0);
+        QSignalSpy ready(&c, &AnalysisController::resultReady);
+        struct Seen
+        {
+            int results = 0;
+            QStringList pending;
+            bool complete = true;
+        };
+        std::vector<Seen> updates;
+        connect(&c, &AnalysisController::resultUpdated, this, [&](quint64) {
+            const auto r = c.lastResult();
+            Seen s;
+            s.complete = r->complete;
+            s.pending = r->pending;
+            for (const auto &x : r->results)
+                s.results += x ? 1 : 0;
+            QVERIFY(r->results[0]); // never a result without the primary
+            QCOMPARE(ready.count(), 0); // every update comes before the whole result
+            updates.push_back(s);
+        });
+        const QStringList methods{"native", "infoscale", "log-n"};
+        c.request(makeRequest(512, methods));
+        QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, 30000);
+        QVERIFY(updates.size() >= 2);
+        QCOMPARE(updates.front().results, 1);
+        QVERIFY(!updates.front().complete);
+        QVERIFY2(updates.front().pending.contains("infoscale") && updates.front().pending.contains("log-n")
+                     && updates.front().pending.contains("JS divergence"),
+                 qPrintable(updates.front().pending.join(", ")));
+        for (size_t i = 1; i < updates.size(); ++i)
+            QVERIFY(updates[i].results >= updates[i - 1].results);
+        const auto r = c.lastResult();
+        QVERIFY(r->complete && r->pending.isEmpty());
+        QCOMPARE(int(r->jsPerLayer.size()), c.layerCount());
+        for (int l = 0; l < c.layerCount(); ++l) {
+            const AttentionMap *a = nullptr, *b = nullptr;
+            for (const auto &m : r->results[0]->maps)
+                if (m.layer == l && m.pool == 1)
+                    a = &m;
+            for (const auto &m : r->results[1]->maps)
+                if (m.layer == l && m.pool == 1)
+                    b = &m;
+            QVERIFY(a && b);
+            double sum = 0;
+            for (int i = 0; i < a->rows; ++i) {
+                double sa = 0, sb = 0;
+                for (int j = 0; j < a->cols; ++j) {
+                    sa += a->at(i, j);
+                    sb += b->at(i, j);
+                }
+                double js = 0;
+                for (int j = 0; j < a->cols; ++j) {
+                    const double x = a->at(i, j) / sa, y = b->at(i, j) / sb, m = 0.5 * (x + y);
+                    if (x > 0)
+                        js += 0.5 * x * std::log(x / m);
+                    if (y > 0)
+                        js += 0.5 * y * std::log(y / m);
+                }
+                sum += js;
+            }
+            const double want = sum / a->rows;
+            QVERIFY2(std::fabs(r->jsPerLayer[size_t(l)] - want) < 1e-6 + 1e-4 * want,
+                     qPrintable(QString("layer %1: %2 vs %3").arg(l).arg(r->jsPerLayer[size_t(l)]).arg(want)));
         }
     }
 

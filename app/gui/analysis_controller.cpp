@@ -10,12 +10,10 @@
 #include "model/method.h"
 #include "analysis/metrics_table.h"
 
-#include <QCoreApplication>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <QPointer>
-#include <QStandardPaths>
 #include <QThreadPool>
 
 #include <algorithm>
@@ -45,6 +43,8 @@ size_t resultBytes(const AnalysisResult &r)
         bytes += m.data.size() * sizeof(float);
     for (const auto &l : r.layers)
         bytes += (l.entropy.size() + l.distanceProfile.size()) * sizeof(double);
+    if (r.layerInputs)
+        bytes += r.layerInputs->bytes();
     return bytes;
 }
 
@@ -101,34 +101,6 @@ double meanOverLayers(const AnalysisResult &r, const char *metric)
 // The three means a sweep point carries, in the order of sweepPoint's arguments.
 #define ES_SWEEP_MEANS(r) meanOverLayers(r, "retained_mass_mean"), meanOverLayers(r, "entropy_mean"), \
                           meanOverLayers(r, "local_mass_mean")
-
-// Per-layer mean JS divergence between rows of two full maps (rows renormalised, so squared_relu's raw
-// weights compare as distributions, as experiments.cpp does).
-std::vector<double> jsFromFullMaps(const AnalysisResult &a, const AnalysisResult &b)
-{
-    std::vector<double> js;
-    for (const auto &ma : a.maps) {
-        if (ma.pool != 1)
-            continue;
-        const AttentionMap *mb = nullptr;
-        for (const auto &m : b.maps)
-            if (m.pool == 1 && m.layer == ma.layer && m.head == ma.head)
-                mb = &m;
-        if (!mb || mb->rows != ma.rows || mb->cols != ma.cols)
-            return {};
-        // The engine's vectorised JS divergence (a scalar double log per weight took ~0.2 s of CPU per
-        // 1024² comparison, on the cores the GUI thread needs).
-        c10::InferenceMode guard;
-        auto wrap = [](const AttentionMap &m) {
-            return torch::from_blob(const_cast<float *>(m.data.data()), {m.rows, m.cols}, torch::kFloat32);
-        };
-        const double mean = meanJsDivergence(wrap(ma), wrap(*mb));
-        if (ma.layer >= int(js.size()))
-            js.resize(size_t(ma.layer) + 1, 0.0);
-        js[size_t(ma.layer)] = mean;
-    }
-    return js;
-}
 
 /// The GUI thread shares two cores with the worker, LibTorch's OpenMP threads and OpenBLAS's threads.
 /// At equal priority a redraw of 12 ms took 30-40 ms while a computation ran; at nice +5 the compute
@@ -229,7 +201,11 @@ struct AnalysisController::Job
     };
     std::vector<Task> tasks;
     std::string jsKey;                                           // empty: no JS wanted
+    bool jsNeeded = false;                                       // the JS pair is not cached yet
     std::vector<std::shared_ptr<const AnalysisResult>> known;    // cached results at n, per method
+    // Pieces this job computed (GUI thread): the job's result never depends on what the cache evicted.
+    std::map<std::string, std::shared_ptr<const AnalysisResult>> held;
+    std::vector<double> js; // the JS pair once computed (GUI thread)
 };
 
 struct AnalysisController::JobOutput
@@ -247,6 +223,30 @@ namespace {
 std::string resultKey(const std::string &context, int64_t n, const MethodSpec &spec, bool maps)
 {
     return context + "|" + std::to_string(n) + "|" + spec.label() + (maps ? "|view" : "|metrics");
+}
+
+// What a view needs of one analysis: up to kFullMapMaxLength every layer's full map (and 128² thumbnails
+// above 128), beyond it the pooled maps at 1024² only; the layer inputs, for the JS divergence and the
+// exact rows asked for later. A metrics-only piece (the reference at T, a sweep point) keeps nothing.
+AnalysisRequest viewAnalysisRequest(const GauConfig &config, const Method &method, int64_t T, int64_t n, bool maps)
+{
+    AnalysisRequest req;
+    req.method = method;
+    req.trainLength = T;
+    req.mlmTop1 = false;
+    if (maps) {
+        if (n <= AnalysisController::kFullMapMaxLength) {
+            for (int l = 0; l < config.numLayers; ++l)
+                req.fullMapLayers.push_back(l);
+            req.pooledMaps = n > 128;
+            req.maxPooledSize = 128;
+        } else {
+            req.pooledMaps = true;
+            req.maxPooledSize = int(AnalysisController::kFullMapMaxLength);
+        }
+        req.keepLayerInputs = true;
+    }
+    return req;
 }
 
 } // namespace
@@ -272,14 +272,25 @@ const std::vector<int64_t> &AnalysisController::lengthStops()
 {
     static const std::vector<int64_t> stops = [] {
         std::vector<int64_t> s;
-        for (int64_t p = 16; p <= 16384; p *= 2) {
+        for (int64_t p = 16; p <= 65536; p *= 2) {
             s.push_back(p);
-            if (p < 16384)
+            if (p < 65536)
                 s.push_back(p * 3 / 2);
         }
         return s;
     }();
     return stops;
+}
+
+int AnalysisController::nearestStopIndex(int64_t n)
+{
+    const auto &s = lengthStops();
+    const double x = std::log(double(std::max<int64_t>(n, 1)));
+    int best = 0;
+    for (size_t i = 0; i < s.size(); ++i)
+        if (std::fabs(std::log(double(s[i])) - x) < std::fabs(std::log(double(s[size_t(best)])) - x))
+            best = int(i);
+    return best;
 }
 
 bool AnalysisController::hasModel() const { return bool(m_engine->ck); }
@@ -561,37 +572,49 @@ bool AnalysisController::tryServeFromCache(const std::shared_ptr<Job> &job, doub
     return true;
 }
 
-std::shared_ptr<ViewResult> AnalysisController::planFromCache(const std::shared_ptr<Job> &job, double seconds)
+struct AnalysisController::Missing
+{
+    std::vector<Job::Task> tasks;
+    std::string jsKey;
+    bool jsNeeded = false;
+};
+
+std::shared_ptr<ViewResult> AnalysisController::partialResult(const Job &jobRef, double seconds, Missing *missing) const
 {
     Engine &e = *m_engine;
+    const Job *job = &jobRef;
     const int64_t n = job->request.length;
-    const bool wantMaps = true;
-    job->tasks.clear();
-    job->known.assign(job->methods.size(), nullptr);
+    const int64_t T = job->trainLength;
+    Missing scratch;
+    Missing &miss = missing ? *missing : scratch;
+    auto lookup = [&](const std::string &key) -> std::shared_ptr<const AnalysisResult> {
+        auto it = job->held.find(key);
+        return it != job->held.end() ? it->second : e.find(key);
+    };
     auto result = std::make_shared<ViewResult>();
     result->generation = job->generation;
     result->request = job->request;
-    result->trainLength = job->trainLength;
+    result->trainLength = T;
     result->labels = job->labels;
     result->fromCache = seconds < 0;
     result->seconds = std::max(0.0, seconds);
     for (size_t i = 0; i < job->methods.size(); ++i) {
         const MethodSpec spec = job->methods[i].spec();
-        const std::string key = resultKey(job->context, n, spec, wantMaps);
-        auto r = e.find(key);
-        if (!r)
-            job->tasks.push_back({key, i, n, true});
-        job->known[i] = r;
+        const std::string key = resultKey(job->context, n, spec, true);
+        auto r = lookup(key);
+        if (!r) {
+            miss.tasks.push_back({key, i, n, true});
+            result->pending << job->labels.value(int(i));
+        }
         result->results.push_back(r);
         // The reference at T: any cached result at T will do (metrics are the same).
-        const int64_t T = job->trainLength;
-        auto rt = e.find(resultKey(job->context, T, spec, true));
+        auto rt = lookup(resultKey(job->context, T, spec, true));
         if (!rt)
-            rt = e.find(resultKey(job->context, T, spec, false));
+            rt = lookup(resultKey(job->context, T, spec, false));
         if (!rt && T == n)
             rt = r;
         if (!rt && T != n)
-            job->tasks.push_back({resultKey(job->context, T, spec, false), i, T, false});
+            miss.tasks.push_back({resultKey(job->context, T, spec, false), i, T, false});
         std::vector<double> et;
         if (rt)
             for (const auto &l : rt->layers)
@@ -600,17 +623,54 @@ std::shared_ptr<ViewResult> AnalysisController::planFromCache(const std::shared_
         result->entropyAtT.push_back(et);
     }
     if (job->methods.size() >= 2) {
-        job->jsKey = job->context + "|" + std::to_string(n) + "|" + job->methods[0].spec().label() + "|"
+        miss.jsKey = job->context + "|" + std::to_string(n) + "|" + job->methods[0].spec().label() + "|"
                      + job->methods[1].spec().label() + "|js";
-        auto it = e.jsCache.find(job->jsKey);
-        if (it != e.jsCache.end())
+        auto it = e.jsCache.find(miss.jsKey);
+        if (!job->js.empty()) {
+            result->jsPerLayer = job->js;
+        } else if (it != e.jsCache.end()) {
             result->jsPerLayer = it->second;
-        else
-            return nullptr;
+        } else {
+            miss.jsNeeded = true;
+            result->pending << tr("JS divergence");
+        }
     }
-    if (!job->tasks.empty())
+    result->complete = result->pending.isEmpty() && miss.tasks.empty();
+    if (!result->results.empty() && !result->results[0])
         return nullptr;
     return result;
+}
+
+std::shared_ptr<ViewResult> AnalysisController::planFromCache(const std::shared_ptr<Job> &job, double seconds)
+{
+    Missing missing;
+    auto result = partialResult(*job, seconds, &missing);
+    job->tasks = std::move(missing.tasks);
+    job->jsKey = missing.jsKey;
+    job->jsNeeded = missing.jsNeeded;
+    job->known.clear();
+    for (size_t i = 0; i < job->methods.size(); ++i) {
+        const std::string key = resultKey(job->context, job->request.length, job->methods[i].spec(), true);
+        auto it = job->held.find(key);
+        job->known.push_back(it != job->held.end() ? it->second : m_engine->find(key));
+    }
+    if (!result || !result->complete)
+        return nullptr;
+    return result;
+}
+
+void AnalysisController::takePiece(const std::shared_ptr<Job> &job, const std::string &key,
+                                   const std::shared_ptr<const AnalysisResult> &result, double seconds)
+{
+    m_engine->insert(key, result);
+    job->held[key] = result;
+    if (job->kind != Job::Kind::View || job->generation != m_generation)
+        return;
+    auto res = partialResult(*job, seconds); // reads the job only: the worker is still running it
+    if (!res || res->complete)
+        return; // the whole result comes with finishJob
+    m_last = res;
+    Q_EMIT resultUpdated(job->generation);
 }
 
 void AnalysisController::setBusy(bool busy)
@@ -674,7 +734,7 @@ void AnalysisController::startNext()
         QElapsedTimer timer;
         timer.start();
         auto lastReport = std::chrono::steady_clock::now() - std::chrono::seconds(1);
-        const double taskCount = std::max<double>(1.0, double(job->tasks.size()));
+        const double taskCount = std::max<double>(1.0, double(job->tasks.size()) + (job->jsNeeded ? 1.0 : 0.0));
         size_t taskIndex = 0;
         ProgressFn progress = [&](double f, const std::string &label) {
             if (!reportProgress)
@@ -701,52 +761,30 @@ void AnalysisController::startNext()
                                  .first;
                     return it->second;
                 };
+                // The results at n of the JS pair: cached ones (known) or computed here.
+                std::shared_ptr<const AnalysisResult> pair[2] = {job->known.size() > 0 ? job->known[0] : nullptr,
+                                                                 job->known.size() > 1 ? job->known[1] : nullptr};
                 for (const auto &task : job->tasks) {
-                    AnalysisRequest req;
-                    req.method = job->methods[task.method];
-                    req.trainLength = job->trainLength;
-                    req.mlmTop1 = false;
-                    if (task.maps) {
-                        if (task.length <= kFullMapMaxLength) {
-                            for (int l = 0; l < config.numLayers; ++l)
-                                req.fullMapLayers.push_back(l);
-                            req.pooledMaps = task.length > 128;
-                            req.maxPooledSize = 128;
-                        } else {
-                            req.pooledMaps = true;
-                            req.maxPooledSize = int(kFullMapMaxLength);
-                        }
-                    }
-                    const int64_t need = estimateAnalysisBytes(config, task.length, req);
-                    const int64_t avail = availableMemoryBytes();
-                    if (avail > 0 && need > avail * 8 / 10)
-                        throw Error("length " + std::to_string(task.length) + " needs about " + formatBytes(double(need))
-                                    + " but only " + formatBytes(double(avail)) + " of memory is available");
-                    auto r = std::make_shared<AnalysisResult>(
+                    const AnalysisRequest req = viewAnalysisRequest(config, job->methods[task.method], job->trainLength,
+                                                                    task.length, task.maps);
+                    checkAnalysisMemory(config, task.length, req);
+                    auto r = std::make_shared<const AnalysisResult>(
                         model->analyze(idsFor(task.length), req, progress, &job->cancel));
-                    out->results.emplace_back(task.key, std::move(r));
+                    out->results.emplace_back(task.key, r);
+                    if (task.maps && task.length == job->request.length && task.method < 2)
+                        pair[task.method] = r;
                     ++taskIndex;
+                    // Each piece is shown as soon as it exists (progressive results).
+                    const double seconds = timer.nsecsElapsed() * 1e-9;
+                    const std::string key = task.key;
+                    QMetaObject::invokeMethod(
+                        this, [this, job, key, r, seconds] { takePiece(job, key, r, seconds); }, Qt::QueuedConnection);
                 }
-                if (!job->jsKey.empty()) {
-                    std::shared_ptr<const AnalysisResult> ab[2] = {job->known.at(0), job->known.at(1)};
-                    for (size_t i = 0; i < out->results.size(); ++i) {
-                        const auto &t = job->tasks[i];
-                        if (t.maps && t.length == job->request.length && t.method < 2)
-                            ab[t.method] = out->results[i].second;
-                    }
-                    const auto &a = ab[0];
-                    const auto &b = ab[1];
-                    if (a && b)
-                        out->js = jsFromFullMaps(*a, *b);
-                    if (out->js.empty()) {
-                        const QString scratch = QDir(QStandardPaths::writableLocation(QStandardPaths::TempLocation))
-                                                    .filePath(QStringLiteral("entroscope-compare-%1.bin")
-                                                                  .arg(QCoreApplication::applicationPid()));
-                        const Comparison c = compareMethods(*model, idsFor(job->request.length), job->methods[0],
-                                                            job->methods[1], job->trainLength, scratch.toStdString(),
-                                                            availableMemoryBytes() / 4, progress, &job->cancel);
-                        out->js = c.jsPerLayer;
-                    }
+                if (job->jsNeeded) {
+                    if (!pair[0] || !pair[1] || !pair[0]->layerInputs || !pair[1]->layerInputs)
+                        throw Error("internal: the compared analyses kept no layer inputs");
+                    out->js = model->jsDivergence(*pair[0]->layerInputs, job->methods[0], *pair[1]->layerInputs,
+                                                  job->methods[1], job->trainLength, progress, &job->cancel);
                 }
             }
         } catch (const Cancelled &) {
@@ -789,8 +827,12 @@ void AnalysisController::finishJob(const std::shared_ptr<Job> &job, const std::s
     // Complete results are valid whatever their generation: keep them.
     for (const auto &[key, r] : out->results)
         e.insert(key, r);
-    if (!out->js.empty() && !job->jsKey.empty())
+    if (!out->js.empty() && !job->jsKey.empty()) {
         e.jsCache[job->jsKey] = out->js;
+        job->js = out->js;
+    }
+    for (const auto &[key, r] : out->results)
+        job->held[key] = r;
 
     if (job->kind == Job::Kind::Background) {
         if (job->context == m_sweepContextKey)

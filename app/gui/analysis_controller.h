@@ -9,6 +9,12 @@
 // there; the GUI thread never waits for it. Results come back to the GUI thread as queued calls and are
 // announced with signals, so every signal is emitted in the GUI thread.
 //
+// Progressive results. A request's pieces are computed primary first: its analysis at n, then its
+// reference at T, then each compared method, then the JS divergence (recomputed block by block from the
+// two analyses' kept layer inputs: no second run, no scratch file). Each finished piece of the current
+// request is announced with resultUpdated (lastResult() then has complete = false and the missing
+// results nullptr, from the primary's piece on); the whole result comes with resultReady.
+//
 // Requests. request() returns a generation number. A newer request cancels the running job (through its
 // CancelToken) and any result of an older generation is dropped, never emitted. Results are cached by
 // (model, text tokens, length, fill, method, T); a request whose pieces are all cached is answered without
@@ -65,6 +71,10 @@ struct ViewResult
     std::vector<double> jsPerLayer; ///< JS divergence (nats) per layer, methods[0] vs methods[1]; empty if < 2
     double seconds = 0;             ///< worker time of this request (0 when served from the cache)
     bool fromCache = false;
+    /// False for a progressive result (resultUpdated): the primary method is there, and `pending` names
+    /// the compared methods (and "JS divergence") still being computed; their results are nullptr.
+    bool complete = true;
+    QStringList pending;
 };
 
 class AnalysisController : public QObject
@@ -137,13 +147,17 @@ public:
     /// Largest length a full map is kept for; above it the views get the pooled max map.
     static constexpr int64_t kFullMapMaxLength = 1024;
 
-    /// The slider's stops: log-spaced 16, 24, 32, 48, … 16384.
+    /// The slider's stops: log-spaced 16, 24, 32, 48, … 65536.
     static const std::vector<int64_t> &lengthStops();
+    /// Index of the stop nearest to n on a log scale (the slider's position for a typed length).
+    static int nearestStopIndex(int64_t n);
 
 Q_SIGNALS:
     void modelLoaded(const QString &dir);
     void modelLoadFailed(const QString &dir, const QString &message);
     void resultReady(quint64 generation);
+    /// A progressive result of the current request (lastResult()->complete is false).
+    void resultUpdated(quint64 generation);
     void errorOccurred(quint64 generation, const QString &message);
     void cancelled(quint64 generation);
     void progressChanged(double fraction, const QString &label);
@@ -163,12 +177,20 @@ private:
 
     void startNext();
     void finishJob(const std::shared_ptr<Job> &job, const std::shared_ptr<JobOutput> &out);
+    /// A piece of a running job (GUI thread): cached, held by the job, and shown when the job is current.
+    void takePiece(const std::shared_ptr<Job> &job, const std::string &key,
+                   const std::shared_ptr<const AnalysisResult> &result, double seconds);
     void queueBackground();
     /// Fills job->tasks with what is missing; when nothing is, posts the result (seconds < 0: from the
     /// cache) and returns true.
     bool tryServeFromCache(const std::shared_ptr<Job> &job, double seconds);
     /// The planning half of tryServeFromCache: the assembled result, or nullptr with job->tasks set.
     std::shared_ptr<ViewResult> planFromCache(const std::shared_ptr<Job> &job, double seconds);
+    /// The view result of what is known now (held by the job or cached), missing pieces nullptr; nullptr
+    /// while the primary's result at n is not known. Reads the job only (the worker may be running it);
+    /// what is missing goes to *missing and *jsNeeded when given.
+    struct Missing;
+    std::shared_ptr<ViewResult> partialResult(const Job &job, double seconds, Missing *missing = nullptr) const;
     void setBusy(bool busy);
     void updateBusy();
     std::string contextKey(const ViewRequest &req) const;

@@ -165,6 +165,11 @@ MainWindow::MainWindow(QWidget *parent)
         if (g == m_pendingGeneration)
             showResult();
     });
+    // The primary method's views first, the compared methods and the comparison as each finishes.
+    connect(m_controller, &AnalysisController::resultUpdated, this, [this](quint64 g) {
+        if (g == m_pendingGeneration)
+            showResult();
+    });
     connect(m_controller, &AnalysisController::errorOccurred, this, [this](quint64 g, const QString &msg) {
         if (g != m_pendingGeneration)
             return;
@@ -176,12 +181,7 @@ MainWindow::MainWindow(QWidget *parent)
         if (const auto res = m_controller->lastResult()) {
             m_updatingControls = true;
             m_lengthSpin->setValue(int(res->request.length));
-            const auto &stops = AnalysisController::lengthStops();
-            int best = 0;
-            for (size_t i = 0; i < stops.size(); ++i)
-                if (std::llabs(stops[i] - res->request.length) < std::llabs(stops[size_t(best)] - res->request.length))
-                    best = int(i);
-            m_lengthSlider->setValue(best);
+            m_lengthSlider->setValue(AnalysisController::nearestStopIndex(res->request.length));
             m_updatingControls = false;
             updateTokenLabel();
             updateFormula();
@@ -342,12 +342,7 @@ void MainWindow::buildUi()
         if (m_updatingControls)
             return;
         m_updatingControls = true;
-        const auto &s = AnalysisController::lengthStops();
-        int best = 0;
-        for (size_t i = 0; i < s.size(); ++i)
-            if (std::fabs(std::log(double(s[i]) / n)) < std::fabs(std::log(double(s[size_t(best)]) / n)))
-                best = int(i);
-        m_lengthSlider->setValue(best);
+        m_lengthSlider->setValue(AnalysisController::nearestStopIndex(n));
         m_updatingControls = false;
         updateTokenLabel();
         updateFormula();
@@ -1085,7 +1080,7 @@ void MainWindow::updateView(int index) const
         if (res->results.size() >= 2) {
             std::vector<CompareView::LabelledMap> maps;
             for (size_t i = 0; i < res->results.size(); ++i)
-                if (const AttentionMap *m = mapFor(*res->results[i], layer))
+                if (const AttentionMap *m = res->results[i] ? mapFor(*res->results[i], layer) : nullptr)
                     maps.emplace_back(res->labels.value(int(i)), *m);
             m_compareView->setMaps(std::move(maps), p.tokenTexts, T);
             m_compareView->setJsDivergence(res->jsPerLayer, res->labels.value(0) + tr(" vs ") + res->labels.value(1));
@@ -1111,7 +1106,10 @@ void MainWindow::updateStatus()
         return;
     const int64_t n = res->request.length;
     QString s = tr("n = %1 · T = %2 · %3").arg(n).arg(res->trainLength).arg(res->labels.join(QStringLiteral(", ")));
-    s += res->fromCache ? tr(" · from cache") : tr(" · computed in %1 s").arg(res->seconds, 0, 'f', 2);
+    if (!res->complete)
+        s += tr(" · %1 s so far · computing %2…").arg(res->seconds, 0, 'f', 1).arg(res->pending.join(QStringLiteral(", ")));
+    else
+        s += res->fromCache ? tr(" · from cache") : tr(" · computed in %1 s").arg(res->seconds, 0, 'f', 2);
     if (n > AnalysisController::kFullMapMaxLength)
         s += tr(" · maps max-pooled");
     m_statusLabel->setText(s);
@@ -1164,13 +1162,7 @@ void MainWindow::applyState(const SessionState &s)
     m_fillCombo->setCurrentText(s.fill);
     m_trainSpin->setValue(int(s.trainLength));
     m_lengthSpin->setValue(int(s.length));
-    const auto &stops = AnalysisController::lengthStops();
-    int best = 0;
-    for (size_t i = 0; i < stops.size(); ++i)
-        if (std::fabs(std::log(double(stops[i]) / double(s.length)))
-            < std::fabs(std::log(double(stops[size_t(best)]) / double(s.length))))
-            best = int(i);
-    m_lengthSlider->setValue(best);
+    m_lengthSlider->setValue(AnalysisController::nearestStopIndex(s.length));
     m_updatingControls = false;
     setMethod(s.method);
     m_reference = s.compareReference;
@@ -1355,8 +1347,12 @@ QJsonObject MainWindow::provenance(int index) const
     o[QStringLiteral("fill")] = res->request.fill;
     o[QStringLiteral("layer")] = m_layerSpin->value();
     o[QStringLiteral("head")] = 0;
+    if (!res->complete) // exported while the compared methods were still being computed
+        o[QStringLiteral("pending")] = QJsonArray::fromStringList(res->pending);
     QJsonArray methods;
     for (size_t i = 0; i < res->results.size(); ++i) {
+        if (!res->results[i])
+            continue;
         const MethodSpec &m = res->results[i]->method;
         QJsonObject mj{{QStringLiteral("label"), res->labels.value(int(i))},
                        {QStringLiteral("temperature"), QString::fromStdString(m.temperature)},

@@ -17,16 +17,6 @@ namespace entroscope {
 /// Method a's rows are spilled to `scratchFile` (n*n*L*4 bytes; removed afterwards) when they do not fit
 /// in `memoryBudgetBytes`, so any n that analyze() can run is comparable. Also returns both analyses
 /// (metrics only, no maps).
-struct Comparison
-{
-    AnalysisResult a;
-    AnalysisResult b;
-    std::vector<double> jsPerLayer;
-};
-Comparison compareMethods(const GauModel &model, const std::vector<int64_t> &ids, const Method &a, const Method &b,
-                          int64_t trainLength, const std::string &scratchFile, int64_t memoryBudgetBytes,
-                          const ProgressFn &progress = {}, const CancelToken *cancel = nullptr);
-
 /// One (length, method) cell of the MLM evaluation, with its uncertainty (METHODS.md §3).
 struct MlmEvaluation
 {

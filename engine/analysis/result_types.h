@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -66,6 +67,23 @@ struct AttentionMap
     bool empty() const { return data.empty(); }
 };
 
+/// The hidden states entering every layer of one analysis (row-major [n, H] float32 per layer): what the
+/// engine needs to recompute a layer's exact attention rows later without running the layers below it
+/// (exact rows of a pooled map, comparisons without a second run).
+struct LayerInputs
+{
+    int64_t length = 0;
+    int64_t hiddenSize = 0;
+    std::vector<std::vector<float>> layers;
+    size_t bytes() const
+    {
+        size_t b = sizeof(LayerInputs);
+        for (const auto &l : layers)
+            b += l.size() * sizeof(float);
+        return b;
+    }
+};
+
 /// Everything one analysis of one (model, input, length, method) produces.
 struct AnalysisResult
 {
@@ -80,6 +98,7 @@ struct AnalysisResult
     std::vector<AttentionMap> maps;       ///< full and/or pooled maps, as requested
     double seconds = 0;                   ///< wall time of the computation
     int rowThreads = 0;                   ///< threads that shared the per-row work (softmax, metrics, pooling)
+    std::shared_ptr<const LayerInputs> layerInputs; ///< kept when the request asks (keepLayerInputs)
 };
 
 /// Progress callback: fraction done in [0, 1] and a short label. Called from the computing thread.

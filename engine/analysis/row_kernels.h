@@ -42,6 +42,10 @@ struct KernelTable
     /// cellMax[c] = max(cellMax[c], max of the cell), cellSum[c] += sum of the cell. colScratch: 2·n floats.
     void (*poolRows)(const float *rows, int64_t count, int64_t n, int64_t pool, float *cellMax, float *cellSum,
                      float *colScratch);
+
+    /// Jensen–Shannon divergence (nats) between the rows x = a·scaleA and y = b·scaleB of n weights, each
+    /// summing to 1 after its scale (callers pass 1 / Σ for a raw row): ½ KL(x‖m) + ½ KL(y‖m), m = (x + y)/2.
+    double (*jsRow)(const float *a, float scaleA, const float *b, float scaleB, int64_t n);
 };
 
 /// The best table for this CPU (chosen on the first call; thread-safe).

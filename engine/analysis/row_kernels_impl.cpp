@@ -335,9 +335,31 @@ void poolRowsImpl(const float *rows, int64_t count, int64_t n, int64_t pool, flo
     }
 }
 
+double jsRowImpl(const float *a, float scaleA, const float *b, float scaleB, int64_t n)
+{
+    // ½ Σ [x ln(x/m) + y ln(y/m)], m = (x + y)/2: the log of a ratio in (0, 2] keeps every term accurate
+    // when x ≈ y (a difference of two logs of small weights would cancel to float32's noise).
+    double total = 0;
+    for (int64_t c0 = 0; c0 < n; c0 += kChunk) {
+        const int64_t c1 = std::min(n, c0 + kChunk);
+        float s = 0;
+#pragma omp simd reduction(+ : s)
+        for (int64_t j = c0; j < c1; ++j) {
+            const float x = a[j] * scaleA, y = b[j] * scaleB;
+            const float m = 0.5f * (x + y);
+            const float safeM = m > 0.0f ? m : 1.0f;
+            const float tx = x > 0.0f ? x * logPositive(x / safeM) : 0.0f;
+            const float ty = y > 0.0f ? y * logPositive(y / safeM) : 0.0f;
+            s += tx + ty;
+        }
+        total += s;
+    }
+    return std::max(0.0, 0.5 * total);
+}
+
 } // namespace
 
 extern const KernelTable table;
-const KernelTable table{ES_KERNEL_ISA, softmaxRowsImpl, rowMetricsImpl, poolRowsImpl};
+const KernelTable table{ES_KERNEL_ISA, softmaxRowsImpl, rowMetricsImpl, poolRowsImpl, jsRowImpl};
 
 } // namespace entroscope::kernels::ES_KERNEL_NS

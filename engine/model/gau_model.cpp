@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 
 namespace entroscope {
@@ -135,6 +136,162 @@ void rotateQk(const torch::Tensor &z, const torch::Tensor &gq, const torch::Tens
     });
 }
 
+
+/// What a method needs at length n, shared by every layer (and by the exact rows recomputed later).
+struct MethodSetup
+{
+    torch::Tensor cosT, sinT, cosW, sinW; ///< position tables; W: the clamped window's far side
+    bool squaredRelu = false;
+    /// n_i (METHODS.md §1.3): n for every row, or per row (--key-count visible with a window or sinks);
+    /// then τ(n_i) scales q row by row (rowTau) and squared_relu divides by n_i row by row (rowKeys).
+    bool perRow = false;
+    torch::Tensor rowTau, rowKeys;
+    double tau = 1.0;
+    double qScale = 1.0; ///< 1/√d · YaRN's factor · τ, folded into q
+    int64_t window = 0;
+    torch::Tensor keyIdx; ///< 0 .. n-1
+};
+
+MethodSetup methodSetup(const Method &method, int64_t n, int64_t T, int64_t S)
+{
+    MethodSetup ms;
+    const RopeSetup rs = ropeSetup(method, n, T, S);
+    const auto dbl = torch::TensorOptions().dtype(torch::kFloat64);
+    auto positions = torch::arange(0, n, dbl) * rs.positionScale;
+    std::tie(ms.cosT, ms.sinT) = ropeTables(positions, rs.invFreq);
+    ms.window = method.position.window;
+    if (method.clampsRelative())
+        std::tie(ms.cosW, ms.sinW) = ropeTables(torch::full({1}, static_cast<double>(ms.window - 1), dbl), rs.invFreq);
+    ms.squaredRelu = method.temperature == Temperature::SquaredRelu;
+    ms.perRow = method.perRowKeyCount();
+    if (ms.perRow) {
+        std::vector<float> taus(static_cast<size_t>(n)), keys(static_cast<size_t>(n));
+        for (int64_t i = 0; i < n; ++i) {
+            const int64_t k = method.keyCountOf(i, n);
+            keys[static_cast<size_t>(i)] = static_cast<float>(k);
+            taus[static_cast<size_t>(i)] = static_cast<float>(ms.squaredRelu ? 1.0 : method.tau(k, T, S));
+        }
+        ms.rowTau = torch::tensor(taus).view({1, n, 1});
+        ms.rowKeys = torch::tensor(keys).view({n, 1});
+    }
+    ms.tau = ms.perRow || ms.squaredRelu ? 1.0 : method.tau(n, T, S);
+    ms.qScale = 1.0 / std::sqrt(static_cast<double>(S)) * rs.scoreScale * ms.tau;
+    ms.keyIdx = torch::arange(0, n, torch::kInt64);
+    return ms;
+}
+
+/// One layer's queries and keys as the score blocks read them: qr [B, n, d] and krT [B, d, n]; for a
+/// clamped window also the far-side pairs (qW, kT) and (qPlain, kWT).
+struct QkTensors
+{
+    torch::Tensor qr, krT, qW, qPlain, kT, kWT;
+};
+
+/// q and k of a layer from z = silu(h · W_zᵀ) [B, n, d] under a method (gau_alpha.md §2, METHODS.md §1).
+QkTensors projectQk(const torch::Tensor &z, const Checkpoint::Layer &L, const Method &method, const MethodSetup &ms,
+                    bool inference)
+{
+    const int64_t B = z.size(0), n = z.size(1), S = z.size(2);
+    QkTensors t;
+    if (inference && method.rotates() && !method.clampsRelative()) {
+        // The common case in one pass over z: scale offsets, CosScale's normalisation, the rotation
+        // and the score scale, writing q and Kᵀ as the blocks read them (torch ops here would be a
+        // dozen n x d temporaries per layer).
+        t.qr = torch::empty({B, n, S}, torch::kFloat32);
+        t.krT = torch::empty({B, S, n}, torch::kFloat32);
+        rotateQk(z.contiguous(), L.qGamma, L.kGamma, ms.cosT, ms.sinT, method.qk.cosScale,
+                 method.qk.scale * std::sqrt(static_cast<double>(S)), ms.qScale, t.qr, t.krT);
+    } else {
+        auto q = z * L.qGamma;
+        auto k = z * L.kGamma;
+        if (method.qk.cosScale) {
+            q = q / (q.norm(2, -1, true) + 1e-9) * (method.qk.scale * std::sqrt(static_cast<double>(S)));
+            k = k / (k.norm(2, -1, true) + 1e-9);
+        }
+        auto qr = q;
+        auto kr = k;
+        if (method.rotates()) {
+            qr = applyRope(q, ms.cosT, ms.sinT);
+            kr = applyRope(k, ms.cosT, ms.sinT);
+        }
+        // 1/sqrt(d), YaRN's factor and τ scale every score of the row: fold them into q ([n, d]) instead
+        // of a pass over each [rows, n] block.
+        t.qr = qr * ms.qScale;
+        t.krT = kr.transpose(1, 2).contiguous();
+        if (method.clampsRelative()) {
+            t.qW = applyRope(q, ms.cosW, ms.sinW) * ms.qScale;
+            t.qPlain = q * ms.qScale; // unscaled-position q for the far side of a clamped window
+            t.kT = k.transpose(1, 2).contiguous();
+            t.kWT = applyRope(k, ms.cosW, ms.sinW).transpose(1, 2).contiguous();
+        }
+    }
+    if (ms.perRow && !ms.squaredRelu) { // τ(n_i) row by row (no ALiBi here: alibi has no visibility mask)
+        t.qr = inference ? t.qr.mul_(ms.rowTau) : t.qr * ms.rowTau;
+        if (t.qW.defined())
+            t.qW = t.qW * ms.rowTau;
+        if (t.qPlain.defined())
+            t.qPlain = t.qPlain * ms.rowTau;
+    }
+    return t;
+}
+
+/// The attention of query rows r0 .. r0+rows-1, [B, rows, n]. scores: where the q·kᵀ product goes
+/// (inference's reused buffer) or undefined. *normalise is set when the result still holds scores whose
+/// softmax the caller does in place (inference), else the result is the weights as applied to the values.
+torch::Tensor blockAttention(const QkTensors &t, const Method &method, const MethodSetup &ms, int64_t r0, int64_t rows,
+                             const torch::Tensor &scores, bool inference, bool *normalise)
+{
+    const int64_t n = t.krT.size(2);
+    const int64_t W = ms.window;
+    torch::Tensor s;
+    if (scores.defined()) {
+        s = scores;
+        torch::bmm_out(s, t.qr.narrow(1, r0, rows), t.krT);
+    } else {
+        s = torch::matmul(t.qr.narrow(1, r0, rows), t.krT);
+    }
+    torch::Tensor rel; // i - j, [rows, n], only when a method needs distances
+    const bool needRel = method.clampsRelative() || method.hasVisibilityMask() || method.position.kind == PositionKind::Alibi;
+    if (needRel)
+        rel = torch::arange(r0, r0 + rows, torch::kInt64).unsqueeze(1) - ms.keyIdx.unsqueeze(0);
+    if (method.clampsRelative()) {
+        auto farPos = torch::matmul(t.qW.narrow(1, r0, rows), t.kT);     // relative +(W-1)
+        auto farNeg = torch::matmul(t.qPlain.narrow(1, r0, rows), t.kWT); // relative -(W-1)
+        s = torch::where(rel > (W - 1), farPos, torch::where(rel < -(W - 1), farNeg, s));
+    }
+    if (method.position.kind == PositionKind::Alibi) // z = τ(s + bias): the bias is scaled by τ too
+        s = s - rel.abs().to(torch::kFloat32) * static_cast<float>(method.position.slope * (ms.squaredRelu ? 1.0 : ms.tau));
+    torch::Tensor visible;
+    if (method.hasVisibilityMask()) {
+        visible = rel.abs() < W;
+        if (method.position.kind != PositionKind::Window)
+            visible = visible | (ms.keyIdx.unsqueeze(0) < method.position.sinks);
+    }
+    *normalise = false;
+    if (ms.squaredRelu) {
+        auto a = ms.perRow ? torch::relu(s).pow(2) / ms.rowKeys.narrow(0, r0, rows)
+                           : torch::relu(s).pow(2) / static_cast<double>(n);
+        if (visible.defined())
+            a = a * visible.to(torch::kFloat32);
+        return a;
+    }
+    if (visible.defined())
+        s = s.masked_fill(visible.logical_not(), -std::numeric_limits<float>::infinity());
+    if (inference && s.is_contiguous()) {
+        *normalise = true; // one [rows, n] block instead of two
+        return s;
+    }
+    return torch::softmax(s, -1); // autograd (training) needs the op
+}
+
+/// Softmax of rows in place, groups of rows in parallel (the forward's own pass does the same while the
+/// caller's row hooks run).
+void softmaxInPlace(float *data, int64_t rows, int64_t n)
+{
+    const auto &kern = kernels::kernels();
+    at::parallel_for(0, rows, 16, [&](int64_t r0, int64_t r1) { kern.softmaxRows(data + r0 * n, r1 - r0, n, nullptr); });
+}
+
 } // namespace
 
 struct GauModel::LayerHooks
@@ -149,6 +306,8 @@ struct GauModel::LayerHooks
     /// layer, in order, before the next block is computed.
     std::function<void(int layer, int64_t row0, const torch::Tensor &block)> onBlock;
     std::function<void(int layer)> onLayerDone;
+    /// h [B, n, H] as it enters layer `layer`, before the layer's first block (serially).
+    std::function<void(int layer, const torch::Tensor &h)> onLayerInput;
     /// The caller only needs the attention, not the final hidden state: the last layer then computes
     /// the q/k part of i_dense alone and skips A·V and o_dense (about 1/7 of an n = 4096 analysis).
     bool attentionOnly = false;
@@ -168,7 +327,6 @@ torch::Tensor GauModel::forward(const torch::Tensor &ids, const Method &method, 
     const int64_t B = ids.size(0), n = ids.size(1);
     const int64_t H = c.hiddenSize, E = c.intermediateSize, S = c.keySize;
     const double eps = c.layerNormEps;
-    const double invSqrtD = 1.0 / std::sqrt(static_cast<double>(S));
 
     if (ids.numel() > 0) {
         const int64_t lo = ids.min().item<int64_t>(), hi = ids.max().item<int64_t>();
@@ -181,35 +339,8 @@ torch::Tensor GauModel::forward(const torch::Tensor &ids, const Method &method, 
                          + m_ck->typeEmbeddings[0],
                      eps);
 
-    // Position tables, shared by all layers.
-    const RopeSetup rs = ropeSetup(method, n, T, S);
-    const auto dbl = torch::TensorOptions().dtype(torch::kFloat64);
-    auto positions = torch::arange(0, n, dbl) * rs.positionScale;
-    auto [cosT, sinT] = ropeTables(positions, rs.invFreq);
-    torch::Tensor cosW, sinW;
-    const int64_t W = method.position.window;
-    if (method.clampsRelative()) {
-        std::tie(cosW, sinW) = ropeTables(torch::full({1}, static_cast<double>(W - 1), dbl), rs.invFreq);
-    }
-
-    const bool squaredRelu = method.temperature == Temperature::SquaredRelu;
-    // n_i (METHODS.md §1.3): n for every row, or per row (--key-count visible with a window or sinks); then
-    // τ(n_i) scales q row by row (rowTau) and squared_relu divides by n_i row by row (rowKeys).
-    const bool perRow = method.perRowKeyCount();
-    torch::Tensor rowTau, rowKeys;
-    if (perRow) {
-        std::vector<float> taus(static_cast<size_t>(n)), keys(static_cast<size_t>(n));
-        for (int64_t i = 0; i < n; ++i) {
-            const int64_t k = method.keyCountOf(i, n);
-            keys[static_cast<size_t>(i)] = static_cast<float>(k);
-            taus[static_cast<size_t>(i)] = static_cast<float>(squaredRelu ? 1.0 : method.tau(k, T, S));
-        }
-        rowTau = torch::tensor(taus).view({1, n, 1});
-        rowKeys = torch::tensor(keys).view({n, 1});
-    }
-    const double tau = perRow || squaredRelu ? 1.0 : method.tau(n, T, S);
-    const double scoreScale = invSqrtD * rs.scoreScale;
-    const double qScale = scoreScale * tau;
+    // Position tables, τ and the score scale, shared by all layers.
+    const MethodSetup ms = methodSetup(method, n, T, S);
 
     int64_t blockRows = blockRowsIn > 0 ? blockRowsIn : std::max<int64_t>(16, kScoresPerBlock / std::max<int64_t>(n * B, 1));
     blockRows = std::min(blockRows, n);
@@ -229,10 +360,11 @@ torch::Tensor GauModel::forward(const torch::Tensor &ids, const Method &method, 
     auto bufferView = [&](const torch::Tensor &buf, int64_t rows, int64_t cols) {
         return buf.narrow(0, 0, B * rows * cols).view({B, rows, cols});
     };
-    auto keyIdx = torch::arange(0, n, torch::kInt64);
     for (int64_t l = 0; l < c.numLayers; ++l) {
         const auto &L = m_ck->layers[static_cast<size_t>(l)];
         const bool scoresOnly = hooks && hooks->attentionOnly && l == c.numLayers - 1;
+        if (hooks && hooks->onLayerInput) // h entering layer l, before any block updates it
+            hooks->onLayerInput(static_cast<int>(l), h);
         // i_dense in its three parts: z (the shared q/k projection) and v now, u only after the attention
         // and there row chunk by row chunk, so that the n x (2E+S) product is never held whole.
         auto z = silu(torch::matmul(h, L.iDense.narrow(0, 2 * E, S).t()));
@@ -247,51 +379,8 @@ torch::Tensor GauModel::forward(const torch::Tensor &ids, const Method &method, 
                 v = silu(torch::matmul(h, wv));
             }
         }
-        torch::Tensor qr, krT, qW, kW, qPlain, kT, kWT;
-        if (inference && method.rotates() && !method.clampsRelative()) {
-            // The common case in one pass over z: scale offsets, CosScale's normalisation, the rotation
-            // and the score scale, writing q and Kᵀ as the blocks read them (torch ops here would be a
-            // dozen n x d temporaries per layer).
-            qr = torch::empty({B, n, S}, torch::kFloat32);
-            krT = torch::empty({B, S, n}, torch::kFloat32);
-            rotateQk(z.contiguous(), L.qGamma, L.kGamma, cosT, sinT, method.qk.cosScale,
-                     method.qk.scale * std::sqrt(static_cast<double>(S)), qScale, qr, krT);
-        } else {
-            auto q = z * L.qGamma;
-            auto k = z * L.kGamma;
-            if (method.qk.cosScale) {
-                q = q / (q.norm(2, -1, true) + 1e-9) * (method.qk.scale * std::sqrt(static_cast<double>(S)));
-                k = k / (k.norm(2, -1, true) + 1e-9);
-            }
-            qr = q;
-            auto kr = k;
-            if (method.rotates()) {
-                qr = applyRope(q, cosT, sinT);
-                kr = applyRope(k, cosT, sinT);
-            }
-            if (method.clampsRelative()) {
-                qW = applyRope(q, cosW, sinW) * qScale;
-                kW = applyRope(k, cosW, sinW);
-            }
-            // 1/sqrt(d), YaRN's factor and τ scale every score of the row: fold them into q ([n, d]) instead
-            // of a pass over each [rows, n] block.
-            qr = qr * qScale;
-            if (method.clampsRelative()) // unscaled-position q for the far side of a clamped window
-                qPlain = q * qScale;
-            krT = kr.transpose(1, 2).contiguous();
-            if (method.clampsRelative()) {
-                kT = k.transpose(1, 2).contiguous();
-                kWT = kW.transpose(1, 2).contiguous();
-            }
-        }
-        kW = z = torch::Tensor(); // what the blocks read is qr, krT (and qW, qPlain, kT, kWT)
-        if (perRow && !squaredRelu) { // τ(n_i) row by row (no ALiBi here: alibi has no visibility mask)
-            qr = inference ? qr.mul_(rowTau) : qr * rowTau;
-            if (qW.defined())
-                qW = qW * rowTau;
-            if (qPlain.defined())
-                qPlain = qPlain * rowTau;
-        }
+        const QkTensors qk = projectQk(z, L, method, ms, inference);
+        z = torch::Tensor(); // what the blocks read is qk
 
         // Inference keeps the attention output of one block only: the rest of the layer (gate, o_dense,
         // residual, norm) is local to each row and runs right after the block's A·V, updating h's rows in
@@ -302,47 +391,10 @@ torch::Tensor GauModel::forward(const torch::Tensor &ids, const Method &method, 
             if (cancel && cancel->isCancelled())
                 throw Cancelled();
             const int64_t rows = std::min(blockRows, n - r0);
-            torch::Tensor s;
-            if (inference) {
-                s = bufferView(scoreBuf, rows, n);
-                torch::bmm_out(s, qr.narrow(1, r0, rows), krT);
-            } else {
-                s = torch::matmul(qr.narrow(1, r0, rows), krT);
-            }
-            torch::Tensor rel; // i - j, [rows, n], only when a method needs distances
-            const bool needRel = method.clampsRelative() || method.hasVisibilityMask()
-                                 || method.position.kind == PositionKind::Alibi;
-            if (needRel)
-                rel = torch::arange(r0, r0 + rows, torch::kInt64).unsqueeze(1) - keyIdx.unsqueeze(0);
-            if (method.clampsRelative()) {
-                auto farPos = torch::matmul(qW.narrow(1, r0, rows), kT);  // relative +(W-1)
-                auto farNeg = torch::matmul(qPlain.narrow(1, r0, rows), kWT); // relative -(W-1)
-                s = torch::where(rel > (W - 1), farPos, torch::where(rel < -(W - 1), farNeg, s));
-            }
-            if (method.position.kind == PositionKind::Alibi) // z = τ(s + bias): the bias is scaled by τ too
-                s = s - rel.abs().to(torch::kFloat32) * static_cast<float>(method.position.slope * (squaredRelu ? 1.0 : tau));
-            torch::Tensor visible;
-            if (method.hasVisibilityMask()) {
-                visible = rel.abs() < method.position.window;
-                if (method.position.kind != PositionKind::Window)
-                    visible = visible | (keyIdx.unsqueeze(0) < method.position.sinks);
-            }
-            torch::Tensor a;
             bool normalise = false; // the softmax is still to do, in place, group by group below
-            if (squaredRelu) {
-                a = perRow ? torch::relu(s).pow(2) / rowKeys.narrow(0, r0, rows) : torch::relu(s).pow(2) / static_cast<double>(n);
-                if (visible.defined())
-                    a = a * visible.to(torch::kFloat32);
-            } else {
-                if (visible.defined())
-                    s = s.masked_fill(visible.logical_not(), -std::numeric_limits<float>::infinity());
-                if (inference && s.is_contiguous()) {
-                    a = s; // one [rows, n] block instead of two
-                    normalise = true;
-                } else {
-                    a = torch::softmax(s, -1); // autograd (training) needs the op
-                }
-            }
+            torch::Tensor a = blockAttention(qk, method, ms, r0, rows,
+                                             inference ? bufferView(scoreBuf, rows, n) : torch::Tensor(), inference,
+                                             &normalise);
             // One parallel pass over groups of rows: the softmax and the caller's per-row work (metrics,
             // pooling) while each group is still in cache, in one parallel region per block.
             const bool rowHook = hooks && hooks->onRows;
@@ -407,6 +459,134 @@ torch::Tensor GauModel::forward(const torch::Tensor &ids, const Method &method, 
             hooks->onLayerDone(static_cast<int>(l));
     }
     return h;
+}
+
+/// Exact attention rows of one layer under one method, recomputed from kept layer inputs: z, q and k of
+/// the layer once (setLayer), then any block of rows through the same code as the forward's blocks.
+struct GauModel::LayerRows
+{
+    LayerRows(const GauModel &model, const LayerInputs &inputs, const Method &method, int64_t T)
+        : m_model(model)
+        , m_inputs(inputs)
+        , m_method(method)
+    {
+        const auto &c = model.m_ck->config;
+        if (inputs.hiddenSize != c.hiddenSize || static_cast<int64_t>(inputs.layers.size()) != c.numLayers
+            || inputs.length < 1)
+            throw Error("layer inputs: they do not come from this model (" + std::to_string(inputs.layers.size())
+                        + " layers of width " + std::to_string(inputs.hiddenSize) + ", the model has "
+                        + std::to_string(c.numLayers) + " of width " + std::to_string(c.hiddenSize) + ")");
+        m_n = inputs.length;
+        m_ms = methodSetup(method, m_n, T, c.keySize);
+    }
+    int64_t length() const { return m_n; }
+    void setLayer(int layer)
+    {
+        const auto &c = m_model.m_ck->config;
+        if (layer < 0 || layer >= c.numLayers)
+            throw Error("layer " + std::to_string(layer) + " does not exist (the model has " + std::to_string(c.numLayers)
+                        + " layers)");
+        if (layer == m_layer)
+            return;
+        const auto &data = m_inputs.layers[static_cast<size_t>(layer)];
+        if (static_cast<int64_t>(data.size()) != m_n * c.hiddenSize)
+            throw Error("layer inputs: layer " + std::to_string(layer) + " holds " + std::to_string(data.size())
+                        + " values, not n·H = " + std::to_string(m_n * c.hiddenSize));
+        const auto &L = m_model.m_ck->layers[static_cast<size_t>(layer)];
+        auto h = torch::from_blob(const_cast<float *>(data.data()), {1, m_n, c.hiddenSize}, torch::kFloat32);
+        auto z = torch::matmul(h, L.iDense.narrow(0, 2 * c.intermediateSize, c.keySize).t());
+        torch::silu_(z);
+        m_qk = projectQk(z, L, m_method, m_ms, true);
+        m_layer = layer;
+    }
+    /// Rows r0 .. r0+rows-1 of the current layer, contiguous float32 [rows, n].
+    torch::Tensor rows(int64_t r0, int64_t rows) const
+    {
+        bool normalise = false;
+        auto a = blockAttention(m_qk, m_method, m_ms, r0, rows, torch::Tensor(), true, &normalise)[0].contiguous();
+        if (normalise)
+            softmaxInPlace(a.data_ptr<float>(), rows, m_n);
+        return a;
+    }
+
+private:
+    const GauModel &m_model;
+    const LayerInputs &m_inputs;
+    const Method &m_method;
+    MethodSetup m_ms;
+    QkTensors m_qk;
+    int64_t m_n = 0;
+    int m_layer = -1;
+};
+
+std::vector<float> GauModel::attentionRows(const LayerInputs &inputs, int layer, const Method &method, int64_t T,
+                                           int64_t row0, int64_t rows, const CancelToken *cancel) const
+{
+    c10::InferenceMode guard;
+    LayerRows source(*this, inputs, method, T);
+    const int64_t n = source.length();
+    if (row0 < 0 || rows < 1 || row0 > n - rows)
+        throw Error("rows " + std::to_string(row0) + ".." + std::to_string(row0 + rows - 1) + ": outside the "
+                    + std::to_string(n) + " queries of the analysis");
+    source.setLayer(layer);
+    std::vector<float> out(static_cast<size_t>(rows * n));
+    const int64_t block = std::max<int64_t>(1, kScoresPerBlock / n);
+    for (int64_t r = 0; r < rows; r += block) {
+        if (cancel && cancel->isCancelled())
+            throw Cancelled();
+        const int64_t count = std::min(block, rows - r);
+        auto a = source.rows(row0 + r, count);
+        std::memcpy(out.data() + r * n, a.data_ptr<float>(), sizeof(float) * static_cast<size_t>(count * n));
+    }
+    return out;
+}
+
+std::vector<double> GauModel::jsDivergence(const LayerInputs &a, const Method &methodA, const LayerInputs &b,
+                                           const Method &methodB, int64_t T, const ProgressFn &progress,
+                                           const CancelToken *cancel) const
+{
+    c10::InferenceMode guard;
+    if (a.length != b.length)
+        throw Error("jsDivergence: the analyses have different lengths (" + std::to_string(a.length) + " and "
+                    + std::to_string(b.length) + ")");
+    LayerRows ra(*this, a, methodA, T), rb(*this, b, methodB, T);
+    const int64_t n = a.length;
+    const int L = static_cast<int>(m_ck->config.numLayers);
+    const int64_t block = std::min<int64_t>(n, std::max<int64_t>(16, kScoresPerBlock / n));
+    const auto &kern = kernels::kernels();
+    std::vector<double> rowJs(static_cast<size_t>(n));
+    std::vector<double> perLayer;
+    for (int l = 0; l < L; ++l) {
+        ra.setLayer(l);
+        rb.setLayer(l);
+        for (int64_t r0 = 0; r0 < n; r0 += block) {
+            if (cancel && cancel->isCancelled())
+                throw Cancelled();
+            const int64_t rows = std::min(block, n - r0);
+            const auto ta = ra.rows(r0, rows), tb = rb.rows(r0, rows);
+            const float *pa = ta.data_ptr<float>(), *pb = tb.data_ptr<float>();
+            at::parallel_for(0, rows, 4, [&](int64_t i0, int64_t i1) {
+                for (int64_t i = i0; i < i1; ++i) {
+                    const float *x = pa + i * n, *y = pb + i * n;
+                    double sx = 0, sy = 0;
+                    for (int64_t j = 0; j < n; ++j) {
+                        sx += x[j];
+                        sy += y[j];
+                    }
+                    const float kx = sx > 0 ? static_cast<float>(1.0 / sx) : 0.0f;
+                    const float ky = sy > 0 ? static_cast<float>(1.0 / sy) : 0.0f;
+                    rowJs[static_cast<size_t>(r0 + i)] = kern.jsRow(x, kx, y, ky, n);
+                }
+            });
+        }
+        double sum = 0;
+        for (double v : rowJs) // in row order: the same figure whatever the threads
+            sum += v;
+        perLayer.push_back(sum / static_cast<double>(n));
+        if (progress)
+            progress(static_cast<double>(l + 1) / L, "JS divergence, layer " + std::to_string(l + 1) + "/" + std::to_string(L));
+    }
+    return perLayer;
 }
 
 torch::Tensor GauModel::hidden(const torch::Tensor &ids, const Method &method, int64_t trainLength,
@@ -550,6 +730,19 @@ AnalysisResult GauModel::analyze(const std::vector<int64_t> &ids, const Analysis
                      "layer " + std::to_string(layer + 1) + "/" + std::to_string(c.numLayers));
     };
 
+    std::shared_ptr<LayerInputs> inputs;
+    if (req.keepLayerInputs) {
+        inputs = std::make_shared<LayerInputs>();
+        inputs->length = n;
+        inputs->hiddenSize = c.hiddenSize;
+        inputs->layers.resize(static_cast<size_t>(c.numLayers));
+        hooks.onLayerInput = [&](int layer, const torch::Tensor &h) {
+            auto &dst = inputs->layers[static_cast<size_t>(layer)];
+            dst.resize(static_cast<size_t>(n * c.hiddenSize));
+            std::memcpy(dst.data(), h.contiguous().data_ptr<float>(), sizeof(float) * dst.size());
+        };
+    }
+
     hooks.attentionOnly = !req.mlmTop1;
     auto idsT = torch::tensor(ids, torch::kInt64).unsqueeze(0);
     auto hAll = forward(idsT, req.method, req.trainLength, blockRows, &hooks, cancel);
@@ -590,6 +783,7 @@ AnalysisResult GauModel::analyze(const std::vector<int64_t> &ids, const Analysis
         }
     }
     result.rowThreads = static_cast<int>(std::bitset<64>(rowThreadMask.load()).count());
+    result.layerInputs = std::move(inputs);
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return result;
 }
@@ -611,7 +805,18 @@ int64_t estimateAnalysisBytes(const GauConfig &c, int64_t n, const AnalysisReque
         const double side = std::min<double>(nn, req.maxPooledSize);
         bytes += L * 2 * side * side * 4.0;
     }
+    if (req.keepLayerInputs)
+        bytes += L * nn * H * 4.0;
     return static_cast<int64_t>(std::min(bytes, 9.0e18));
+}
+
+void checkAnalysisMemory(const GauConfig &config, int64_t n, const AnalysisRequest &request, int64_t extraBytes)
+{
+    const int64_t need = estimateAnalysisBytes(config, n, request) + std::max<int64_t>(0, extraBytes);
+    const int64_t avail = availableMemoryBytes();
+    if (avail > 0 && static_cast<double>(need) > 0.9 * static_cast<double>(avail))
+        throw Error("length " + std::to_string(n) + " needs about " + formatBytes(static_cast<double>(need))
+                    + " of memory but only " + formatBytes(static_cast<double>(avail)) + " is available");
 }
 
 int64_t availableMemoryBytes()

@@ -33,11 +33,20 @@ struct AnalysisRequest
     /// layer, first row, row count, n, row-major float32 data. Used to stream --maps to disk.
     std::function<void(int layer, int64_t row0, int64_t rows, int64_t n, const float *data)> rowSink;
     int64_t blockRows = 0; ///< query rows per block; 0 = automatic (about 4M scores per block)
+    /// Keep every layer's input (AnalysisResult::layerInputs, L·n·H floats) for attentionRows and
+    /// jsDivergence later.
+    bool keepLayerInputs = false;
 };
 
 /// Bytes one analysis at length n is expected to need at its peak (activations, a block of scores,
 /// kept maps). Used to refuse absurd lengths before allocating.
 int64_t estimateAnalysisBytes(const GauConfig &config, int64_t n, const AnalysisRequest &request);
+
+/// The one memory guard of the CLI and the workbench: throws Error ("length N needs about X of memory but
+/// only Y is available") when estimateAnalysisBytes exceeds 90 % of what the system reports available
+/// (nothing is checked where that is unknown). extraBytes: what the caller keeps besides (other methods'
+/// layer inputs, a cache being filled).
+void checkAnalysisMemory(const GauConfig &config, int64_t n, const AnalysisRequest &request, int64_t extraBytes = 0);
 
 /// Memory the system reports as available (MemAvailable), in bytes; 0 when unknown.
 int64_t availableMemoryBytes();
@@ -58,6 +67,21 @@ public:
     AnalysisResult analyze(const std::vector<int64_t> &ids, const AnalysisRequest &request,
                            const ProgressFn &progress = {}, const CancelToken *cancel = nullptr) const;
 
+    /// The exact attention rows row0 .. row0+rows-1 of one layer, recomputed from an analysis's layer
+    /// inputs under the same method and T (the other layers are not run): row-major float32 [rows, n], as
+    /// applied to the values (raw for squared_relu), equal to the rows the analysis saw. Throws Error for
+    /// a layer or a row range the inputs do not have.
+    std::vector<float> attentionRows(const LayerInputs &inputs, int layer, const Method &method, int64_t trainLength,
+                                     int64_t row0, int64_t rows, const CancelToken *cancel = nullptr) const;
+
+    /// Per layer, the mean over queries of the Jensen–Shannon divergence (nats) between the attention rows
+    /// of two analyses of the same input (same n), each under its own method, recomputed block by block
+    /// from their layer inputs: no map is held, no layer is run again. Rows are normalised to sum 1 first
+    /// (squared_relu); an all-zero row counts as 0.
+    std::vector<double> jsDivergence(const LayerInputs &a, const Method &methodA, const LayerInputs &b,
+                                     const Method &methodB, int64_t trainLength, const ProgressFn &progress = {},
+                                     const CancelToken *cancel = nullptr) const;
+
     /// MLM logits [B, n, V] of a batch of equal-length sequences under a method (tests, evaluation).
     torch::Tensor logits(const torch::Tensor &ids, const Method &method, int64_t trainLength,
                          const CancelToken *cancel = nullptr) const;
@@ -75,6 +99,7 @@ public:
 
 private:
     struct LayerHooks;
+    struct LayerRows;
     torch::Tensor forward(const torch::Tensor &ids, const Method &method, int64_t trainLength, int64_t blockRows,
                           LayerHooks *hooks, const CancelToken *cancel) const;
 
