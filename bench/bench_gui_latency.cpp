@@ -3,7 +3,13 @@
 // Workbench latency (not a test): slider change → updated views, median over the stops n ≤ 1024,
 // uncached (worker computes) and cached (precomputed stops), plus an event-loop probe: the longest gap
 // between 5 ms timer ticks in the GUI thread while the worker computes.
-//   bench_gui_latency [MODEL_DIR] [ROUNDS]     (default: the demo model, else tiny-neko; 3 rounds)
+//   bench_gui_latency [--long] [--json] [MODEL_DIR] [ROUNDS]   (default: the demo model, else tiny-neko; 3 rounds)
+// --long adds the long path (issue #13): at n = 4096 and 16384 with 1 and 3 methods (native; native,
+// log-n, infoscale), from an empty cache, the time from the length change to the first redrawn map
+// (first_map_s) and to every piece of the result with the map redrawn (all_s), the peak RSS of the case
+// (VmHWM, reset per case), and entroscope-cli analyze's own analysis time for the same methods, n and
+// input, run in the same session (cli_sum_s). --json (implies --long) prints one JSON object instead of
+// the text: the short figures and the `long` list.
 // Runs with QT_QPA_PLATFORM=offscreen unless a platform is set.
 
 #include "analysis_controller.h"
@@ -16,6 +22,11 @@
 #include <QApplication>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QRegularExpression>
 #include <QSlider>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -91,6 +102,42 @@ private:
     std::vector<std::pair<double, QString>> m_slow;
 };
 
+/// The process's peak resident set (VmHWM) in MB, and its reset (Linux: clear_refs 5).
+double peakRssMb()
+{
+    QFile f(QStringLiteral("/proc/self/status"));
+    if (!f.open(QIODevice::ReadOnly))
+        return 0;
+    for (const QByteArray &line : f.readAll().split('\n'))
+        if (line.startsWith("VmHWM:"))
+            return line.mid(6).trimmed().split(' ').value(0).toDouble() / 1024.0;
+    return 0;
+}
+void resetPeakRss()
+{
+    QFile f(QStringLiteral("/proc/self/clear_refs"));
+    if (f.open(QIODevice::WriteOnly))
+        f.write("5");
+}
+
+/// entroscope-cli analyze's own analysis time (the "in N ms" it reports) for one method; < 0 on failure.
+double cliAnalyzeSeconds(const QString &model, const QString &textFile, qint64 n, const QString &preset)
+{
+    QTemporaryDir out;
+    QProcess p;
+    p.start(QStringLiteral(ENTROSCOPE_CLI_PATH),
+            {"analyze", "--model", model, "--text-file", textFile, "--length", QString::number(n), "--preset", preset,
+             "--out", out.path() + "/a"});
+    p.waitForFinished(600000);
+    const QString err = QString::fromUtf8(p.readAllStandardError());
+    const auto m = QRegularExpression(QStringLiteral("layers in (\\d+) ms")).match(err);
+    if (p.exitCode() != 0 || !m.hasMatch()) {
+        std::fprintf(stderr, "bench_gui_latency: entroscope-cli analyze failed: %s\n", qPrintable(err.right(300)));
+        return -1;
+    }
+    return m.captured(1).toDouble() / 1000.0;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -106,10 +153,21 @@ int main(int argc, char **argv)
     QSettings::setDefaultFormat(QSettings::IniFormat);
     QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, settingsDir.path());
 
-    QString model = argc > 1 ? QString::fromLocal8Bit(argv[1]) : QStringLiteral(ENTROSCOPE_DEFAULT_MODEL_DIR);
+    bool longPath = false, json = false;
+    QStringList positional;
+    for (int i = 1; i < argc; ++i) {
+        const QString a = QString::fromLocal8Bit(argv[i]);
+        if (a == QLatin1String("--long"))
+            longPath = true;
+        else if (a == QLatin1String("--json"))
+            json = longPath = true;
+        else
+            positional << a;
+    }
+    QString model = !positional.isEmpty() ? positional[0] : QStringLiteral(ENTROSCOPE_DEFAULT_MODEL_DIR);
     if (!QFile::exists(model + QStringLiteral("/config.json")))
         model = QStringLiteral(ENTROSCOPE_FALLBACK_MODEL_DIR);
-    const int rounds = argc > 2 ? std::max(1, atoi(argv[2])) : 3;
+    const int rounds = positional.size() > 1 ? std::max(1, positional[1].toInt()) : 3;
     QFile textFile(QStringLiteral(":/texts/en-attention.txt"));
     textFile.open(QIODevice::ReadOnly);
 
@@ -127,8 +185,9 @@ int main(int argc, char **argv)
         std::fprintf(stderr, "bench_gui_latency: model did not load: %s\n", qPrintable(w.lastError()));
         return 1;
     }
-    std::printf("model %s\n%s\nmethods: native + infoscale (2 methods, JS divergence)\n", qPrintable(model),
-                qPrintable(w.controller()->modelSummary()));
+    if (!json)
+        std::printf("model %s\n%s\nmethods: native + infoscale (2 methods, JS divergence)\n", qPrintable(model),
+                    qPrintable(w.controller()->modelSummary()));
 
     // "Updated" means the attention map (the view on screen) has been redrawn with the new result:
     // views replot in queued events after viewsUpdated, and that drawing is part of the latency.
@@ -228,6 +287,99 @@ int main(int argc, char **argv)
         return 1;
     const int jobsDuring = w.controller()->workerJobCount() - jobsBefore;
 
+    // The long path: one length change from an empty cache per case, the map on screen.
+    QJsonArray longCases;
+    QStringList longLines;
+    if (longPath) {
+        w.controller()->setBackgroundEnabled(false);
+        QTemporaryDir tmp;
+        const QString textPath = tmp.path() + QStringLiteral("/text.txt");
+        {
+            QFile f(textPath);
+            f.open(QIODevice::WriteOnly);
+            f.write(s.text.toUtf8());
+        }
+        const QStringList three{QStringLiteral("native"), QStringLiteral("log-n"), QStringLiteral("infoscale")};
+        for (qint64 n : {qint64(4096), qint64(16384)})
+            for (int count : {1, 3}) {
+                const QStringList methods = three.mid(0, count);
+                SessionState ls = w.state();
+                ls.method = methods[0];
+                ls.compareMethods = methods.mid(1);
+                ls.length = 64;
+                w.applyState(ls);
+                if (!waitFor([&] { return w.isIdle(); }, 120000))
+                    return 1;
+                w.controller()->clearCache();
+                resetPeakRss();
+                const int before = updates;
+                QElapsedTimer t;
+                t.start();
+                // The first redraw of the map on screen with a result at n (the primary's piece).
+                double first = -1;
+                const auto probeConnection = QObject::connect(w.view(0)->plot(), &QCustomPlot::afterReplot, [&] {
+                    const auto r = w.controller()->lastResult();
+                    if (first < 0 && r && r->request.length == n)
+                        first = t.nsecsElapsed() * 1e-9;
+                });
+                w.setLength(n);
+                const bool ok = waitFor(
+                    [&] {
+                        const auto r = w.controller()->lastResult();
+                        return updates > before && r && r->request.length == n && r->complete && w.isIdle();
+                    },
+                    1200000);
+                const double all = t.nsecsElapsed() * 1e-9;
+                const double rss = peakRssMb();
+                QObject::disconnect(probeConnection);
+                if (!ok) {
+                    std::fprintf(stderr, "bench_gui_latency: no complete result at n=%lld: %s\n", (long long)n,
+                                 qPrintable(w.lastError()));
+                    return 1;
+                }
+                double cliSum = 0;
+                QJsonArray cliEach;
+                for (const QString &m : methods) {
+                    const double sec = cliAnalyzeSeconds(model, textPath, n, m);
+                    if (sec < 0)
+                        return 1;
+                    cliSum += sec;
+                    cliEach.append(sec);
+                }
+                longCases.append(QJsonObject{{"n", double(n)},
+                                             {"methods", QJsonArray::fromStringList(methods)},
+                                             {"first_map_s", first},
+                                             {"all_s", all},
+                                             {"cli_sum_s", cliSum},
+                                             {"cli_each_s", cliEach},
+                                             {"first_map_vs_one_cli", first / cliEach[0].toDouble()},
+                                             {"all_vs_cli_sum", all / cliSum},
+                                             {"peak_rss_mb", rss}});
+                longLines << QStringLiteral("n = %1, %2 method(s): first map %3 s (%4 × one CLI analysis), all %5 s "
+                                            "(%6 × the CLI's %7 s), peak RSS %8 MB")
+                                 .arg(n)
+                                 .arg(count)
+                                 .arg(first, 0, 'f', 2)
+                                 .arg(first / cliEach[0].toDouble(), 0, 'f', 2)
+                                 .arg(all, 0, 'f', 2)
+                                 .arg(all / cliSum, 0, 'f', 2)
+                                 .arg(cliSum, 0, 'f', 2)
+                                 .arg(rss, 0, 'f', 0);
+            }
+    }
+
+    if (json) {
+        const QJsonObject o{{"model", model},
+                            {"uncached_median_ms", median(uncached)},
+                            {"precomputed_median_ms", median(cached)},
+                            {"precomputed_worker_jobs", jobsDuring},
+                            {"max_event_gap_ms", maxGapMs},
+                            {"compare_tab_median_ms", median(compareMoves)},
+                            {"compare_tab_max_event_gap_ms", maxGapCompareMs},
+                            {"long", longCases}};
+        std::printf("%s\n", QJsonDocument(o).toJson(QJsonDocument::Compact).constData());
+        return 0;
+    }
     std::printf("slider → views, uncached, n in 32..1024: median %.1f ms over %zu moves (includes the %d ms debounce)\n",
                 median(uncached), uncached.size(), kSliderDebounceMs);
     std::printf("slider → views, precomputed stops:       median %.1f ms over %zu moves (worker jobs started: %d)\n",
@@ -237,5 +389,7 @@ int main(int argc, char **argv)
                 median(compareMoves), maxGapCompareMs);
     std::printf("longest GUI events, attention tab: %s\n", qPrintable(slowAttention.join(QStringLiteral("; "))));
     std::printf("longest GUI events, compare tab:   %s\n", qPrintable(slowCompare.join(QStringLiteral("; "))));
+    for (const QString &line : longLines)
+        std::printf("long path: %s\n", qPrintable(line));
     return 0;
 }

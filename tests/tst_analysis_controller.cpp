@@ -4,6 +4,9 @@
 // a failed model load keeps the current model, the background sweep reports points.
 
 #include "analysis_controller.h"
+#include "io/checkpoint.h"
+#include "model/gau_model.h"
+#include "model/method.h"
 
 #include <QDir>
 #include <QSignalSpy>
@@ -158,6 +161,53 @@ private Q_SLOTS:
             QVERIFY2(std::fabs(r->jsPerLayer[size_t(l)] - want) < 1e-6 + 1e-4 * want,
                      qPrintable(QString("layer %1: %2 vs %3").arg(l).arg(r->jsPerLayer[size_t(l)]).arg(want)));
         }
+    }
+
+    // Above n = 1024 the maps are pooled; the exact row of a query comes from the analysis's kept layer
+    // inputs and equals the full map's row of an independent analysis of the same input.
+    void exactRowOfAPooledResult()
+    {
+        AnalysisController c;
+        c.setBackgroundEnabled(false);
+        QVERIFY(c.loadModelNow(kNeko));
+        QVERIFY(c.setText(kText) > 0);
+        QSignalSpy ready(&c, &AnalysisController::resultReady);
+        QSignalSpy rowsReady(&c, &AnalysisController::exactRowsReady);
+        const int64_t n = 2048;
+        c.request(makeRequest(n, {"infoscale"}));
+        QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, 60000);
+        const auto shown = c.lastResult();
+        QVERIFY(shown->results[0]->layerInputs);
+        const quint64 id = c.requestExactRows(1, 1500, 1);
+        QTRY_COMPARE_WITH_TIMEOUT(rowsReady.count(), 1, 30000);
+        QCOMPARE(rowsReady.at(0).at(0).toULongLong(), id);
+        const auto rows = c.lastExactRows();
+        QVERIFY(rows && rows->source == shown->results[0]);
+        QCOMPARE(rows->length, n);
+        QCOMPARE(rows->data.size(), size_t(n));
+
+        auto ck = Checkpoint::load(kNeko.toStdString());
+        const GauModel model(ck);
+        AnalysisRequest req;
+        req.method = Method::fromString("infoscale", ck->config, ck->config.trainLength());
+        req.trainLength = ck->config.trainLength();
+        req.mlmTop1 = false;
+        req.fullMapLayers = {1};
+        const auto full = model.analyze(shown->results[0]->tokens, req);
+        double worst = 0, sum = 0;
+        for (int64_t j = 0; j < n; ++j) {
+            worst = std::max(worst, std::fabs(double(rows->data[size_t(j)]) - full.maps[0].at(1500, int(j))));
+            sum += rows->data[size_t(j)];
+        }
+        QVERIFY2(worst < 1e-6, qPrintable(QString::number(worst)));
+        QVERIFY(std::fabs(sum - 1) < 1e-4);
+
+        // Rows asked for a result that a newer request replaced are dropped, never delivered.
+        c.requestExactRows(0, 10, 1);
+        c.request(makeRequest(64, {"infoscale"}));
+        QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 2, 30000);
+        QTest::qWait(200);
+        QCOMPARE(rowsReady.count(), 1);
     }
 
     void computeThreadsYieldToTheGuiThread()

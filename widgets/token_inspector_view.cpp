@@ -98,14 +98,34 @@ void TokenInspectorView::setRow(const AttentionMap &map, int64_t query, const st
         clear();
         return;
     }
+    const int row = int(query / std::max(map.pool, 1));
+    showRow(std::vector<float>(map.data.begin() + ptrdiff_t(row) * map.cols, map.data.begin() + ptrdiff_t(row + 1) * map.cols),
+            std::max(map.pool, 1), map.layer, map.length, query, tokenTexts, trainLength, methodLabel, false);
+}
+
+void TokenInspectorView::setExactRow(const std::vector<float> &weights, int layer, int64_t query,
+                                     const std::vector<std::string> &tokenTexts, int64_t trainLength,
+                                     const QString &methodLabel)
+{
+    if (weights.empty() || query < 0 || query >= int64_t(weights.size())) {
+        clear();
+        return;
+    }
+    showRow(weights, 1, layer, int64_t(weights.size()), query, tokenTexts, trainLength, methodLabel, true);
+}
+
+void TokenInspectorView::showRow(std::vector<float> weights, int pool, int layer, int64_t length, int64_t query,
+                                 const std::vector<std::string> &tokenTexts, int64_t trainLength,
+                                 const QString &methodLabel, bool exact)
+{
     hideEmptyState();
     m_query = query;
-    m_pool = std::max(map.pool, 1);
-    m_layer = map.layer;
-    m_length = map.length;
+    m_pool = pool;
+    m_layer = layer;
+    m_length = length;
     m_trainLength = trainLength;
-    const int row = int(query / m_pool);
-    m_weights.assign(map.data.begin() + ptrdiff_t(row) * map.cols, map.data.begin() + ptrdiff_t(row + 1) * map.cols);
+    m_exact = exact;
+    m_weights = std::move(weights);
 
     QVector<double> x(int(m_weights.size())), y(int(m_weights.size()));
     for (int c = 0; c < int(m_weights.size()); ++c) {
@@ -142,7 +162,8 @@ void TokenInspectorView::setRow(const AttentionMap &map, int64_t query, const st
                          .arg(query)
                          .arg(tokenAt(query))
                          .arg(m_length)
-                         .arg(m_pool > 1 ? tr(" · row pooled %1×%1 (max)").arg(m_pool) : QString()));
+                         .arg(m_pool > 1 ? tr(" · row pooled %1×%1 (max); the exact row is being computed").arg(m_pool)
+                                         : exact ? tr(" · exact row") : QString()));
     if (trainLength > 0) {
         m_span->topLeft->setCoords(double(std::max<int64_t>(0, query - trainLength + 1)) - 0.5, 0);
         m_span->bottomRight->setCoords(double(std::min<int64_t>(m_length - 1, query + trainLength - 1)) + 0.5, 1);
@@ -234,6 +255,7 @@ QJsonObject TokenInspectorView::json() const
                        {QStringLiteral("length"), double(m_length)},
                        {QStringLiteral("train_length"), double(m_trainLength)},
                        {QStringLiteral("pool"), m_pool},
+                       {QStringLiteral("exact_recomputed"), m_exact},
                        {QStringLiteral("weights"), w},
                        {QStringLiteral("top_keys"), top}};
 }

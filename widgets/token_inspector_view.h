@@ -8,7 +8,7 @@
 // its weight (relative to the row's largest), the query boxed; clicking a token there (or a map row, or
 // Analysis ▸ Inspect token) picks it as the query (querySelected). Long inputs show a window of
 // kTextWindow tokens around the query. For a pooled map the row is the max-pooled cell row and the view
-// says so (exact rows of long contexts are the long-context work's). GUI thread only; the widget keeps
+// says so until the main window hands it the exact row (setExactRow). GUI thread only; the widget keeps
 // its own copy of the row.
 
 #include "plot_view.h"
@@ -39,7 +39,13 @@ public:
     /// tokenTexts: the n token strings (may be empty); trainLength T ≤ 0 hides the span. methodLabel titles it.
     void setRow(const AttentionMap &map, int64_t query, const std::vector<std::string> &tokenTexts,
                 int64_t trainLength, const QString &methodLabel);
+    /// Shows an exact row of n weights (the engine recomputed it for a long context whose map is pooled).
+    void setExactRow(const std::vector<float> &weights, int layer, int64_t query,
+                     const std::vector<std::string> &tokenTexts, int64_t trainLength, const QString &methodLabel);
     void clear();
+    /// Whether the row shown is exact (a full map's row or setExactRow), not a pooled cell row.
+    bool isExact() const { return m_query >= 0 && m_pool == 1; }
+    int layer() const { return m_layer; }
 
     /// Tokens shown in the text pane at most (a window around the query when the input is longer).
     static constexpr int64_t kTextWindow = 1024;
@@ -69,6 +75,9 @@ public:
     QJsonObject json() const override;
 
 private:
+    void showRow(std::vector<float> weights, int pool, int layer, int64_t length, int64_t query,
+                 const std::vector<std::string> &tokenTexts, int64_t trainLength, const QString &methodLabel, bool exact);
+    bool m_exact = false;
     int64_t m_query = -1;
     int m_pool = 1;
     int m_layer = 0;

@@ -177,7 +177,7 @@ struct AnalysisController::Engine
 /// One unit of worker work. Everything the worker reads is copied in at creation.
 struct AnalysisController::Job
 {
-    enum class Kind { Load, View, Background };
+    enum class Kind { Load, View, Background, Rows };
     Kind kind = Kind::View;
     quint64 generation = 0;
     CancelToken cancel;
@@ -206,6 +206,13 @@ struct AnalysisController::Job
     // Pieces this job computed (GUI thread): the job's result never depends on what the cache evicted.
     std::map<std::string, std::shared_ptr<const AnalysisResult>> held;
     std::vector<double> js; // the JS pair once computed (GUI thread)
+
+    // Rows: exact rows of `source`'s layer inputs under methods[0].
+    std::shared_ptr<const AnalysisResult> source;
+    int layer = 0;
+    int64_t row0 = 0;
+    int64_t rows = 0;
+    quint64 rowsId = 0;
 };
 
 struct AnalysisController::JobOutput
@@ -215,6 +222,7 @@ struct AnalysisController::JobOutput
     std::shared_ptr<const Checkpoint> ck;
     std::vector<std::pair<std::string, std::shared_ptr<const AnalysisResult>>> results;
     std::vector<double> js;
+    std::vector<float> rows; // Rows
     double seconds = 0;
 };
 
@@ -347,6 +355,7 @@ quint64 AnalysisController::loadModel(const QString &dir)
     job->dir = QDir(dir).absolutePath();
     // A load replaces everything queued: views of the old model are meaningless now.
     m_background.clear();
+    m_rowsJob.reset();
     m_foreground = job;
     if (m_running)
         m_running->cancel.cancel();
@@ -498,6 +507,7 @@ quint64 AnalysisController::request(const ViewRequest &req)
     m_haveLastRequest = true;
     // Newer request: cancel whatever runs (except a model load) and forget queued work.
     m_background.clear();
+    m_rowsJob.reset();
     if (m_running && m_running->kind != Job::Kind::Load)
         m_running->cancel.cancel();
 
@@ -509,6 +519,40 @@ quint64 AnalysisController::request(const ViewRequest &req)
     m_foreground = job;
     startNext();
     return generation;
+}
+
+quint64 AnalysisController::requestExactRows(int layer, int64_t row0, int64_t rows)
+{
+    const quint64 id = ++m_rowsSerial;
+    auto fail = [this, id](const QString &message) {
+        QMetaObject::invokeMethod(this, [this, id, message] { Q_EMIT exactRowsFailed(id, message); }, Qt::QueuedConnection);
+        return id;
+    };
+    if (!m_last || m_last->results.empty() || !m_last->results[0] || !m_engine->ck)
+        return fail(tr("no result is shown"));
+    const auto &source = m_last->results[0];
+    if (!source->layerInputs)
+        return fail(tr("the shown analysis kept no layer inputs"));
+    auto job = std::make_shared<Job>();
+    job->kind = Job::Kind::Rows;
+    job->generation = m_generation; // a view request made later makes these rows stale: they are dropped
+    job->rowsId = id;
+    job->request = m_last->request;
+    job->trainLength = m_last->trainLength;
+    job->source = source;
+    job->layer = layer;
+    job->row0 = row0;
+    job->rows = rows;
+    try {
+        job->methods.push_back(resolveMethod(m_last->request.methods.value(0), m_engine->ck->config, job->trainLength));
+    } catch (const std::exception &e) {
+        return fail(QString::fromStdString(e.what()));
+    }
+    m_rowsJob = job; // a newer ask replaces an older one that has not started
+    if (m_running && m_running->kind == Job::Kind::Background)
+        m_running->cancel.cancel(); // the rows go first; the background work is queued again afterwards
+    startNext();
+    return id;
 }
 
 bool AnalysisController::isCached(const ViewRequest &req)
@@ -534,6 +578,7 @@ bool AnalysisController::isCached(const ViewRequest &req)
 void AnalysisController::cancel()
 {
     m_background.clear();
+    m_rowsJob.reset();
     if (m_foreground) {
         const quint64 g = m_foreground->generation;
         m_foreground.reset();
@@ -689,6 +734,9 @@ void AnalysisController::startNext()
     if (m_foreground) {
         job = std::move(m_foreground);
         m_foreground.reset();
+    } else if (m_rowsJob) {
+        job = std::move(m_rowsJob);
+        m_rowsJob.reset();
     } else {
         while (!m_background.empty() && !job) {
             job = m_background.front();
@@ -751,6 +799,9 @@ void AnalysisController::startNext()
         try {
             if (job->kind == Job::Kind::Load) {
                 out->ck = Checkpoint::load(job->dir.toStdString());
+            } else if (job->kind == Job::Kind::Rows) {
+                out->rows = model->attentionRows(*job->source->layerInputs, job->layer, job->methods[0],
+                                                 job->trainLength, job->row0, job->rows, &job->cancel);
             } else {
                 const GauConfig &config = model->checkpoint().config;
                 std::map<int64_t, std::vector<int64_t>> idsByLength;
@@ -824,6 +875,31 @@ void AnalysisController::finishJob(const std::shared_ptr<Job> &job, const std::s
         return;
     }
 
+    if (job->kind == Job::Kind::Rows) {
+        const quint64 id = job->rowsId;
+        if (job->generation == m_generation) { // the result they belong to is still the shown one
+            if (!out->error.isEmpty()) {
+                Q_EMIT exactRowsFailed(id, out->error);
+            } else if (!out->cancelled) {
+                auto rows = std::make_shared<ExactRows>();
+                rows->id = id;
+                rows->source = job->source;
+                rows->layer = job->layer;
+                rows->row0 = job->row0;
+                rows->rows = job->rows;
+                rows->length = job->source->length;
+                rows->data = std::move(out->rows);
+                rows->seconds = out->seconds;
+                m_exactRows = rows;
+                Q_EMIT exactRowsReady(id);
+            }
+        }
+        queueBackground(); // what the rows interrupted (skipping what is cached)
+        startNext();
+        updateBusy();
+        return;
+    }
+
     // Complete results are valid whatever their generation: keep them.
     for (const auto &[key, r] : out->results)
         e.insert(key, r);
@@ -865,7 +941,7 @@ void AnalysisController::finishJob(const std::shared_ptr<Job> &job, const std::s
 
 void AnalysisController::updateBusy()
 {
-    setBusy((m_running && m_running->kind != Job::Kind::Background) || m_foreground);
+    setBusy((m_running && m_running->kind != Job::Kind::Background) || m_foreground || m_rowsJob);
 }
 
 std::string AnalysisController::contextKey(const ViewRequest &req) const

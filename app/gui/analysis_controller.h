@@ -77,6 +77,19 @@ struct ViewResult
     QStringList pending;
 };
 
+/// Exact attention rows of the shown result's primary method, recomputed on demand (requestExactRows).
+struct ExactRows
+{
+    quint64 id = 0;
+    std::shared_ptr<const AnalysisResult> source; ///< the analysis they belong to
+    int layer = 0;
+    int64_t row0 = 0;
+    int64_t rows = 0;
+    int64_t length = 0;       ///< n (columns per row)
+    std::vector<float> data;  ///< [rows, n] row-major, as applied to the values
+    double seconds = 0;
+};
+
 class AnalysisController : public QObject
 {
     Q_OBJECT
@@ -110,13 +123,21 @@ public:
 
     /// Queues a view request (see the class comment). Returns its generation.
     quint64 request(const ViewRequest &request);
+    /// Computes the exact rows row0 .. row0+rows-1 of `layer` of the shown result's primary method (from
+    /// the layer inputs its analysis kept; the other layers are not run) ahead of background work.
+    /// exactRowsReady(id) or exactRowsFailed(id, message) follows; nothing when a newer view request came
+    /// meanwhile (the rows would belong to a result no longer shown). Returns the id.
+    quint64 requestExactRows(int layer, int64_t row0, int64_t rows);
+    /// The rows last delivered with exactRowsReady (empty until then).
+    const std::shared_ptr<const ExactRows> &lastExactRows() const { return m_exactRows; }
+
     /// Cancels the running job and drops queued work; cancelled is emitted for a pending request.
     void cancel();
     bool isBusy() const { return bool(m_running); }
     /// True from openModel() until modelLoaded/modelLoadFailed: a request made meanwhile would refer to the
     /// old model and is refused (errorOccurred), so callers wait for modelLoaded instead.
     bool isLoadingModel() const;
-    bool isBackgroundIdle() const { return !m_running && m_background.empty() && !m_foreground; }
+    bool isBackgroundIdle() const { return !m_running && m_background.empty() && !m_foreground && !m_rowsJob; }
 
     /// The last result emitted with resultReady (empty until then).
     const std::shared_ptr<const ViewResult> &lastResult() const { return m_last; }
@@ -158,6 +179,9 @@ Q_SIGNALS:
     void resultReady(quint64 generation);
     /// A progressive result of the current request (lastResult()->complete is false).
     void resultUpdated(quint64 generation);
+    /// The rows of requestExactRows(…) that returned `id` are in lastExactRows().
+    void exactRowsReady(quint64 id);
+    void exactRowsFailed(quint64 id, const QString &message);
     void errorOccurred(quint64 generation, const QString &message);
     void cancelled(quint64 generation);
     void progressChanged(double fraction, const QString &label);
@@ -200,6 +224,9 @@ private:
     quint64 m_generation = 0;
     std::shared_ptr<Job> m_running;
     std::shared_ptr<Job> m_foreground;
+    std::shared_ptr<Job> m_rowsJob; ///< exact rows asked for, served after m_foreground, before background
+    std::shared_ptr<const ExactRows> m_exactRows;
+    quint64 m_rowsSerial = 0;
     std::vector<std::shared_ptr<Job>> m_background;
     std::shared_ptr<const ViewResult> m_last;
     ViewRequest m_lastRequest;

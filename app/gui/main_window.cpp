@@ -165,6 +165,14 @@ MainWindow::MainWindow(QWidget *parent)
         if (g == m_pendingGeneration)
             showResult();
     });
+    connect(m_controller, &AnalysisController::exactRowsReady, this, [this](quint64) {
+        m_dirtyViews |= 1u << unsigned(TokenTab);
+        if (m_tabs->currentIndex() == TokenTab)
+            updateView(TokenTab);
+    });
+    connect(m_controller, &AnalysisController::exactRowsFailed, this, [this](quint64, const QString &msg) {
+        statusBar()->showMessage(tr("The exact row could not be computed: %1").arg(msg), 8000);
+    });
     // The primary method's views first, the compared methods and the comparison as each finishes.
     connect(m_controller, &AnalysisController::resultUpdated, this, [this](quint64 g) {
         if (g == m_pendingGeneration)
@@ -1071,10 +1079,24 @@ void MainWindow::updateView(int index) const
         m_overview->setSelectedLayer(layer);
         break;
     case TokenTab:
-        if (const AttentionMap *m = mapFor(p, layer); m && m_inspectQuery >= 0 && m_inspectQuery < p.length)
-            m_tokenView->setRow(*m, m_inspectQuery, p.tokenTexts, T, res->labels.value(0));
-        else
+        if (const AttentionMap *m = mapFor(p, layer); m && m_inspectQuery >= 0 && m_inspectQuery < p.length) {
+            // A pooled map's row is a cell row: the exact row is recomputed from the analysis's layer inputs
+            // (one layer, one query) and replaces it when it arrives.
+            const auto &exact = m_controller->lastExactRows();
+            if (m->pool > 1 && exact && exact->source == res->results[0] && exact->layer == layer
+                && exact->row0 == m_inspectQuery && exact->rows == 1) {
+                m_tokenView->setExactRow(exact->data, layer, m_inspectQuery, p.tokenTexts, T, res->labels.value(0));
+            } else {
+                m_tokenView->setRow(*m, m_inspectQuery, p.tokenTexts, T, res->labels.value(0));
+                const auto key = std::make_tuple(static_cast<const void *>(res->results[0].get()), layer, m_inspectQuery);
+                if (m->pool > 1 && p.layerInputs && key != m_exactAsked) {
+                    m_exactAsked = key;
+                    m_controller->requestExactRows(layer, m_inspectQuery, 1);
+                }
+            }
+        } else {
             m_tokenView->clear();
+        }
         break;
     case CompareTab:
         if (res->results.size() >= 2) {

@@ -2,6 +2,8 @@
 // SPDX-FileCopyrightText: 2026 EntroScope developers
 #pragma once
 
+#include <tuple>
+
 // MainWindow: the workbench. Controls (model, text, length, fill, method, compared methods, T, layer) in a
 // dock on the left, the six views in tabs, progress/cancel/timings/BLAS warning in the status bar.
 // All engine work goes through the AnalysisController it owns (one worker thread); the window only shows
@@ -224,6 +226,8 @@ private:
     std::optional<SessionState> m_pendingState;
     quint64 m_pendingGeneration = 0;
     bool m_resultShown = false;
+    /// The (analysis, layer, query) whose exact row was last asked for (not asked twice).
+    mutable std::tuple<const void *, int, int64_t> m_exactAsked{nullptr, -1, -1};
     QString m_lastError;
     QString m_currentSessionPath;
 
