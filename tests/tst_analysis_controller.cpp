@@ -117,6 +117,7 @@ private Q_SLOTS:
             QCOMPARE(ready.count(), 0); // every update comes before the whole result
             updates.push_back(s);
         });
+        c.setProgressiveAfter(0); // tiny-neko is fast: show every piece
         const QStringList methods{"native", "infoscale", "log-n"};
         c.request(makeRequest(512, methods));
         QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, 30000);
@@ -208,6 +209,21 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 2, 30000);
         QTest::qWait(200);
         QCOMPARE(rowsReady.count(), 1);
+    }
+
+    // A request that finishes within setProgressiveAfter (0.25 s by default) is shown once, whole.
+    void quickRequestsAreShownOnce()
+    {
+        AnalysisController c;
+        c.setBackgroundEnabled(false);
+        QVERIFY(c.loadModelNow(kNeko));
+        QVERIFY(c.setText(kText) > 0);
+        QSignalSpy ready(&c, &AnalysisController::resultReady);
+        QSignalSpy updated(&c, &AnalysisController::resultUpdated);
+        c.request(makeRequest(32, {"native", "infoscale"}));
+        QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, 30000);
+        QCOMPARE(updated.count(), 0);
+        QVERIFY(c.lastResult()->complete);
     }
 
     void computeThreadsYieldToTheGuiThread()

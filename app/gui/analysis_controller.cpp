@@ -709,7 +709,7 @@ void AnalysisController::takePiece(const std::shared_ptr<Job> &job, const std::s
 {
     m_engine->insert(key, result);
     job->held[key] = result;
-    if (job->kind != Job::Kind::View || job->generation != m_generation)
+    if (job->kind != Job::Kind::View || job->generation != m_generation || seconds < m_progressiveAfter)
         return;
     auto res = partialResult(*job, seconds); // reads the job only: the worker is still running it
     if (!res || res->complete)

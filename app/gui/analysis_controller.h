@@ -13,7 +13,8 @@
 // reference at T, then each compared method, then the JS divergence (recomputed block by block from the
 // two analyses' kept layer inputs: no second run, no scratch file). Each finished piece of the current
 // request is announced with resultUpdated (lastResult() then has complete = false and the missing
-// results nullptr, from the primary's piece on); the whole result comes with resultReady.
+// results nullptr, from the primary's piece on) once the job has run setProgressiveAfter() seconds
+// (0.25 s: short requests redraw once); the whole result comes with resultReady.
 //
 // Requests. request() returns a generation number. A newer request cancels the running job (through its
 // CancelToken) and any result of an older generation is dropped, never emitted. Results are cached by
@@ -161,6 +162,9 @@ public:
     void clearCache();
 
     void setBackgroundEnabled(bool on) { m_backgroundEnabled = on; }
+    /// Pieces finished earlier than this after their job started are not shown on their own (a short
+    /// request then redraws once, as before); 0 shows every piece. Default 0.25 s.
+    void setProgressiveAfter(double seconds) { m_progressiveAfter = seconds; }
     void setPrecomputeMaxLength(int64_t n) { m_precomputeMax = n; }
     int64_t precomputeMaxLength() const { return m_precomputeMax; }
     void setSweepMaxLength(int64_t n) { m_sweepMax = n; }
@@ -235,6 +239,7 @@ private:
     std::string m_sweepKey;
     std::string m_sweepContextKey;
     bool m_backgroundEnabled = true;
+    double m_progressiveAfter = 0.25;
     int64_t m_precomputeMax = 1024;
     int64_t m_sweepMax = 4096;
     int m_workerJobs = 0;

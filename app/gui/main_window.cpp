@@ -166,6 +166,13 @@ MainWindow::MainWindow(QWidget *parent)
             showResult();
     });
     connect(m_controller, &AnalysisController::exactRowsReady, this, [this](quint64) {
+        if (const auto &rows = m_controller->lastExactRows())
+            statusBar()->showMessage(tr("exact row of query %1, layer %2, n = %3: recomputed in %4 s")
+                                         .arg(rows->row0)
+                                         .arg(rows->layer)
+                                         .arg(rows->length)
+                                         .arg(rows->seconds, 0, 'f', 3),
+                                     10000);
         m_dirtyViews |= 1u << unsigned(TokenTab);
         if (m_tabs->currentIndex() == TokenTab)
             updateView(TokenTab);
