@@ -3,6 +3,7 @@
 // Metrics on hand-made attention matrices with known answers, and streaming == unblocked.
 
 #include "analysis/analysis.h"
+#include "analysis/row_kernels.h"
 #include "test_util.h"
 
 #include <torch/torch.h>
@@ -160,14 +161,25 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(std::exception, acc.finish());
     }
 
-    void jsDivergence()
+    // The row kernel of the one-pass JS divergence, every ISA build this CPU runs: disjoint rows ln 2,
+    // identical rows 0, a raw row scaled to sum 1, and an all-zero row against a distribution ½ ln 2.
+    void jsRowKernel()
     {
-        c10::InferenceMode guard;
-        auto a = torch::tensor({{1.0f, 0.0f}, {0.5f, 0.5f}});
-        auto b = torch::tensor({{0.0f, 1.0f}, {0.5f, 0.5f}});
-        // Disjoint rows: ln 2; identical rows: 0.
-        QVERIFY(std::fabs(meanJsDivergence(a, b) - std::log(2.0) / 2) < 1e-9);
-        QCOMPARE(meanJsDivergence(a, a), 0.0);
+        const std::vector<float> p{1, 0, 0, 0}, q{0, 1, 0, 0}, u{0.25f, 0.25f, 0.25f, 0.25f}, raw{2, 2, 2, 2},
+            zero{0, 0, 0, 0};
+        for (const auto *k : kernels::availableKernels()) {
+            QVERIFY(std::fabs(k->jsRow(p.data(), 1, q.data(), 1, 4) - std::log(2.0)) < 1e-6);
+            QVERIFY(k->jsRow(u.data(), 1, u.data(), 1, 4) < 1e-7);
+            QVERIFY(k->jsRow(u.data(), 1, raw.data(), 0.125f, 4) < 1e-7);
+            QVERIFY(std::fabs(k->jsRow(zero.data(), 0, u.data(), 1, 4) - std::log(2.0) / 2) < 1e-6);
+            // One-hot against uniform, against the definition in double.
+            double want = 0;
+            for (int j = 0; j < 4; ++j) {
+                const double x = p[size_t(j)], y = 0.25, m = 0.5 * (x + y);
+                want += 0.5 * ((x > 0 ? x * std::log(x / m) : 0) + y * std::log(y / m));
+            }
+            QVERIFY2(std::fabs(k->jsRow(p.data(), 1, u.data(), 1, 4) - want) < 1e-6, k->isa);
+        }
     }
 };
 

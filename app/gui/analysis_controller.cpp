@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // SPDX-FileCopyrightText: 2026 EntroScope developers
 #include "analysis_controller.h"
-#include "analysis/analysis.h"
 
 #include "io/checkpoint.h"
 #include "errors.h"

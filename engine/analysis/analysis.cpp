@@ -136,22 +136,4 @@ LayerMetrics metricsOfMatrix(const std::vector<float> &attention, int64_t n, int
     return acc.finish();
 }
 
-double meanJsDivergence(const torch::Tensor &aIn, const torch::Tensor &bIn)
-{
-    auto normalise = [](const torch::Tensor &x) {
-        auto d = x.to(torch::kFloat64);
-        auto s = d.sum(1, true);
-        return torch::where(s > 0, d / s.clamp_min(1e-300), torch::zeros_like(d));
-    };
-    auto a = normalise(aIn);
-    auto b = normalise(bIn);
-    auto m = 0.5 * (a + b);
-    // xlogy(x, x/m) with 0 where x == 0; m > 0 wherever x > 0.
-    auto kl = [&](const torch::Tensor &x) {
-        return torch::special::xlogy(x, x) - torch::special::xlogy(x, m);
-    };
-    auto js = 0.5 * (kl(a) + kl(b)).sum(1);
-    return js.clamp_min(0).mean().item<double>();
-}
-
 } // namespace entroscope

@@ -61,8 +61,4 @@ int distanceBinCount(int64_t n);
 LayerMetrics metricsOfMatrix(const std::vector<float> &attention, int64_t n, int64_t trainLength, bool rawRows,
                              int layer = 0, std::vector<int64_t> keyCounts = {});
 
-/// Mean over queries of the Jensen-Shannon divergence (nats) between the rows of a and b, both [rows, n]
-/// (rows normalised to sum 1 first when they do not; all-zero rows count as 0).
-double meanJsDivergence(const torch::Tensor &a, const torch::Tensor &b);
-
 } // namespace entroscope
