@@ -15,7 +15,8 @@ namespace {
 
 const char *kAnalyzeHelp = R"(usage: entroscope-cli analyze [options] --length N --out DIR
 
-  --model DIR            Hugging Face-style GAU-α folder (default: $ENTROSCOPE_MODEL or the bundled demo model)
+  --model DIR            Hugging Face-style folder of a GAU-α or Llama-family (llama, mistral, qwen2) model
+                         (default: $ENTROSCOPE_MODEL or the bundled demo model)
   --text STR | --text-file PATH | --ids 1,2,3
                          the input (text is tokenised without [CLS]/[SEP] unless --special-tokens)
   --length N             context length n
@@ -30,6 +31,7 @@ const char *kAnalyzeHelp = R"(usage: entroscope-cli analyze [options] --length N
                          n_i for the temperature: every key of the row (default) or only the visible ones
   --train-length T       override the checkpoint's training length
   --maps                 also write attention_layer{L}.npy ([n, n] float32) per layer
+                         (attention_layer{L}_head{H}.npy per head for multi-head models)
   --out DIR              output folder (must not exist or be empty, unless --overwrite)
   --overwrite            replace an existing output folder (only once the new one is complete)
   --special-tokens       add [CLS] ... [SEP] around tokenised text
@@ -53,20 +55,23 @@ int analyze(const std::vector<std::string> &argv)
     const std::string fill = checkedFill(a);
     setThreads(a);
 
-    auto ck = Checkpoint::load(modelDir(a));
-    const auto &config = ck->config;
-    const int64_t T = trainLength(a, config);
+    const auto model = loadAttentionModel(modelDir(a));
+    const ModelInfo info = model->info();
+    const auto &defaults = model->methodDefaults();
+    const int64_t T = a.has("--train-length") ? trainLength(a, defaults) : info.trainLength;
     AnalysisRequest req;
-    req.method = methodFromArgs(a, config, T);
+    req.method = methodFromArgs(a, defaults, T);
     req.trainLength = T;
-    const std::vector<int64_t> tokens = inputTokens(a, *ck);
-    checkMemory(config, n, req);
+    const std::vector<int64_t> tokens = inputTokens(a, *model);
+    checkMemory(*model, n, req);
     const std::vector<int64_t> ids = fillToLength(tokens, n, fill);
+    const bool multiHead = info.numHeads > 1;
 
     StagedOutput out(a.get("--out"), a.flags.count("--overwrite") > 0);
     const bool maps = a.flags.count("--maps") > 0;
     if (maps) {
-        const double disk = static_cast<double>(n) * static_cast<double>(n) * 4.0 * static_cast<double>(config.numLayers);
+        const double disk = static_cast<double>(n) * static_cast<double>(n) * 4.0
+                            * static_cast<double>(info.numLayers * info.numHeads);
         std::error_code ec;
         const auto space = fs::space(out.stage(), ec);
         if (!ec && disk > static_cast<double>(space.available))
@@ -78,14 +83,18 @@ int analyze(const std::vector<std::string> &argv)
     warnIfSlowBlas();
     std::vector<std::unique_ptr<NpyWriter>> writers;
     if (maps) {
-        for (int64_t l = 0; l < config.numLayers; ++l)
-            writers.push_back(std::make_unique<NpyWriter>(
-                out.path("attention_layer" + std::to_string(l) + ".npy").string(), std::vector<int64_t>{n, n}));
-        req.rowSink = [&](int layer, int64_t, int64_t rows, int64_t cols, const float *data) {
-            writers[static_cast<size_t>(layer)]->write(data, rows * cols);
+        // METHODS.md §5/§6: attention_layer{L}.npy, and attention_layer{L}_head{H}.npy for multi-head models.
+        for (int64_t l = 0; l < info.numLayers; ++l)
+            for (int64_t h = 0; h < info.numHeads; ++h)
+                writers.push_back(std::make_unique<NpyWriter>(
+                    out.path("attention_layer" + std::to_string(l) + (multiHead ? "_head" + std::to_string(h) : "") + ".npy")
+                        .string(),
+                    std::vector<int64_t>{n, n}));
+        req.rowSink = [&](int layer, int head, int64_t, int64_t rows, int64_t cols, const float *data) {
+            writers[static_cast<size_t>(layer * info.numHeads + head)]->write(data, rows * cols);
         };
     }
-    const AnalysisResult r = GauModel(ck).analyze(
+    const AnalysisResult r = model->analyze(
         ids, req, [](double f, const std::string &label) { progressLine("analyze", f, label); }, &interruptToken());
     for (auto &w : writers)
         w->finish();
@@ -99,10 +108,11 @@ int analyze(const std::vector<std::string> &argv)
     j["layers"] = json::array();
     for (const auto &m : r.layers)
         j["layers"].push_back(metricsJson(m));
-    j["mlm_top1"] = r.mlmTop1;
+    j[info.causal ? "next_top1" : "mlm_top1"] = r.mlmTop1; // METHODS.md §6: next-token argmax for causal models
     writeJsonFile(out.path("summary.json"), j);
     out.commit();
-    std::cerr << "\ranalyze: n=" << n << " " << r.method.label() << ", " << config.numLayers << " layers in "
+    std::cerr << "\ranalyze: n=" << n << " " << r.method.label() << ", " << info.numLayers << " layers"
+              << (multiHead ? " × " + std::to_string(info.numHeads) + " heads" : "") << " in "
               << static_cast<int>(r.seconds * 1000) << " ms -> " << a.get("--out") << "\n";
     return 0;
 }

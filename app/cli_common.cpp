@@ -240,6 +240,17 @@ std::vector<std::vector<int64_t>> readDocuments(const std::string &flag, const s
 
 std::vector<int64_t> inputTokens(const Args &a, const Checkpoint &ck)
 {
+    return inputTokens(a, ck.tokenizer.get(), ck.config.vocabSize, ck.dir);
+}
+
+std::vector<int64_t> inputTokens(const Args &a, const AttentionModel &model)
+{
+    const ModelInfo info = model.info();
+    return inputTokens(a, model.tokenizer().get(), info.vocabSize, info.dir);
+}
+
+std::vector<int64_t> inputTokens(const Args &a, const Tokenizer *tokenizer, int64_t vocabSize, const std::string &dir)
+{
     const int inputs = static_cast<int>(a.values.count("--text") + a.values.count("--text-file") + a.values.count("--ids"));
     if (inputs != 1)
         throw Error(inputs == 0 ? "input: give one of --text, --text-file or --ids"
@@ -248,27 +259,36 @@ std::vector<int64_t> inputTokens(const Args &a, const Checkpoint &ck)
     if (a.has("--ids")) {
         tokens = parseIds(a.get("--ids"));
         for (auto id : tokens)
-            if (id < 0 || id >= ck.config.vocabSize)
+            if (id < 0 || id >= vocabSize)
                 throw Error("--ids: id " + std::to_string(id) + " is outside the vocabulary (0.."
-                            + std::to_string(ck.config.vocabSize - 1) + ")");
+                            + std::to_string(vocabSize - 1) + ")");
         return tokens;
     }
-    if (!ck.tokenizer)
-        throw Error(ck.dir + ": no tokenizer (vocab.txt or *.model) to encode text; use --ids");
+    if (!tokenizer)
+        throw Error(dir + ": no tokenizer (vocab.txt or *.model) to encode text; use --ids");
     const std::string flag = a.has("--text") ? "--text" : "--text-file";
     const std::string text = a.has("--text") ? a.get("--text") : readTextFile(flag, a.get("--text-file"));
     if (a.get("--fill") == "concat") {
         // METHODS.md §2: the documents (lines) one after the other from the first; one text = truncate.
         for (const auto &doc : splitDocuments(text)) {
-            const auto ids = ck.tokenizer->encode(doc, a.flags.count("--special-tokens") > 0);
+            const auto ids = tokenizer->encode(doc, a.flags.count("--special-tokens") > 0);
             tokens.insert(tokens.end(), ids.begin(), ids.end());
         }
     } else {
-        tokens = ck.tokenizer->encode(text, a.flags.count("--special-tokens") > 0);
+        tokens = tokenizer->encode(text, a.flags.count("--special-tokens") > 0);
     }
     if (tokens.empty())
         throw Error(flag + ": the text gives no tokens");
     return tokens;
+}
+
+void checkMemory(const AttentionModel &model, int64_t n, const AnalysisRequest &req)
+{
+    try {
+        checkAnalysisMemory(model, n, req);
+    } catch (const Error &e) {
+        throw Error(std::string("--length: ") + e.what());
+    }
 }
 
 void checkMemory(const GauConfig &config, int64_t n, const AnalysisRequest &req)

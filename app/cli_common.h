@@ -76,8 +76,11 @@ std::vector<std::vector<int64_t>> readDocuments(const std::string &flag, const s
                                                 int64_t maxDocuments = -1);
 /// The token list from --ids, --text or --text-file (exactly one); --special-tokens adds [CLS]/[SEP].
 std::vector<int64_t> inputTokens(const Args &a, const Checkpoint &ck);
+std::vector<int64_t> inputTokens(const Args &a, const AttentionModel &model);
+std::vector<int64_t> inputTokens(const Args &a, const Tokenizer *tokenizer, int64_t vocabSize, const std::string &dir);
 /// Refuses a length whose estimated memory exceeds what the machine has available.
 void checkMemory(const GauConfig &config, int64_t n, const AnalysisRequest &req);
+void checkMemory(const AttentionModel &model, int64_t n, const AnalysisRequest &req);
 
 /// --threads, or the host's hardware threads divided among the job's ranks on this host (at least 1);
 /// sets LibTorch's (OpenMP) and OpenBLAS's thread counts.

@@ -13,3 +13,8 @@ set_target_properties(tst_tokenizer PROPERTIES AUTOMOC ON)
 entroscope_add_test(tst_sentencepiece_with_torch SOURCES tst_sentencepiece_with_torch.cpp
   LIBS entroscope_tokenizer ${TORCH_LIBRARIES} Qt6::Core LABELS unit)
 set_target_properties(tst_sentencepiece_with_torch PROPERTIES AUTOMOC ON)
+
+# Hugging Face tokenizer.json (BPE): fixtures in data/tokenizer/hf made by make_hf_tokenizer_fixtures.sh
+# with @huggingface/tokenizers as the reference.
+entroscope_add_test(tst_hf_tokenizer SOURCES tst_hf_tokenizer.cpp LIBS entroscope_tokenizer Qt6::Core LABELS unit)
+set_target_properties(tst_hf_tokenizer PROPERTIES AUTOMOC ON)

@@ -146,6 +146,55 @@ private Q_SLOTS:
         QCOMPARE(QDir(tmp.path()).entryList(QDir::AllEntries | QDir::NoDotAndDotDot), QStringList{"out"});
     }
 
+    void llamaSummaryAndHeadMaps()
+    {
+        // METHODS.md §6: one summary entry per (layer, head), next_top1, attention_layer{L}_head{H}.npy.
+        QJsonObject c;
+        for (const auto &v : testutil::readJson(dataPath("llama/golden/cases.json")).array())
+            if (v.toObject()["name"].toString() == "gqa2__infoscale__n40")
+                c = v.toObject();
+        QVERIFY(!c.isEmpty());
+        QTemporaryDir tmp;
+        const QString out = tmp.path() + "/out";
+        QStringList args = {"analyze", "--model", dataPath("llama/models/llama-gqa2"), "--length", "40", "--preset",
+                            "infoscale", "--maps", "--out", out};
+        args << idsArgs(c);
+        const Run r = cli(args);
+        QVERIFY2(r.status == 0, qPrintable(r.err));
+        QVERIFY2(r.err.contains("2 layers × 4 heads"), qPrintable(r.err));
+        const auto got = testutil::readJson(out + "/summary.json").object();
+        QVERIFY(got.contains("next_top1"));
+        QVERIFY(!got.contains("mlm_top1"));
+        QCOMPARE(got["next_top1"].toArray(), c["next_top1"].toArray());
+        QCOMPARE(got["key_size"].toInt(), 8);
+        QCOMPARE(got["train_length"].toInt(), 16);
+        QCOMPARE(got["method"].toObject()["temperature"].toString(), QString("infoscale"));
+        const auto gl = got["layers"].toArray(), wl = c["layers"].toArray();
+        QCOMPARE(gl.size(), 8);
+        for (int k = 0; k < gl.size(); ++k) {
+            const auto g = gl[k].toObject(), w = wl[k].toObject();
+            QCOMPARE(g["layer"].toInt(), w["layer"].toInt());
+            QCOMPARE(g["head"].toInt(), w["head"].toInt());
+            QVERIFY(g["retained_mass_mean"].isNull());
+            QVERIFY(std::fabs(g["local_mass_mean"].toDouble() - w["local_mass_mean"].toDouble()) < 1e-5);
+        }
+        const auto maps = entroscope::readNpy(dataPath("llama/golden/gqa2__infoscale__n40/maps.npy").toStdString());
+        for (int l = 0; l < 2; ++l)
+            for (int h = 0; h < 4; ++h) {
+                const auto npy = entroscope::readNpy(QString("%1/attention_layer%2_head%3.npy").arg(out).arg(l).arg(h).toStdString());
+                QCOMPARE(npy.shape, (std::vector<int64_t>{40, 40}));
+                for (size_t k = 0; k < npy.values.size(); ++k)
+                    QVERIFY(std::fabs(npy.values[k] - maps.values[static_cast<size_t>((l * 4 + h) * 1600) + k]) < 1e-5);
+            }
+        QVERIFY(!QFile::exists(out + "/attention_layer0.npy"));
+        // A broken Llama folder: one line naming the tensor, exit 2, no output left behind.
+        const Run bad = cli({"analyze", "--model", dataPath("llama/bad/missing-tensor"), "--ids", "1,2,3", "--length", "8",
+                             "--out", tmp.path() + "/bad"});
+        QCOMPARE(bad.status, 2);
+        QVERIFY2(bad.err.contains("model.layers.1.self_attn.k_proj.weight"), qPrintable(bad.err));
+        QVERIFY(!QFile::exists(tmp.path() + "/bad"));
+    }
+
     void textInput()
     {
         QTemporaryDir tmp;

@@ -70,6 +70,8 @@ void LayerMetricsAccumulator::addRows(const float *data, int64_t row0, int64_t r
         double local = 0;
         for (int64_t j = lo; j < hi; ++j)
             local += p[j];
+        if (m_rawRows && scale == 0.0f) // an all-zero row counts k90 = n_i (METHODS.md §3), not the row's length
+            st.k90 = m_keyCounts.empty() ? n : m_keyCounts[static_cast<size_t>(i)];
         m_entropy[static_cast<size_t>(i)] = entropy ? entropy[r] : st.entropy;
         m_rows[static_cast<size_t>(i)] = {st.maxWeight, st.sink, st.retained, local * scale, static_cast<double>(st.k90)};
         m_seen[static_cast<size_t>(i)] = 1;

@@ -4,104 +4,19 @@
 
 #include "errors.h"
 
-#include <nlohmann/json.hpp>
-
-#include <cmath>
-
-#include <fstream>
-#include <sstream>
+#include "io/json_fields.h"
 
 namespace entroscope {
-namespace {
-
-using nlohmann::json;
-
-int64_t readInt(const json &j, const char *key, int64_t fallback, const std::string &path, int64_t minValue,
-                int64_t maxValue = int64_t{1} << 40)
-{
-    auto it = j.find(key);
-    if (it == j.end() || it->is_null())
-        return fallback;
-    // Integers, or floats with an integral value (HF writes 512 but sometimes 512.0); range-checked before
-    // any conversion: a float beyond int64 or an unsigned beyond INT64_MAX cannot be cast.
-    const std::string range = " must be an integer from " + std::to_string(minValue) + " to " + std::to_string(maxValue)
-                              + ", got " + it->dump();
-    int64_t v = 0;
-    if (it->is_number_float()) {
-        const double d = it->get<double>();
-        if (!std::isfinite(d) || d != std::floor(d) || d < double(minValue) || d > double(maxValue))
-            throw Error(path + ": \"" + key + "\"" + range);
-        v = static_cast<int64_t>(d);
-    } else if (it->is_number_unsigned()) {
-        const auto u = it->get<uint64_t>();
-        if (u > static_cast<uint64_t>(maxValue))
-            throw Error(path + ": \"" + key + "\"" + range);
-        v = static_cast<int64_t>(u);
-    } else if (it->is_number_integer()) {
-        v = it->get<int64_t>();
-    } else {
-        throw Error(path + ": \"" + key + "\" must be an integer, got " + it->dump());
-    }
-    if (v < minValue || v > maxValue)
-        throw Error(path + ": \"" + key + "\"" + range);
-    return v;
-}
-
-std::string readString(const json &j, const char *key, const std::string &fallback, const std::string &path)
-{
-    auto it = j.find(key);
-    if (it == j.end() || it->is_null())
-        return fallback;
-    if (!it->is_string())
-        throw Error(path + ": \"" + key + "\" must be a string, got " + it->dump());
-    return it->get<std::string>();
-}
-
-bool readBool(const json &j, const char *key, bool fallback, const std::string &path)
-{
-    auto it = j.find(key);
-    if (it == j.end() || it->is_null())
-        return fallback;
-    if (!it->is_boolean())
-        throw Error(path + ": \"" + key + "\" must be true or false, got " + it->dump());
-    return it->get<bool>();
-}
-
-double readDouble(const json &j, const char *key, double fallback, const std::string &path)
-{
-    auto it = j.find(key);
-    if (it == j.end() || it->is_null())
-        return fallback;
-    if (!it->is_number())
-        throw Error(path + ": \"" + key + "\" must be a number, got " + it->dump());
-    return it->get<double>();
-}
-
-} // namespace
+using namespace json_fields;
 
 GauConfig GauConfig::fromFile(const std::string &path)
 {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw Error(path + ": cannot open (missing or unreadable config.json)");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return fromJsonText(ss.str(), path);
+    return fromJsonText(readFileText(path, "config.json"), path);
 }
 
 GauConfig GauConfig::fromJsonText(const std::string &text, const std::string &path)
 {
-    json j;
-    try {
-        j = json::parse(text);
-    } catch (const json::exception &e) { // parse_error, and out_of_range for a number beyond a double
-        std::string what = e.what();
-        if (auto pos = what.find("parse error"); pos != std::string::npos)
-            what = what.substr(pos);
-        throw Error(path + ": not valid JSON (" + what + ")");
-    }
-    if (!j.is_object())
-        throw Error(path + ": expected a JSON object at the top level");
+    const json j = parseObject(text, path);
 
     GauConfig c;
     const std::string modelType = readString(j, "model_type", "gau_alpha", path);

@@ -5,6 +5,7 @@
 #include "analysis/analysis.h"
 #include "errors.h"
 #include "analysis/row_kernels.h"
+#include "model/rope.h"
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
@@ -33,46 +34,6 @@ void rmsNormInPlace(torch::Tensor &x, double eps)
 {
     auto ss = at::linalg_vector_norm(x, 2, {-1}, true).square_().div_(static_cast<double>(x.size(-1)));
     x.mul_(ss.add_(eps).rsqrt_());
-}
-
-/// Per-frequency inverse frequencies (float64) and the positions' scale for a method at length n.
-struct RopeSetup
-{
-    torch::Tensor invFreq; ///< [d/2] float64
-    double positionScale = 1.0;
-    double scoreScale = 1.0; ///< YaRN's (0.1 ln s + 1)^2
-};
-
-RopeSetup ropeSetup(const Method &m, int64_t n, int64_t T, int64_t d)
-{
-    RopeSetup r;
-    const auto dbl = torch::TensorOptions().dtype(torch::kFloat64);
-    auto idx = torch::arange(0, d / 2, dbl);
-    double base = kRopeBase;
-    const bool longer = n > T;
-    if (m.position.kind == PositionKind::Ntk && longer)
-        base = kRopeBase * std::pow(static_cast<double>(n) / T, static_cast<double>(d) / (d - 2));
-    r.invFreq = torch::pow(base, -2.0 * idx / static_cast<double>(d));
-    if (m.position.kind == PositionKind::Pi && longer)
-        r.positionScale = static_cast<double>(T) / static_cast<double>(n);
-    if (m.position.kind == PositionKind::Yarn && longer) {
-        const double s = static_cast<double>(n) / T;
-        int64_t lo = 0, hi = 0;
-        yarnRampLimits(d, T, kRopeBase, lo, hi);
-        const double span = std::max<double>(static_cast<double>(hi - lo), 1e-3);
-        auto ramp = 1.0 - ((idx - static_cast<double>(lo)) / span).clamp(0.0, 1.0);
-        r.invFreq = (r.invFreq / s) * (1.0 - ramp) + r.invFreq * ramp;
-        const double f = 0.1 * std::log(s) + 1.0;
-        r.scoreScale = f * f;
-    }
-    return r;
-}
-
-/// cos/sin tables [P, d/2] float32 for the given float64 positions (angles computed in float64).
-std::pair<torch::Tensor, torch::Tensor> ropeTables(const torch::Tensor &positions, const torch::Tensor &invFreq)
-{
-    auto ang = positions.unsqueeze(1) * invFreq.unsqueeze(0);
-    return {torch::cos(ang).to(torch::kFloat32), torch::sin(ang).to(torch::kFloat32)};
 }
 
 /// Interleaved-pair rotation of x [..., P, d] by tables [P, d/2] (or [1, d/2] broadcast).
@@ -155,7 +116,7 @@ struct MethodSetup
 MethodSetup methodSetup(const Method &method, int64_t n, int64_t T, int64_t S)
 {
     MethodSetup ms;
-    const RopeSetup rs = ropeSetup(method, n, T, S);
+    const RopeSetup rs = ropeSetup(method, n, T, S, kRopeBase);
     const auto dbl = torch::TensorOptions().dtype(torch::kFloat64);
     auto positions = torch::arange(0, n, dbl) * rs.positionScale;
     std::tie(ms.cosT, ms.sinT) = ropeTables(positions, rs.invFreq);
@@ -711,7 +672,7 @@ AnalysisResult GauModel::analyze(const std::vector<int64_t> &ids, const Analysis
             auto contiguous = block.contiguous();
             const float *src = contiguous.data_ptr<float>();
             if (req.rowSink)
-                req.rowSink(layer, row0, rows, n, src);
+                req.rowSink(layer, 0, row0, rows, n, src);
             for (auto &m : fullMaps)
                 if (m.layer == layer)
                     std::memcpy(m.data.data() + row0 * n, src, sizeof(float) * static_cast<size_t>(rows * n));
@@ -812,11 +773,27 @@ int64_t estimateAnalysisBytes(const GauConfig &c, int64_t n, const AnalysisReque
 
 void checkAnalysisMemory(const GauConfig &config, int64_t n, const AnalysisRequest &request, int64_t extraBytes)
 {
-    const int64_t need = estimateAnalysisBytes(config, n, request) + std::max<int64_t>(0, extraBytes);
-    const int64_t avail = availableMemoryBytes();
-    if (avail > 0 && static_cast<double>(need) > 0.9 * static_cast<double>(avail))
-        throw Error("length " + std::to_string(n) + " needs about " + formatBytes(static_cast<double>(need))
-                    + " of memory but only " + formatBytes(static_cast<double>(avail)) + " is available");
+    checkAvailableMemory(n, estimateAnalysisBytes(config, n, request) + std::max<int64_t>(0, extraBytes));
+}
+
+int64_t GauModel::estimateAnalysisBytes(int64_t n, const AnalysisRequest &request) const
+{
+    return entroscope::estimateAnalysisBytes(m_ck->config, n, request);
+}
+
+ModelInfo GauModel::info() const
+{
+    const auto &c = m_ck->config;
+    ModelInfo i;
+    i.family = "gau_alpha";
+    i.numLayers = c.numLayers;
+    i.keySize = c.keySize;
+    i.hiddenSize = c.hiddenSize;
+    i.vocabSize = c.vocabSize;
+    i.trainLength = c.trainLength();
+    i.dir = m_ck->dir;
+    i.weightsFile = m_ck->weightsFile;
+    return i;
 }
 
 int64_t availableMemoryBytes()

@@ -10,6 +10,7 @@
 #include "text/inputs.h"
 #include "model/method.h"
 #include "analysis/result_types.h"
+#include "model/attention_model.h"
 
 #include <torch/types.h>
 
@@ -18,25 +19,6 @@
 #include <vector>
 
 namespace entroscope {
-
-/// What one analysis computes besides the forward itself.
-struct AnalysisRequest
-{
-    Method method;
-    int64_t trainLength = 64;
-    bool metrics = true;            ///< per-layer metrics of METHODS.md §3
-    bool mlmTop1 = true;            ///< argmax of the MLM logits per position (computed in row blocks)
-    std::vector<int> fullMapLayers; ///< layers whose full [n, n] map goes into AnalysisResult::maps
-    bool pooledMaps = false;        ///< max- and mean-pooled maps (<= maxPooledSize per side) of every layer
-    int maxPooledSize = 1024;
-    /// Called with every block of attention rows of every layer (raw weights as applied to the values):
-    /// layer, first row, row count, n, row-major float32 data. Used to stream --maps to disk.
-    std::function<void(int layer, int64_t row0, int64_t rows, int64_t n, const float *data)> rowSink;
-    int64_t blockRows = 0; ///< query rows per block; 0 = automatic (about 4M scores per block)
-    /// Keep every layer's input (AnalysisResult::layerInputs, L·n·H floats) for attentionRows and
-    /// jsDivergence later.
-    bool keepLayerInputs = false;
-};
 
 /// Bytes one analysis at length n is expected to need at its peak (activations, a block of scores,
 /// kept maps). Used to refuse absurd lengths before allocating.
@@ -48,24 +30,23 @@ int64_t estimateAnalysisBytes(const GauConfig &config, int64_t n, const Analysis
 /// layer inputs, a cache being filled).
 void checkAnalysisMemory(const GauConfig &config, int64_t n, const AnalysisRequest &request, int64_t extraBytes = 0);
 
-/// Memory the system reports as available (MemAvailable), in bytes; 0 when unknown.
-int64_t availableMemoryBytes();
 
-/// "1.5 GB"-style rendering of a byte count.
-std::string formatBytes(double bytes);
-
-class GauModel
+class GauModel : public AttentionModel
 {
 public:
     explicit GauModel(std::shared_ptr<const Checkpoint> checkpoint);
 
     const Checkpoint &checkpoint() const { return *m_ck; }
+    ModelInfo info() const override;
+    const GauConfig &methodDefaults() const override { return m_ck->config; }
+    std::shared_ptr<const Tokenizer> tokenizer() const override { return m_ck->tokenizer; }
+    int64_t estimateAnalysisBytes(int64_t n, const AnalysisRequest &request) const override;
 
     /// Runs the forward over `ids` (already filled to length n, no padding) and computes what `request`
     /// asks. Thread-safe (const); sets InferenceMode in the calling thread. Throws Error for bad ids,
     /// Cancelled when `cancel` is set (checked between blocks). progress gets fractions in [0, 1].
     AnalysisResult analyze(const std::vector<int64_t> &ids, const AnalysisRequest &request,
-                           const ProgressFn &progress = {}, const CancelToken *cancel = nullptr) const;
+                           const ProgressFn &progress = {}, const CancelToken *cancel = nullptr) const override;
 
     /// The exact attention rows row0 .. row0+rows-1 of one layer, recomputed from an analysis's layer
     /// inputs under the same method and T (the other layers are not run): row-major float32 [rows, n], as

@@ -4,6 +4,7 @@
 
 #include "errors.h"
 #include "text/sentencepiece_plugin.h"
+#include "text/utf8.h"
 
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
@@ -53,74 +54,22 @@ const char *const kMaskName = "[MASK]";
 // HF WordpieceTokenizer.max_input_chars_per_word: a longer word is [UNK] without a search.
 constexpr size_t kMaxWordChars = 100;
 
-constexpr char32_t kReplacement = 0xFFFD;
+constexpr char32_t kReplacement = utf8::kReplacement;
 
-// Strict UTF-8 decoding (no overlongs, surrogates or values above U+10FFFF). On an invalid byte it
-// returns false with cp = U+FFFD and moves on by that one byte, so bad input never stalls the caller.
+// The UTF-8 helpers live in text/utf8.h (shared with the tokenizer.json tokenizer).
 bool decodeUtf8(const unsigned char *&p, const unsigned char *end, char32_t &cp)
 {
-    const unsigned char b0 = *p++;
-    if (b0 < 0x80) {
-        cp = b0;
-        return true;
-    }
-    int extra;
-    char32_t value;
-    char32_t minimum;
-    if (b0 >= 0xC2 && b0 <= 0xDF) {
-        extra = 1, value = b0 & 0x1F, minimum = 0x80;
-    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-        extra = 2, value = b0 & 0x0F, minimum = 0x800;
-    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-        extra = 3, value = b0 & 0x07, minimum = 0x10000;
-    } else {
-        cp = kReplacement;
-        return false;
-    }
-    cp = kReplacement;
-    if (end - p < extra)
-        return false;
-    for (int k = 0; k < extra; ++k) {
-        if ((p[k] & 0xC0) != 0x80)
-            return false;
-        value = (value << 6) | (p[k] & 0x3F);
-    }
-    if (value < minimum || value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF))
-        return false;
-    p += extra;
-    cp = value;
-    return true;
+    return utf8::decode(p, end, cp);
 }
 
 void appendUtf8(std::string &out, char32_t cp)
 {
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
+    utf8::append(out, cp);
 }
 
 bool isValidUtf8(std::string_view s)
 {
-    auto p = reinterpret_cast<const unsigned char *>(s.data());
-    const auto end = p + s.size();
-    char32_t cp;
-    while (p < end) {
-        if (!decodeUtf8(p, end, cp))
-            return false;
-    }
-    return true;
+    return utf8::isValid(s);
 }
 
 size_t countCodePoints(std::string_view s)
@@ -805,11 +754,14 @@ std::unique_ptr<Tokenizer> Tokenizer::fromFolder(const std::string &dir)
     if (!fs::exists(folder, ec))
         throw Error(dir + ": model folder does not exist");
     if (!fs::is_directory(folder, ec))
-        throw Error(dir + ": not a folder (give the model folder that holds vocab.txt or a *.model file)");
+        throw Error(dir + ": not a folder (give the model folder that holds vocab.txt, tokenizer.json or a *.model file)");
 
     const fs::path vocab = folder / "vocab.txt";
     if (fs::exists(vocab, ec))
         return fromVocabFile(vocab.string());
+    const fs::path tokenizerJson = folder / "tokenizer.json";
+    if (fs::exists(tokenizerJson, ec))
+        return fromTokenizerJson(tokenizerJson.string());
 
     std::vector<fs::path> models;
     for (const auto &entry : fs::directory_iterator(folder, ec)) {
@@ -819,13 +771,13 @@ std::unique_ptr<Tokenizer> Tokenizer::fromFolder(const std::string &dir)
     if (ec)
         throw Error(dir + ": cannot list the folder (" + ec.message() + ")");
     if (models.empty())
-        throw Error(dir + ": no tokenizer (neither vocab.txt nor a SentencePiece *.model file)");
+        throw Error(dir + ": no tokenizer (none of vocab.txt, tokenizer.json or a SentencePiece *.model file)");
     if (models.size() > 1) {
         std::sort(models.begin(), models.end());
         std::string names;
         for (const auto &m : models)
             names += (names.empty() ? "" : ", ") + m.filename().string();
-        throw Error(dir + ": several SentencePiece models (" + names + "); keep one, or add vocab.txt");
+        throw Error(dir + ": several SentencePiece models (" + names + "); keep one, or add tokenizer.json or vocab.txt");
     }
     return fromSentencePieceFile(models.front().string());
 }

@@ -11,7 +11,7 @@ namespace entroscope {
 
 /// Turns UTF-8 text into the token ids of a model's vocabulary.
 ///
-/// Two implementations, chosen by the files of a model folder (fromFolder):
+/// Three implementations, chosen by the files of a model folder (fromFolder):
 /// - "wordpiece": BERT WordPiece from a vocab.txt, bit-for-bit the rules of Hugging Face's slow
 ///   BertTokenizer with do_lower_case=true, tokenize_chinese_chars=true, strip_accents=None (the
 ///   configuration of GAU-alpha and of Chinese BERT-family checkpoints). See tokenizer.cpp for the
@@ -19,6 +19,9 @@ namespace entroscope {
 /// - "sentencepiece": a SentencePiece *.model through libsentencepiece, used as it is. libsentencepiece
 ///   is not linked into the program: it sits in a plugin (libentroscope_sentencepiece.so, see
 ///   sentencepiece_plugin.h) that is opened on the first SentencePiece load.
+/// - "bpe": a Hugging Face tokenizer.json with a BPE model (GPT-2, Llama 2/3, Mistral, Qwen2 and
+///   the like), run by EntroScope's own implementation of the `tokenizers` pipeline (hf_tokenizer.cpp
+///   lists the components and options it supports and where it simplifies).
 ///
 /// Ownership and lifetime: factories return a self-contained object (the vocabulary is copied in;
 /// the files may be deleted afterwards). Objects are immutable after construction, so every const
@@ -27,7 +30,7 @@ namespace entroscope {
 /// Errors: factories and the few members that can fail throw entroscope::Error with a one-line
 /// message that names the file (or folder) and the reason. Malformed UTF-8 in the text is not an
 /// error: each invalid byte is read as U+FFFD, which the WordPiece rules drop (SentencePiece maps it
-/// to its unknown piece).
+/// to its unknown piece; "bpe" tokenizes it like any other character).
 class Tokenizer
 {
 public:
@@ -36,10 +39,10 @@ public:
     Tokenizer(const Tokenizer &) = delete;
     Tokenizer &operator=(const Tokenizer &) = delete;
 
-    /// Loads the tokenizer of a model folder: dir/vocab.txt (WordPiece) if it exists, else the one
-    /// *.model file of the folder (SentencePiece). Throws Error naming the folder if it does not
-    /// exist, has neither, or has several *.model files and no vocab.txt; loading errors of the
-    /// chosen file name that file.
+    /// Loads the tokenizer of a model folder, the first of: dir/vocab.txt (WordPiece), dir/tokenizer.json
+    /// (Hugging Face BPE), the one *.model file of the folder (SentencePiece). Throws Error naming the
+    /// folder if it does not exist, has none of them, or has several *.model files and neither of the
+    /// others; loading errors of the chosen file name that file.
     static std::unique_ptr<Tokenizer> fromFolder(const std::string &dir);
 
     /// WordPiece vocabulary: one token per line, UTF-8, id = line index (0-based). A trailing newline,
@@ -49,6 +52,24 @@ public:
     /// twice the later line wins in tokenToId, as in HF. Throws Error naming the file if it cannot be
     /// read, is empty, or is not UTF-8.
     static std::unique_ptr<Tokenizer> fromVocabFile(const std::string &path);
+
+    /// Hugging Face tokenizer.json with a "BPE" model (kind() "bpe"): the whole encode pipeline of the
+    /// `tokenizers` library (added tokens, normalizer, pre-tokenizer, BPE with byte fallback,
+    /// post-processor), decoders ignored, truncation and padding ignored. The supported components
+    /// and options are listed in hf_tokenizer.cpp; anything else is refused, not approximated.
+    /// Ids: every id of model.vocab and added_tokens; vocabSize() is the largest id + 1 (a gap
+    /// between ids is an id without a token: idToToken throws for it). An added token may reuse the
+    /// id of a vocabulary entry: idToToken then gives the added token, tokenToId still knows both.
+    /// Special ids: unkId is model.unk_token (else "<unk>"); clsId (BOS) and sepId (EOS) are the
+    /// special tokens the post-processor puts before and after the text, else the first known of
+    /// "<s>", "<|begin_of_text|>", "<|endoftext|>" (BOS) and "</s>", "<|end_of_text|>",
+    /// "<|endoftext|>" (EOS); padId is "<pad>", maskId "<mask>"; -1 when absent.
+    /// encode(text, true) applies the post-processor (e.g. Llama's BOS); it adds nothing when the
+    /// file has none. Throws Error naming the file and the reason for an unreadable or malformed
+    /// file (invalid JSON, ids out of range or used twice, bad merges) and for any component or
+    /// option that is not supported, e.g. `tokenizer.json: pre_tokenizer "BertPreTokenizer" is not
+    /// supported`.
+    static std::unique_ptr<Tokenizer> fromTokenizerJson(const std::string &path);
 
     /// SentencePiece model file. Throws Error with the file name and libsentencepiece's status message.
     /// libsentencepiece runs in a plugin opened with RTLD_DEEPBIND, because Debian's libsentencepiece
@@ -60,13 +81,17 @@ public:
     static std::unique_ptr<Tokenizer> fromSentencePieceFile(const std::string &path);
 
     /// Text -> ids. addSpecial puts [CLS] before and [SEP] after (METHODS.md: off by default, texts are
-    /// analysed without them); throws Error if the vocabulary lacks either. Literal special tokens in
-    /// the text ("[MASK]", case-sensitive) become their ids. WordPiece throws Error only if the text
-    /// needs [UNK] and the vocabulary has none. Linear in the text length.
+    /// analysed without them); throws Error if the vocabulary lacks either ("bpe": addSpecial runs
+    /// the file's post-processor instead, which may add nothing). Literal special tokens in the text
+    /// ("[MASK]", case-sensitive; "bpe": every added token of the file) become their ids. WordPiece
+    /// throws Error only if the text needs [UNK] and the vocabulary has none ("bpe": if a character
+    /// needs the model's unk_token and the file does not define it as a token). Linear in the text
+    /// length (BPE: n log n in the length of one pre-token).
     virtual std::vector<int64_t> encode(const std::string &utf8, bool addSpecial = false) const = 0;
 
     /// The pieces encode() would produce (WordPiece: "##" marks a word continuation, unknown words are
-    /// the [UNK] token; SentencePiece: pieces with U+2581 for spaces), without [CLS]/[SEP].
+    /// the [UNK] token; SentencePiece: pieces with U+2581 for spaces; "bpe": the vocabulary strings,
+    /// e.g. "Ġworld" for byte-level models), without [CLS]/[SEP] (or the post-processor's tokens).
     virtual std::vector<std::string> tokenize(const std::string &utf8) const = 0;
 
     /// The vocabulary entry of an id; throws Error for an id outside [0, vocabSize()).
@@ -75,20 +100,21 @@ public:
     /// The id of a vocabulary entry, or -1 if there is none (no fallback to [UNK]).
     virtual int64_t tokenToId(const std::string &token) const = 0;
 
-    /// Number of ids (WordPiece: lines of vocab.txt; SentencePiece: pieces), i.e. the embedding rows.
+    /// Number of ids (WordPiece: lines of vocab.txt; SentencePiece: pieces; "bpe": largest id + 1),
+    /// i.e. the embedding rows.
     virtual int64_t vocabSize() const = 0;
 
     /// Ids of the special tokens, -1 if the vocabulary has none. WordPiece: the entries "[PAD]",
     /// "[UNK]", "[CLS]", "[SEP]", "[MASK]". SentencePiece: the same pieces if the model has them,
     /// otherwise the model's pad_id(), unk_id(), bos_id() (for CLS), eos_id() (for SEP) and the piece
-    /// "<mask>" (for MASK).
+    /// "<mask>" (for MASK). "bpe": see fromTokenizerJson.
     int64_t padId() const { return m_padId; }
     int64_t unkId() const { return m_unkId; }
     int64_t clsId() const { return m_clsId; }
     int64_t sepId() const { return m_sepId; }
     int64_t maskId() const { return m_maskId; }
 
-    /// "wordpiece" or "sentencepiece".
+    /// "wordpiece", "sentencepiece" or "bpe".
     virtual std::string kind() const = 0;
 
 protected:

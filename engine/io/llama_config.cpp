@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 EntroScope developers
+#include "io/llama_config.h"
+
+#include "io/json_fields.h"
+
+namespace entroscope {
+using namespace json_fields;
+
+bool isLlamaFamily(const std::string &modelType)
+{
+    return modelType == "llama" || modelType == "mistral" || modelType == "qwen2";
+}
+
+std::string readModelType(const std::string &configPath)
+{
+    const json j = parseObject(readFileText(configPath, "config.json"), configPath);
+    return readString(j, "model_type", "gau_alpha", configPath);
+}
+
+std::optional<int64_t> LlamaConfig::windowOfLayer(int64_t layer) const
+{
+    if (!slidingWindow)
+        return std::nullopt;
+    if (modelType == "qwen2" && layer < maxWindowLayers)
+        return std::nullopt;
+    return slidingWindow;
+}
+
+GauConfig LlamaConfig::methodDefaults() const
+{
+    GauConfig g;
+    g.vocabSize = vocabSize;
+    g.hiddenSize = hiddenSize;
+    g.numLayers = numLayers;
+    g.keySize = headDim;
+    g.maxPositionEmbeddings = trainLength();
+    g.trainLen = trainLength();
+    g.normalization = "softmax";
+    g.normMethod = "";
+    return g;
+}
+
+LlamaConfig LlamaConfig::fromFile(const std::string &path)
+{
+    return fromJsonText(readFileText(path, "config.json"), path);
+}
+
+LlamaConfig LlamaConfig::fromJsonText(const std::string &text, const std::string &path)
+{
+    const json j = parseObject(text, path);
+    LlamaConfig c;
+    c.modelType = readString(j, "model_type", "", path);
+    if (!isLlamaFamily(c.modelType))
+        throw Error(path + ": \"model_type\" is \"" + c.modelType
+                    + "\", not one of the Llama family EntroScope runs (llama, mistral, qwen2)");
+    const bool mistral = c.modelType == "mistral", qwen2 = c.modelType == "qwen2";
+    // Each family's defaults for absent keys (llama_family.md §1.1).
+    if (mistral) {
+        c.intermediateSize = 14336;
+        c.maxPositionEmbeddings = 131072;
+    } else if (qwen2) {
+        c.vocabSize = 151936;
+        c.intermediateSize = 22016;
+        c.maxPositionEmbeddings = 32768;
+    }
+    c.vocabSize = readInt(j, "vocab_size", c.vocabSize, path, 1, int64_t{1} << 24);
+    c.hiddenSize = readInt(j, "hidden_size", c.hiddenSize, path, 1, int64_t{1} << 18);
+    c.intermediateSize = readInt(j, "intermediate_size", c.intermediateSize, path, 1, int64_t{1} << 20);
+    c.numLayers = readInt(j, "num_hidden_layers", c.numLayers, path, 1, 4096);
+    c.numHeads = readInt(j, "num_attention_heads", c.numHeads, path, 1, 4096);
+    c.numKvHeads = readInt(j, "num_key_value_heads", mistral ? 8 : c.numHeads, path, 1, 4096);
+    if (c.numHeads % c.numKvHeads != 0)
+        throw Error(path + ": \"num_attention_heads\" (" + std::to_string(c.numHeads)
+                    + ") is not a multiple of \"num_key_value_heads\" (" + std::to_string(c.numKvHeads) + ")");
+    if (!j.contains("head_dim") || j["head_dim"].is_null()) {
+        if (c.hiddenSize % c.numHeads != 0)
+            throw Error(path + ": \"hidden_size\" (" + std::to_string(c.hiddenSize)
+                        + ") is not a multiple of \"num_attention_heads\" (" + std::to_string(c.numHeads)
+                        + ") and there is no \"head_dim\"");
+        c.headDim = c.hiddenSize / c.numHeads;
+    } else {
+        c.headDim = readInt(j, "head_dim", 0, path, 2, int64_t{1} << 14);
+    }
+    if (c.headDim % 2 != 0)
+        throw Error(path + ": the head size " + std::to_string(c.headDim) + " must be even for RoPE");
+    c.maxPositionEmbeddings = readInt(j, "max_position_embeddings", c.maxPositionEmbeddings, path, 1);
+    c.rmsNormEps = readDouble(j, "rms_norm_eps", c.rmsNormEps, path);
+    if (!(c.rmsNormEps >= 0))
+        throw Error(path + ": \"rms_norm_eps\" must be >= 0");
+    const std::string act = readString(j, "hidden_act", "silu", path);
+    if (act != "silu" && act != "swish")
+        throw Error(path + ": \"hidden_act\" is \"" + act + "\", the Llama family uses silu");
+    c.tieWordEmbeddings = readBool(j, "tie_word_embeddings", false, path);
+    if (qwen2) {
+        c.qkvBias = true; // q, k, v always carry a bias, o never (llama_family.md §3.9)
+    } else if (!mistral) {
+        c.qkvBias = c.oBias = readBool(j, "attention_bias", false, path);
+        c.mlpBias = readBool(j, "mlp_bias", false, path);
+    }
+    if (mistral) {
+        const int64_t w = readInt(j, "sliding_window", 4096, path, 1);
+        if (!j.contains("sliding_window") || !j["sliding_window"].is_null())
+            c.slidingWindow = w;
+    } else if (qwen2 && readBool(j, "use_sliding_window", false, path)) {
+        c.slidingWindow = readInt(j, "sliding_window", 4096, path, 1);
+        c.maxWindowLayers = readInt(j, "max_window_layers", 28, path, 0);
+    }
+
+    // RoPE: rope_theta at the top (v4) or in rope_parameters (v5); rope_scaling or rope_parameters' type.
+    const json *rope = nullptr;
+    if (auto it = j.find("rope_parameters"); it != j.end() && it->is_object())
+        rope = &*it;
+    else if (auto it2 = j.find("rope_scaling"); it2 != j.end() && !it2->is_null()) {
+        if (!it2->is_object())
+            throw Error(path + ": \"rope_scaling\" must be an object or null, got " + it2->dump());
+        rope = &*it2;
+    }
+    c.ropeTheta = readDouble(j, "rope_theta", c.ropeTheta, path);
+    if (rope) {
+        c.ropeTheta = readDouble(*rope, "rope_theta", c.ropeTheta, path + " rope_parameters");
+        std::string type = readString(*rope, "type", "default", path + " rope_scaling");
+        type = readString(*rope, "rope_type", type, path + " rope_scaling");
+        if (rope->contains("original_max_position_embeddings"))
+            c.originalMaxPositionEmbeddings =
+                readInt(*rope, "original_max_position_embeddings", 0, path + " rope_scaling", 1);
+        if (type != "default")
+            throw Error(path + ": rope_scaling type \"" + type
+                        + "\" is not supported yet (EntroScope runs the Llama family with plain RoPE; apply pi, ntk "
+                          "or yarn as a method instead)");
+    }
+    if (!(c.ropeTheta > 1))
+        throw Error(path + ": \"rope_theta\" must be > 1");
+    return c;
+}
+
+} // namespace entroscope

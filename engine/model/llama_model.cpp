@@ -1,0 +1,442 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 EntroScope developers
+#include "model/llama_model.h"
+
+#include "analysis/analysis.h"
+#include "analysis/row_kernels.h"
+#include "errors.h"
+#include "model/rope.h"
+
+#include <ATen/Parallel.h>
+#include <torch/torch.h>
+
+#include <atomic>
+#include <bitset>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace entroscope {
+namespace {
+
+constexpr int64_t kScoresPerBlock = int64_t{1} << 22; // ~16 MB of float32 scores per block
+
+/// Hugging Face's LlamaRMSNorm in float32: x · rsqrt(mean(x²) + eps) · w.
+torch::Tensor rmsNorm(const torch::Tensor &x, const torch::Tensor &w, double eps)
+{
+    return x * torch::rsqrt(x.pow(2).mean(-1, true) + eps) * w;
+}
+
+torch::Tensor linear(const torch::Tensor &x, const torch::Tensor &w, const torch::Tensor &b)
+{
+    auto y = torch::matmul(x, w.t());
+    if (b.defined())
+        y.add_(b);
+    return y;
+}
+
+/// Hugging Face's rotate_half layout: dimension m pairs with m + d/2, both at frequency m. x [heads, P, d],
+/// tables [P, d/2] (or [1, d/2], broadcast).
+torch::Tensor rotateHalf(const torch::Tensor &x, const torch::Tensor &cos, const torch::Tensor &sin)
+{
+    const int64_t half = x.size(-1) / 2;
+    auto x1 = x.narrow(-1, 0, half), x2 = x.narrow(-1, half, half);
+    return torch::cat({x1 * cos - x2 * sin, x2 * cos + x1 * sin}, -1);
+}
+
+/// n_i of a causal row i (METHODS.md §1.3 and §6): i + 1 under KeyCount::Rows; under KeyCount::Visible the
+/// keys j ≤ i that every mask leaves visible (the method's window and sinks, the model's own window).
+int64_t causalKeys(const Method &m, int64_t i, std::optional<int64_t> modelWindow)
+{
+    if (m.keyCount == KeyCount::Rows)
+        return i + 1;
+    const int64_t a = modelWindow ? std::max<int64_t>(0, i - *modelWindow + 1) : 0; // first key the model sees
+    if (!m.hasVisibilityMask())
+        return i - a + 1;
+    const int64_t b = std::max<int64_t>(0, i - m.position.window + 1); // the method's window
+    const int64_t cFirst = std::max(a, b);
+    int64_t count = i - cFirst + 1;
+    if (m.position.kind != PositionKind::Window) { // sinks j < S outside the method's window
+        const int64_t last = std::min<int64_t>({m.position.sinks - 1, i, cFirst - 1});
+        count += std::max<int64_t>(0, last - a + 1);
+    }
+    return count;
+}
+
+} // namespace
+
+struct LlamaModel::Hooks
+{
+    /// Groups of consecutive normalised rows of one head, from the worker threads in parallel (groups never
+    /// overlap): layer, head, first row, count, row-major float32 [count, n], their entropies or nullptr.
+    std::function<void(int layer, int head, int64_t row0, int64_t rows, const float *data, const double *entropy)> onRows;
+    int64_t groupRows = 16;
+    /// Every block [rows, n] of every head, serially and in order.
+    std::function<void(int layer, int head, int64_t row0, const torch::Tensor &block)> onBlock;
+    std::function<void(int layer, int head)> onHeadDone;
+    std::function<void(int layer)> onLayerDone;
+};
+
+double LlamaModel::causalTau(const Method &method, int64_t keys, int64_t T, int64_t d)
+{
+    const double t = method.tau(keys, T, d);
+    if (method.temperature == Temperature::InfoScale || method.temperature == Temperature::SsMax)
+        return std::max(1.0, t); // a causal model saw every row length up to T in training
+    return t;
+}
+
+LlamaModel::LlamaModel(std::shared_ptr<const LlamaCheckpoint> checkpoint)
+    : m_ck(std::move(checkpoint))
+{
+    if (!m_ck)
+        throw Error("LlamaModel: no checkpoint");
+    m_defaults = m_ck->config.methodDefaults();
+}
+
+ModelInfo LlamaModel::info() const
+{
+    const auto &c = m_ck->config;
+    ModelInfo i;
+    i.family = c.modelType;
+    i.numLayers = c.numLayers;
+    i.numHeads = c.numHeads;
+    i.numKvHeads = c.numKvHeads;
+    i.keySize = c.headDim;
+    i.hiddenSize = c.hiddenSize;
+    i.vocabSize = c.vocabSize;
+    i.causal = true;
+    i.trainLength = c.trainLength();
+    i.dir = m_ck->dir;
+    i.weightsFile = m_ck->weightsFile;
+    return i;
+}
+
+torch::Tensor LlamaModel::forward(const std::vector<int64_t> &ids, const Method &method, int64_t T, int64_t blockRowsIn,
+                                  Hooks *hooks, const CancelToken *cancel) const
+{
+    const auto &c = m_ck->config;
+    const int64_t n = static_cast<int64_t>(ids.size());
+    if (n < 1)
+        throw Error("input: no tokens to analyse");
+    for (auto id : ids)
+        if (id < 0 || id >= c.vocabSize)
+            throw Error("input: token id " + std::to_string(id) + " is outside the vocabulary (0.."
+                        + std::to_string(c.vocabSize - 1) + ")");
+    const int64_t d = c.headDim, nh = c.numHeads, rep = c.queriesPerKvHead();
+    const double eps = c.rmsNormEps;
+    const bool squaredRelu = method.temperature == Temperature::SquaredRelu;
+    const bool alibi = method.position.kind == PositionKind::Alibi;
+    const bool clamped = method.clampsRelative();
+    const int64_t W = method.position.window;
+
+    // What the method needs at length n, shared by the layers: the rotation tables (RoPE base rope_theta),
+    // YaRN's score factor and 1/√d folded into q.
+    const RopeSetup rs = ropeSetup(method, n, T, d, c.ropeTheta);
+    const auto dbl = torch::TensorOptions().dtype(torch::kFloat64);
+    auto [cosT, sinT] = ropeTables(torch::arange(0, n, dbl) * rs.positionScale, rs.invFreq);
+    torch::Tensor cosW, sinW;
+    if (clamped)
+        std::tie(cosW, sinW) = ropeTables(torch::full({1}, static_cast<double>(W - 1), dbl), rs.invFreq);
+    const double qScale = rs.scoreScale / std::sqrt(static_cast<double>(d));
+
+    int64_t blockRows = blockRowsIn > 0 ? blockRowsIn : std::max<int64_t>(16, kScoresPerBlock / n);
+    blockRows = std::min(blockRows, n);
+    auto buffer = torch::empty({blockRows * n}, torch::kFloat32);
+    const auto &kern = kernels::kernels();
+    const float fill = squaredRelu ? 0.0f : -std::numeric_limits<float>::infinity();
+
+    auto h = m_ck->embed.index_select(0, torch::tensor(ids, torch::kInt64)); // [n, H]
+    std::vector<float> keys(static_cast<size_t>(n)), taus(static_cast<size_t>(n));
+    for (int64_t l = 0; l < c.numLayers; ++l) {
+        const auto &L = m_ck->layers[static_cast<size_t>(l)];
+        const auto modelWindow = c.windowOfLayer(l);
+        for (int64_t i = 0; i < n; ++i) {
+            const int64_t k = causalKeys(method, i, modelWindow);
+            keys[static_cast<size_t>(i)] = static_cast<float>(k);
+            taus[static_cast<size_t>(i)] = squaredRelu ? 1.0f : static_cast<float>(causalTau(method, k, T, d));
+        }
+        const auto rowTau = torch::from_blob(taus.data(), {n, 1}, torch::kFloat32).clone();
+        const auto rowKeys = torch::from_blob(keys.data(), {n, 1}, torch::kFloat32).clone();
+
+        auto x = rmsNorm(h, L.inputNorm, eps);
+        auto q = linear(x, L.q, L.qBias).view({n, nh, d}).transpose(0, 1);              // [nh, n, d]
+        auto k = linear(x, L.k, L.kBias).view({n, c.numKvHeads, d}).transpose(0, 1);    // [nkv, n, d]
+        auto v = linear(x, L.v, L.vBias).view({n, c.numKvHeads, d}).transpose(0, 1).contiguous();
+        x = torch::Tensor();
+        if (method.qk.cosScale) { // METHODS.md §1.1, per head, before the rotation
+            q = q / (q.norm(2, -1, true) + 1e-9) * (method.qk.scale * std::sqrt(static_cast<double>(d)));
+            k = k / (k.norm(2, -1, true) + 1e-9);
+        }
+        // z = τ_i (s_ij + bias_ij): τ_i and the score scale go into q's rows (and τ_i into ALiBi's bias below).
+        const auto qRowScale = squaredRelu ? torch::full({n, 1}, static_cast<float>(qScale)) : rowTau * qScale;
+        auto qr = ((method.rotates() ? rotateHalf(q, cosT, sinT) : q) * qRowScale).contiguous();
+        auto kr = (method.rotates() ? rotateHalf(k, cosT, sinT) : k).contiguous();
+        torch::Tensor qW, kPlain; // the clamped window's far side: q at relative position W − 1, k at 0
+        if (clamped) {
+            qW = (rotateHalf(q, cosW, sinW) * qRowScale).contiguous();
+            kPlain = k.contiguous();
+        }
+        q = k = torch::Tensor();
+
+        auto out = torch::empty({n, nh * d}, torch::kFloat32);
+        for (int64_t hh = 0; hh < nh; ++hh) {
+            const int64_t kv = hh / rep; // query head hh reads KV head hh // (heads / KV heads)
+            const double slope = alibi ? method.position.slope * 256.0 * std::pow(2.0, -8.0 * (hh + 1) / nh) : 0.0;
+            for (int64_t r0 = 0; r0 < n; r0 += blockRows) {
+                if (cancel && cancel->isCancelled())
+                    throw Cancelled();
+                const int64_t rows = std::min(blockRows, n - r0), kEnd = r0 + rows; // keys past kEnd are all masked
+                auto s = torch::matmul(qr[hh].narrow(0, r0, rows), kr[kv].narrow(0, 0, kEnd).t()); // [rows, kEnd]
+                auto rel = torch::arange(r0, kEnd, torch::kInt64).unsqueeze(1) - torch::arange(0, kEnd, torch::kInt64).unsqueeze(0);
+                if (clamped)
+                    s = torch::where(rel > W - 1, torch::matmul(qW[hh].narrow(0, r0, rows), kPlain[kv].narrow(0, 0, kEnd).t()), s);
+                if (alibi)
+                    s = s - rel.to(torch::kFloat32) * (squaredRelu ? torch::full({rows, 1}, static_cast<float>(slope))
+                                                                   : rowTau.narrow(0, r0, rows) * slope);
+                auto visible = rel >= 0;
+                if (method.hasVisibilityMask()) {
+                    auto inWindow = rel < W;
+                    if (method.position.kind != PositionKind::Window)
+                        inWindow = inWindow | (torch::arange(0, kEnd, torch::kInt64).unsqueeze(0) < method.position.sinks);
+                    visible = visible & inWindow;
+                }
+                if (modelWindow)
+                    visible = visible & (rel < *modelWindow);
+                auto a = buffer.narrow(0, 0, rows * n).view({rows, n});
+                if (squaredRelu)
+                    a.narrow(1, 0, kEnd).copy_(torch::where(visible, torch::relu(s).pow(2) / rowKeys.narrow(0, r0, rows),
+                                                            torch::zeros({}, torch::kFloat32)));
+                else
+                    a.narrow(1, 0, kEnd).copy_(s.masked_fill(visible.logical_not(), fill));
+                if (kEnd < n)
+                    a.narrow(1, kEnd, n - kEnd).fill_(fill);
+                s = rel = visible = torch::Tensor();
+
+                // Softmax and the caller's per-row work, groups of rows in parallel while they are in cache.
+                const bool rowHook = hooks && hooks->onRows;
+                if (!squaredRelu || rowHook) {
+                    float *data = a.data_ptr<float>();
+                    const int64_t group = rowHook ? std::max<int64_t>(1, hooks->groupRows) : 16;
+                    const int64_t groups = (rows + group - 1) / group;
+                    at::parallel_for(0, groups, 1, [&](int64_t g0, int64_t g1) {
+                        std::vector<double> entropy(static_cast<size_t>(group));
+                        double *ent = !squaredRelu && rowHook ? entropy.data() : nullptr;
+                        for (int64_t g = g0; g < g1; ++g) {
+                            const int64_t q0 = g * group, count = std::min(group, rows - q0);
+                            if (!squaredRelu)
+                                kern.softmaxRows(data + q0 * n, count, n, ent);
+                            if (rowHook)
+                                hooks->onRows(static_cast<int>(l), static_cast<int>(hh), r0 + q0, count, data + q0 * n, ent);
+                        }
+                    });
+                }
+                out.narrow(0, r0, rows).narrow(1, hh * d, d).copy_(torch::matmul(a.narrow(1, 0, kEnd), v[kv].narrow(0, 0, kEnd)));
+                if (hooks && hooks->onBlock)
+                    hooks->onBlock(static_cast<int>(l), static_cast<int>(hh), r0, a);
+            }
+            if (hooks && hooks->onHeadDone)
+                hooks->onHeadDone(static_cast<int>(l), static_cast<int>(hh));
+        }
+        h = h + linear(out, L.o, L.oBias);
+        out = torch::Tensor();
+        auto y = rmsNorm(h, L.postNorm, eps);
+        h = h + linear(torch::silu(linear(y, L.gate, L.gateBias)) * linear(y, L.up, L.upBias), L.down, L.downBias);
+        if (hooks && hooks->onLayerDone)
+            hooks->onLayerDone(static_cast<int>(l));
+    }
+    return rmsNorm(h, m_ck->norm, eps);
+}
+
+torch::Tensor LlamaModel::logits(const std::vector<int64_t> &ids, const Method &method, int64_t T,
+                                 const CancelToken *cancel) const
+{
+    c10::InferenceMode guard;
+    return torch::matmul(forward(ids, method, T, 0, nullptr, cancel), m_ck->lmHead.t());
+}
+
+AnalysisResult LlamaModel::analyze(const std::vector<int64_t> &ids, const AnalysisRequest &req,
+                                   const ProgressFn &progress, const CancelToken *cancel) const
+{
+    c10::InferenceMode guard;
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto &c = m_ck->config;
+    const int64_t n = static_cast<int64_t>(ids.size());
+    const int64_t H = c.numHeads;
+    if (n < 1)
+        throw Error("input: no tokens to analyse");
+    if (req.keepLayerInputs)
+        throw Error("layer inputs: exact rows and one-pass comparisons are not available for the Llama family yet");
+    for (int l : req.fullMapLayers)
+        if (l < 0 || l >= c.numLayers)
+            throw Error("layer " + std::to_string(l) + " does not exist (the model has " + std::to_string(c.numLayers)
+                        + " layers)");
+
+    AnalysisResult result;
+    result.length = n;
+    result.trainLength = req.trainLength;
+    result.keySize = c.headDim;
+    result.method = req.method.spec();
+    result.tokens = ids;
+    if (m_ck->tokenizer)
+        for (auto id : ids)
+            result.tokenTexts.push_back(m_ck->tokenizer->idToToken(id));
+
+    const bool rawRows = req.method.temperature == Temperature::SquaredRelu;
+    std::vector<std::vector<int64_t>> keyCounts(static_cast<size_t>(c.numLayers)); // n_i per row, per layer's window
+    for (int64_t l = 0; l < c.numLayers; ++l)
+        for (int64_t i = 0; i < n; ++i)
+            keyCounts[static_cast<size_t>(l)].push_back(causalKeys(req.method, i, c.windowOfLayer(l)));
+    std::unique_ptr<LayerMetricsAccumulator> acc; // one (layer, head) at a time
+    auto newAccumulator = [&](int layer) {
+        acc = std::make_unique<LayerMetricsAccumulator>(layer, n, req.trainLength, rawRows,
+                                                        keyCounts[static_cast<size_t>(layer)]);
+    };
+    if (req.metrics)
+        newAccumulator(0);
+
+    // Pooled maps per (layer, head), as GAU-α's analysis lays them out.
+    const int64_t pool = req.pooledMaps ? std::max<int64_t>(1, (n + req.maxPooledSize - 1) / req.maxPooledSize) : 1;
+    const int64_t R = (n + pool - 1) / pool;
+    auto newMap = [&](int layer, int head, int64_t side, int p, AttentionMap::Pooling kind) {
+        AttentionMap m;
+        m.layer = layer;
+        m.head = head;
+        m.length = n;
+        m.rows = m.cols = static_cast<int>(side);
+        m.pool = p;
+        m.pooling = kind;
+        m.data.assign(static_cast<size_t>(side * side), 0.0f);
+        return m;
+    };
+    std::vector<AttentionMap> pooledMax, pooledMean, fullMaps;
+    if (req.pooledMaps)
+        for (int l = 0; l < c.numLayers; ++l)
+            for (int hh = 0; hh < H; ++hh) {
+                pooledMax.push_back(newMap(l, hh, R, static_cast<int>(pool),
+                                           pool == 1 ? AttentionMap::Pooling::None : AttentionMap::Pooling::Max));
+                if (pool > 1)
+                    pooledMean.push_back(newMap(l, hh, R, static_cast<int>(pool), AttentionMap::Pooling::Mean));
+            }
+    for (int l : req.fullMapLayers)
+        for (int hh = 0; hh < H; ++hh)
+            fullMaps.push_back(newMap(l, hh, n, 1, AttentionMap::Pooling::None));
+
+    int64_t blockRows = req.blockRows > 0 ? req.blockRows : std::max<int64_t>(16, kScoresPerBlock / n);
+    blockRows = std::max<int64_t>(pool, (blockRows / pool) * pool);
+
+    Hooks hooks;
+    hooks.groupRows = pool * std::max<int64_t>(1, 16 / pool);
+    const auto &kern = kernels::kernels();
+    std::atomic<uint64_t> rowThreadMask{0};
+    hooks.onRows = [&](int layer, int head, int64_t row0, int64_t rows, const float *src, const double *entropy) {
+        rowThreadMask.fetch_or(uint64_t{1} << std::min(at::get_thread_num(), 63), std::memory_order_relaxed);
+        if (req.metrics)
+            acc->addRows(src, row0, rows, entropy);
+        if (!req.pooledMaps)
+            return;
+        const size_t m = static_cast<size_t>(layer * H + head);
+        float *mx = pooledMax[m].data.data();
+        if (pool == 1) {
+            std::memcpy(mx + row0 * n, src, sizeof(float) * static_cast<size_t>(rows * n));
+            return;
+        }
+        float *sm = pooledMean[m].data.data();
+        thread_local std::vector<float> cols;
+        cols.resize(static_cast<size_t>(2 * n));
+        for (int64_t r = 0; r < rows; r += pool)
+            kern.poolRows(src + r * n, std::min(pool, rows - r), n, pool, mx + ((row0 + r) / pool) * R,
+                          sm + ((row0 + r) / pool) * R, cols.data());
+    };
+    if (req.rowSink || !fullMaps.empty())
+        hooks.onBlock = [&](int layer, int head, int64_t row0, const torch::Tensor &block) {
+            const int64_t rows = block.size(0);
+            const float *src = block.data_ptr<float>();
+            if (req.rowSink)
+                req.rowSink(layer, head, row0, rows, n, src);
+            for (auto &m : fullMaps)
+                if (m.layer == layer && m.head == head)
+                    std::memcpy(m.data.data() + row0 * n, src, sizeof(float) * static_cast<size_t>(rows * n));
+        };
+    std::vector<LayerMetrics> metrics;
+    hooks.onHeadDone = [&](int layer, int head) {
+        if (!req.metrics)
+            return;
+        LayerMetrics m = acc->finish();
+        m.head = head;
+        m.retainedMassMean.reset(); // 1 by construction for a causal model (METHODS.md §6)
+        metrics.push_back(std::move(m));
+        const bool last = layer + 1 == c.numLayers && head + 1 == H;
+        if (!last)
+            newAccumulator(head + 1 == H ? layer + 1 : layer);
+        else
+            acc.reset();
+    };
+    hooks.onLayerDone = [&](int layer) {
+        if (progress)
+            progress(static_cast<double>(layer + 1) / (c.numLayers + (req.mlmTop1 ? 1 : 0)),
+                     "layer " + std::to_string(layer + 1) + "/" + std::to_string(c.numLayers));
+    };
+
+    auto hFinal = forward(ids, req.method, req.trainLength, blockRows, &hooks, cancel);
+    if (req.mlmTop1) {
+        result.mlmTop1.resize(static_cast<size_t>(n));
+        const int64_t rowsPerBlock = std::max<int64_t>(1, kScoresPerBlock / c.vocabSize);
+        for (int64_t r0 = 0; r0 < n; r0 += rowsPerBlock) {
+            if (cancel && cancel->isCancelled())
+                throw Cancelled();
+            const int64_t rows = std::min(rowsPerBlock, n - r0);
+            auto top = torch::matmul(hFinal.narrow(0, r0, rows), m_ck->lmHead.t()).argmax(-1);
+            auto ta = top.accessor<int64_t, 1>();
+            for (int64_t r = 0; r < rows; ++r)
+                result.mlmTop1[static_cast<size_t>(r0 + r)] = ta[r];
+        }
+        if (progress)
+            progress(1.0, "LM head");
+    }
+    result.layers = std::move(metrics);
+    for (auto &m : fullMaps)
+        result.maps.push_back(std::move(m));
+    if (req.pooledMaps) {
+        std::vector<float> cells(static_cast<size_t>(R), static_cast<float>(pool));
+        if (n % pool)
+            cells.back() = static_cast<float>(n % pool);
+        for (size_t k = 0; k < pooledMax.size(); ++k) {
+            result.maps.push_back(std::move(pooledMax[k]));
+            if (pool == 1)
+                continue;
+            auto &mean = pooledMean[k];
+            for (int64_t r = 0; r < R; ++r)
+                for (int64_t col = 0; col < R; ++col)
+                    mean.data[static_cast<size_t>(r * R + col)] /= cells[static_cast<size_t>(r)] * cells[static_cast<size_t>(col)];
+            result.maps.push_back(std::move(mean));
+        }
+    }
+    result.rowThreads = static_cast<int>(std::bitset<64>(rowThreadMask.load()).count());
+    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return result;
+}
+
+int64_t LlamaModel::estimateAnalysisBytes(int64_t n, const AnalysisRequest &req) const
+{
+    const auto &c = m_ck->config;
+    const double nn = static_cast<double>(n), Hd = static_cast<double>(c.hiddenSize),
+                 I = static_cast<double>(c.intermediateSize), qd = static_cast<double>(c.numHeads * c.headDim),
+                 kd = static_cast<double>(c.numKvHeads * c.headDim), L = static_cast<double>(c.numLayers),
+                 heads = static_cast<double>(c.numHeads);
+    // One layer's activations (h, x, q, k, v and their rotations, the attention output, the MLP's three
+    // [n, I] products), a block of scores with its temporaries (distances, masks, the copy), the per-row
+    // metrics and key counts, the LM head's blocks; the kept maps.
+    double bytes = nn * (4 * Hd + 4 * qd + 5 * kd + 3 * I) * 4.0;
+    const double rows = std::min(nn, std::max(16.0, static_cast<double>(kScoresPerBlock) / std::max(nn, 1.0)));
+    bytes += rows * nn * 4.0 * 12;
+    bytes += nn * (5.0 + distanceBinCount(n)) * 8.0 + nn * L * 8.0;
+    bytes += static_cast<double>(req.fullMapLayers.size()) * heads * nn * nn * 4.0;
+    if (req.pooledMaps) {
+        const double side = std::min<double>(nn, req.maxPooledSize);
+        bytes += L * heads * 2 * side * side * 4.0;
+    }
+    return static_cast<int64_t>(std::min(bytes, 9.0e18));
+}
+
+} // namespace entroscope

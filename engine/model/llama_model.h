@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 EntroScope developers
+#pragma once
+
+// The Llama-family forward (Hugging Face's LlamaForCausalLM: RMSNorm, half-split RoPE, grouped-query
+// attention, SiLU-gated MLP, Qwen2's biases, Mistral's window) under a method of METHODS.md §1 applied per
+// head with causal visibility (§6). Attention runs head by head in blocks of query rows: the metrics stream
+// and only the maps a caller asks for are kept.
+
+#include "io/llama_checkpoint.h"
+#include "model/attention_model.h"
+
+#include <torch/types.h>
+
+namespace entroscope {
+
+class LlamaModel : public AttentionModel
+{
+public:
+    explicit LlamaModel(std::shared_ptr<const LlamaCheckpoint> checkpoint);
+
+    const LlamaCheckpoint &checkpoint() const { return *m_ck; }
+    ModelInfo info() const override;
+    const GauConfig &methodDefaults() const override { return m_defaults; }
+    std::shared_ptr<const Tokenizer> tokenizer() const override { return m_ck->tokenizer; }
+    AnalysisResult analyze(const std::vector<int64_t> &ids, const AnalysisRequest &request,
+                           const ProgressFn &progress = {}, const CancelToken *cancel = nullptr) const override;
+    int64_t estimateAnalysisBytes(int64_t n, const AnalysisRequest &request) const override;
+
+    /// Next-token logits [n, V] of one sequence under a method (tests, evaluation).
+    torch::Tensor logits(const std::vector<int64_t> &ids, const Method &method, int64_t trainLength,
+                         const CancelToken *cancel = nullptr) const;
+
+    /// τ(n_i) of a causal row with n_i keys: METHODS.md §1.3, with infoscale and ssmax clamped at 1 (§6).
+    static double causalTau(const Method &method, int64_t keys, int64_t trainLength, int64_t headDim);
+
+private:
+    struct Hooks;
+    torch::Tensor forward(const std::vector<int64_t> &ids, const Method &method, int64_t trainLength, int64_t blockRows,
+                          Hooks *hooks, const CancelToken *cancel) const;
+
+    std::shared_ptr<const LlamaCheckpoint> m_ck;
+    GauConfig m_defaults;
+};
+
+} // namespace entroscope
