@@ -2,6 +2,8 @@
 // SPDX-FileCopyrightText: 2026 EntroScope developers
 #include "analysis/analysis.h"
 
+#include <cstring>
+
 #include "errors.h"
 #include "analysis/row_kernels.h"
 
@@ -136,6 +138,94 @@ LayerMetrics metricsOfMatrix(const std::vector<float> &attention, int64_t n, int
     LayerMetricsAccumulator acc(layer, n, trainLength, rawRows, std::move(keyCounts));
     acc.add(t, 0);
     return acc.finish();
+}
+
+namespace {
+AttentionMap zeroMap(int layer, int head, int64_t n, int64_t side, int pool, AttentionMap::Pooling kind)
+{
+    AttentionMap m;
+    m.layer = layer;
+    m.head = head;
+    m.length = n;
+    m.rows = m.cols = static_cast<int>(side);
+    m.pool = pool;
+    m.pooling = kind;
+    m.data.assign(static_cast<size_t>(side * side), 0.0f);
+    return m;
+}
+} // namespace
+
+MapCollector::MapCollector(int64_t n, int layers, int heads, const std::vector<int> &fullMapLayers, bool pooled,
+                           int maxPooledSize)
+    : m_n(n)
+    , m_pool(pooled ? std::max<int64_t>(1, (n + maxPooledSize - 1) / std::max(1, maxPooledSize)) : 1)
+    , m_side((n + m_pool - 1) / m_pool)
+    , m_heads(heads)
+    , m_pooled(pooled)
+{
+    for (int l : fullMapLayers)
+        for (int h = 0; h < heads; ++h)
+            m_full.push_back(zeroMap(l, h, n, n, 1, AttentionMap::Pooling::None));
+    if (!pooled)
+        return;
+    const int p = static_cast<int>(m_pool);
+    for (int l = 0; l < layers; ++l)
+        for (int h = 0; h < heads; ++h) {
+            m_max.push_back(zeroMap(l, h, n, m_side, p, p == 1 ? AttentionMap::Pooling::None : AttentionMap::Pooling::Max));
+            if (p > 1) // at pool 1 the max map is the map
+                m_mean.push_back(zeroMap(l, h, n, m_side, p, AttentionMap::Pooling::Mean));
+        }
+}
+
+void MapCollector::addPooledRows(int layer, int head, int64_t row0, int64_t rows, const float *src)
+{
+    if (!m_pooled)
+        return;
+    const size_t m = static_cast<size_t>(layer * m_heads + head);
+    const int64_t n = m_n, R = m_side;
+    float *mx = m_max[m].data.data();
+    if (m_pool == 1) {
+        std::memcpy(mx + row0 * n, src, sizeof(float) * static_cast<size_t>(rows * n));
+        return;
+    }
+    float *sm = m_mean[m].data.data();
+    thread_local std::vector<float> cols;
+    cols.resize(static_cast<size_t>(2 * n));
+    const auto &kern = kernels::kernels();
+    for (int64_t r = 0; r < rows; r += m_pool) {
+        const int64_t cr = (row0 + r) / m_pool;
+        kern.poolRows(src + r * n, std::min(m_pool, rows - r), n, m_pool, mx + cr * R, sm + cr * R, cols.data());
+    }
+}
+
+void MapCollector::addFullRows(int layer, int head, int64_t row0, int64_t rows, const float *src)
+{
+    for (auto &m : m_full)
+        if (m.layer == layer && m.head == head)
+            std::memcpy(m.data.data() + row0 * m_n, src, sizeof(float) * static_cast<size_t>(rows * m_n));
+}
+
+std::vector<AttentionMap> MapCollector::finish()
+{
+    std::vector<AttentionMap> out = std::move(m_full);
+    // Counts of real cells per pooled row/column (the last may be partial) turn sums into means.
+    const int64_t R = m_side;
+    std::vector<float> cells(static_cast<size_t>(R), static_cast<float>(m_pool));
+    if (m_n % m_pool)
+        cells.back() = static_cast<float>(m_n % m_pool);
+    for (size_t k = 0; k < m_max.size(); ++k) {
+        out.push_back(std::move(m_max[k]));
+        if (m_pool == 1)
+            continue;
+        auto &mean = m_mean[k];
+        for (int64_t r = 0; r < R; ++r)
+            for (int64_t c = 0; c < R; ++c)
+                mean.data[static_cast<size_t>(r * R + c)] /= cells[static_cast<size_t>(r)] * cells[static_cast<size_t>(c)];
+        out.push_back(std::move(mean));
+    }
+    m_max.clear();
+    m_mean.clear();
+    return out;
 }
 
 } // namespace entroscope

@@ -54,6 +54,31 @@ private:
     std::vector<unsigned char> m_seen;
 };
 
+/// The maps one analysis keeps (AnalysisRequest::fullMapLayers and pooledMaps): full [n, n] maps of chosen
+/// layers and max- and mean-pooled maps of every (layer, head), filled as the rows are computed.
+class MapCollector
+{
+public:
+    MapCollector(int64_t n, int layers, int heads, const std::vector<int> &fullMapLayers, bool pooled, int maxPooledSize);
+    /// Rows per pooled cell (1 when not pooling or n fits); blocks of rows must start at multiples of it.
+    int64_t pool() const { return m_pool; }
+    bool pooled() const { return m_pooled; }
+    bool keepsFullMaps() const { return !m_full.empty(); }
+    /// Normalised rows row0 .. row0+rows-1 of (layer, head) into the pooled maps; row0 a multiple of pool().
+    /// Thread-safe for disjoint groups of whole cell rows.
+    void addPooledRows(int layer, int head, int64_t row0, int64_t rows, const float *data);
+    /// The same rows into the full maps of that layer, if it has one (serially).
+    void addFullRows(int layer, int head, int64_t row0, int64_t rows, const float *data);
+    /// The full maps, then per (layer, head) the max map and (pool > 1) the mean map. Call once.
+    std::vector<AttentionMap> finish();
+
+private:
+    int64_t m_n, m_pool, m_side;
+    int m_heads;
+    bool m_pooled;
+    std::vector<AttentionMap> m_full, m_max, m_mean;
+};
+
 /// Number of distance-profile bins for length n: bins [0], [1], [2,3], [4,7], ... until n-1 fits.
 int distanceBinCount(int64_t n);
 

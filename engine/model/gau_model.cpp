@@ -610,32 +610,9 @@ AnalysisResult GauModel::analyze(const std::vector<int64_t> &ids, const Analysis
     if (req.metrics)
         acc = std::make_unique<LayerMetricsAccumulator>(0, n, req.trainLength, rawRows, keyCounts);
 
-    // Pooled maps: pool factor p, R x R cells; blocks are aligned to p rows. Accumulated straight into the
-    // result's maps (max, and the sum that becomes the mean), so they are never copied.
-    const int64_t pool = req.pooledMaps ? std::max<int64_t>(1, (n + req.maxPooledSize - 1) / req.maxPooledSize) : 1;
-    const int64_t R = (n + pool - 1) / pool;
-    std::vector<AttentionMap> fullMaps(req.fullMapLayers.size());
-    std::vector<AttentionMap> pooledMax, pooledMean; // per layer; no mean map at pool 1 (max = the map)
-    auto newMap = [&](int layer, int64_t side, int p, AttentionMap::Pooling kind) {
-        AttentionMap m;
-        m.layer = layer;
-        m.length = n;
-        m.rows = m.cols = static_cast<int>(side);
-        m.pool = p;
-        m.pooling = kind;
-        m.data.assign(static_cast<size_t>(side * side), 0.0f);
-        return m;
-    };
-    if (req.pooledMaps) {
-        for (int l = 0; l < static_cast<int>(c.numLayers); ++l) {
-            pooledMax.push_back(newMap(l, R, static_cast<int>(pool), pool == 1 ? AttentionMap::Pooling::None
-                                                                                 : AttentionMap::Pooling::Max));
-            if (pool > 1)
-                pooledMean.push_back(newMap(l, R, static_cast<int>(pool), AttentionMap::Pooling::Mean));
-        }
-    }
-    for (size_t k = 0; k < req.fullMapLayers.size(); ++k)
-        fullMaps[k] = newMap(req.fullMapLayers[k], n, 1, AttentionMap::Pooling::None);
+    // Pooled maps (blocks aligned to the pool factor) and full maps, accumulated as the rows come.
+    MapCollector maps(n, static_cast<int>(c.numLayers), 1, req.fullMapLayers, req.pooledMaps, req.maxPooledSize);
+    const int64_t pool = maps.pool();
 
     int64_t blockRows = req.blockRows > 0 ? req.blockRows : std::max<int64_t>(16, kScoresPerBlock / n);
     blockRows = std::max<int64_t>(pool, (blockRows / pool) * pool);
@@ -644,38 +621,22 @@ AnalysisResult GauModel::analyze(const std::vector<int64_t> &ids, const Analysis
     // Per-row work in the worker threads: metrics, and the pooled maps (a group is whole cell rows, so
     // each cell row belongs to one thread).
     hooks.groupRows = pool * std::max<int64_t>(1, 16 / pool);
-    const auto &kern = kernels::kernels();
     std::atomic<uint64_t> rowThreadMask{0}; // which of the intra-op threads ran per-row work
     hooks.onRows = [&](int layer, int64_t row0, int64_t rows, const float *src, const double *entropy) {
         rowThreadMask.fetch_or(uint64_t{1} << std::min(at::get_thread_num(), 63), std::memory_order_relaxed);
         if (req.metrics)
             acc->addRows(src, row0, rows, entropy);
-        if (!req.pooledMaps)
-            return;
-        float *mx = pooledMax[static_cast<size_t>(layer)].data.data();
-        if (pool == 1) {
-            std::memcpy(mx + row0 * n, src, sizeof(float) * static_cast<size_t>(rows * n));
-            return;
-        }
-        float *sm = pooledMean[static_cast<size_t>(layer)].data.data();
-        thread_local std::vector<float> cols;
-        cols.resize(static_cast<size_t>(2 * n));
-        for (int64_t r = 0; r < rows; r += pool) {
-            const int64_t cr = (row0 + r) / pool;
-            kern.poolRows(src + r * n, std::min(pool, rows - r), n, pool, mx + cr * R, sm + cr * R, cols.data());
-        }
+        maps.addPooledRows(layer, 0, row0, rows, src);
     };
     // In order, one block at a time: the consumers that need the whole block or a sequence.
-    if (req.rowSink || !fullMaps.empty()) {
+    if (req.rowSink || maps.keepsFullMaps()) {
         hooks.onBlock = [&](int layer, int64_t row0, const torch::Tensor &block) {
             const int64_t rows = block.size(0);
             auto contiguous = block.contiguous();
             const float *src = contiguous.data_ptr<float>();
             if (req.rowSink)
                 req.rowSink(layer, 0, row0, rows, n, src);
-            for (auto &m : fullMaps)
-                if (m.layer == layer)
-                    std::memcpy(m.data.data() + row0 * n, src, sizeof(float) * static_cast<size_t>(rows * n));
+            maps.addFullRows(layer, 0, row0, rows, src);
         };
     }
     std::vector<LayerMetrics> layerMetrics;
@@ -725,24 +686,7 @@ AnalysisResult GauModel::analyze(const std::vector<int64_t> &ids, const Analysis
     }
 
     result.layers = std::move(layerMetrics);
-    for (auto &m : fullMaps)
-        result.maps.push_back(std::move(m));
-    if (req.pooledMaps) {
-        // Counts of real cells per pooled row/column (the last may be partial) turn sums into means.
-        std::vector<float> cells(static_cast<size_t>(R), static_cast<float>(pool));
-        if (n % pool)
-            cells.back() = static_cast<float>(n % pool);
-        for (size_t l = 0; l < pooledMax.size(); ++l) {
-            result.maps.push_back(std::move(pooledMax[l]));
-            if (pool == 1)
-                continue;
-            auto &mean = pooledMean[l];
-            for (int64_t r = 0; r < R; ++r)
-                for (int64_t col = 0; col < R; ++col)
-                    mean.data[static_cast<size_t>(r * R + col)] /= cells[static_cast<size_t>(r)] * cells[static_cast<size_t>(col)];
-            result.maps.push_back(std::move(mean));
-        }
-    }
+    result.maps = maps.finish();
     result.rowThreads = static_cast<int>(std::bitset<64>(rowThreadMask.load()).count());
     result.layerInputs = std::move(inputs);
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

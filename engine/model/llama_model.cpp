@@ -295,68 +295,29 @@ AnalysisResult LlamaModel::analyze(const std::vector<int64_t> &ids, const Analys
     if (req.metrics)
         newAccumulator(0);
 
-    // Pooled maps per (layer, head), as GAU-α's analysis lays them out.
-    const int64_t pool = req.pooledMaps ? std::max<int64_t>(1, (n + req.maxPooledSize - 1) / req.maxPooledSize) : 1;
-    const int64_t R = (n + pool - 1) / pool;
-    auto newMap = [&](int layer, int head, int64_t side, int p, AttentionMap::Pooling kind) {
-        AttentionMap m;
-        m.layer = layer;
-        m.head = head;
-        m.length = n;
-        m.rows = m.cols = static_cast<int>(side);
-        m.pool = p;
-        m.pooling = kind;
-        m.data.assign(static_cast<size_t>(side * side), 0.0f);
-        return m;
-    };
-    std::vector<AttentionMap> pooledMax, pooledMean, fullMaps;
-    if (req.pooledMaps)
-        for (int l = 0; l < c.numLayers; ++l)
-            for (int hh = 0; hh < H; ++hh) {
-                pooledMax.push_back(newMap(l, hh, R, static_cast<int>(pool),
-                                           pool == 1 ? AttentionMap::Pooling::None : AttentionMap::Pooling::Max));
-                if (pool > 1)
-                    pooledMean.push_back(newMap(l, hh, R, static_cast<int>(pool), AttentionMap::Pooling::Mean));
-            }
-    for (int l : req.fullMapLayers)
-        for (int hh = 0; hh < H; ++hh)
-            fullMaps.push_back(newMap(l, hh, n, 1, AttentionMap::Pooling::None));
+    MapCollector maps(n, static_cast<int>(c.numLayers), static_cast<int>(H), req.fullMapLayers, req.pooledMaps,
+                      req.maxPooledSize);
+    const int64_t pool = maps.pool();
 
     int64_t blockRows = req.blockRows > 0 ? req.blockRows : std::max<int64_t>(16, kScoresPerBlock / n);
     blockRows = std::max<int64_t>(pool, (blockRows / pool) * pool);
 
     Hooks hooks;
     hooks.groupRows = pool * std::max<int64_t>(1, 16 / pool);
-    const auto &kern = kernels::kernels();
     std::atomic<uint64_t> rowThreadMask{0};
     hooks.onRows = [&](int layer, int head, int64_t row0, int64_t rows, const float *src, const double *entropy) {
         rowThreadMask.fetch_or(uint64_t{1} << std::min(at::get_thread_num(), 63), std::memory_order_relaxed);
         if (req.metrics)
             acc->addRows(src, row0, rows, entropy);
-        if (!req.pooledMaps)
-            return;
-        const size_t m = static_cast<size_t>(layer * H + head);
-        float *mx = pooledMax[m].data.data();
-        if (pool == 1) {
-            std::memcpy(mx + row0 * n, src, sizeof(float) * static_cast<size_t>(rows * n));
-            return;
-        }
-        float *sm = pooledMean[m].data.data();
-        thread_local std::vector<float> cols;
-        cols.resize(static_cast<size_t>(2 * n));
-        for (int64_t r = 0; r < rows; r += pool)
-            kern.poolRows(src + r * n, std::min(pool, rows - r), n, pool, mx + ((row0 + r) / pool) * R,
-                          sm + ((row0 + r) / pool) * R, cols.data());
+        maps.addPooledRows(layer, head, row0, rows, src);
     };
-    if (req.rowSink || !fullMaps.empty())
+    if (req.rowSink || maps.keepsFullMaps())
         hooks.onBlock = [&](int layer, int head, int64_t row0, const torch::Tensor &block) {
             const int64_t rows = block.size(0);
             const float *src = block.data_ptr<float>();
             if (req.rowSink)
                 req.rowSink(layer, head, row0, rows, n, src);
-            for (auto &m : fullMaps)
-                if (m.layer == layer && m.head == head)
-                    std::memcpy(m.data.data() + row0 * n, src, sizeof(float) * static_cast<size_t>(rows * n));
+            maps.addFullRows(layer, head, row0, rows, src);
         };
     std::vector<LayerMetrics> metrics;
     hooks.onHeadDone = [&](int layer, int head) {
@@ -395,23 +356,7 @@ AnalysisResult LlamaModel::analyze(const std::vector<int64_t> &ids, const Analys
             progress(1.0, "LM head");
     }
     result.layers = std::move(metrics);
-    for (auto &m : fullMaps)
-        result.maps.push_back(std::move(m));
-    if (req.pooledMaps) {
-        std::vector<float> cells(static_cast<size_t>(R), static_cast<float>(pool));
-        if (n % pool)
-            cells.back() = static_cast<float>(n % pool);
-        for (size_t k = 0; k < pooledMax.size(); ++k) {
-            result.maps.push_back(std::move(pooledMax[k]));
-            if (pool == 1)
-                continue;
-            auto &mean = pooledMean[k];
-            for (int64_t r = 0; r < R; ++r)
-                for (int64_t col = 0; col < R; ++col)
-                    mean.data[static_cast<size_t>(r * R + col)] /= cells[static_cast<size_t>(r)] * cells[static_cast<size_t>(col)];
-            result.maps.push_back(std::move(mean));
-        }
-    }
+    result.maps = maps.finish();
     result.rowThreads = static_cast<int>(std::bitset<64>(rowThreadMask.load()).count());
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return result;
