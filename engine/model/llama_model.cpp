@@ -145,6 +145,7 @@ torch::Tensor LlamaModel::forward(const std::vector<int64_t> &ids, const Method 
     auto buffer = torch::empty({blockRows * n}, torch::kFloat32);
     const auto &kern = kernels::kernels();
     const float fill = squaredRelu ? 0.0f : -std::numeric_limits<float>::infinity();
+    torch::Tensor upper; // the diagonal block's causal mask, kept between blocks of the same size
 
     auto h = m_ck->embed.index_select(0, torch::tensor(ids, torch::kInt64)); // [n, H]
     std::vector<float> keys(static_cast<size_t>(n)), taus(static_cast<size_t>(n));
@@ -188,30 +189,43 @@ torch::Tensor LlamaModel::forward(const std::vector<int64_t> &ids, const Method 
                     throw Cancelled();
                 const int64_t rows = std::min(blockRows, n - r0), kEnd = r0 + rows; // keys past kEnd are all masked
                 auto s = torch::matmul(qr[hh].narrow(0, r0, rows), kr[kv].narrow(0, 0, kEnd).t()); // [rows, kEnd]
-                auto rel = torch::arange(r0, kEnd, torch::kInt64).unsqueeze(1) - torch::arange(0, kEnd, torch::kInt64).unsqueeze(0);
-                if (clamped)
-                    s = torch::where(rel > W - 1, torch::matmul(qW[hh].narrow(0, r0, rows), kPlain[kv].narrow(0, 0, kEnd).t()), s);
-                if (alibi)
-                    s = s - rel.to(torch::kFloat32) * (squaredRelu ? torch::full({rows, 1}, static_cast<float>(slope))
-                                                                   : rowTau.narrow(0, r0, rows) * slope);
-                auto visible = rel >= 0;
-                if (method.hasVisibilityMask()) {
-                    auto inWindow = rel < W;
-                    if (method.position.kind != PositionKind::Window)
-                        inWindow = inWindow | (torch::arange(0, kEnd, torch::kInt64).unsqueeze(0) < method.position.sinks);
-                    visible = visible & inWindow;
+                // Plain causal rows need a mask on the diagonal block only; windows, sinks, ALiBi and clamps
+                // need the distances i − j of the whole block.
+                const bool plainCausal = !clamped && !alibi && !method.hasVisibilityMask() && !modelWindow;
+                torch::Tensor visible;
+                if (!plainCausal) {
+                    auto rel = torch::arange(r0, kEnd, torch::kInt64).unsqueeze(1)
+                               - torch::arange(0, kEnd, torch::kInt64).unsqueeze(0);
+                    if (clamped)
+                        s = torch::where(rel > W - 1, torch::matmul(qW[hh].narrow(0, r0, rows), kPlain[kv].narrow(0, 0, kEnd).t()), s);
+                    if (alibi)
+                        s = s - rel.to(torch::kFloat32) * (squaredRelu ? torch::full({rows, 1}, static_cast<float>(slope))
+                                                                       : rowTau.narrow(0, r0, rows) * slope);
+                    visible = rel >= 0;
+                    if (method.hasVisibilityMask()) {
+                        auto inWindow = rel < W;
+                        if (method.position.kind != PositionKind::Window)
+                            inWindow = inWindow | (torch::arange(0, kEnd, torch::kInt64).unsqueeze(0) < method.position.sinks);
+                        visible = visible & inWindow;
+                    }
+                    if (modelWindow)
+                        visible = visible & (rel < *modelWindow);
                 }
-                if (modelWindow)
-                    visible = visible & (rel < *modelWindow);
                 auto a = buffer.narrow(0, 0, rows * n).view({rows, n});
+                auto dst = a.narrow(1, 0, kEnd);
                 if (squaredRelu)
-                    a.narrow(1, 0, kEnd).copy_(torch::where(visible, torch::relu(s).pow(2) / rowKeys.narrow(0, r0, rows),
-                                                            torch::zeros({}, torch::kFloat32)));
-                else
-                    a.narrow(1, 0, kEnd).copy_(s.masked_fill(visible.logical_not(), fill));
+                    s = torch::relu(s).pow(2) / rowKeys.narrow(0, r0, rows);
+                if (visible.defined()) {
+                    dst.copy_(s.masked_fill(visible.logical_not(), fill));
+                } else {
+                    dst.copy_(s);
+                    if (!upper.defined() || upper.size(0) != rows)
+                        upper = torch::ones({rows, rows}, torch::kBool).triu(1); // keys j > i of the diagonal block
+                    dst.narrow(1, r0, rows).masked_fill_(upper, fill);
+                }
                 if (kEnd < n)
                     a.narrow(1, kEnd, n - kEnd).fill_(fill);
-                s = rel = visible = torch::Tensor();
+                s = visible = torch::Tensor();
 
                 // Softmax and the caller's per-row work, groups of rows in parallel while they are in cache.
                 const bool rowHook = hooks && hooks->onRows;
