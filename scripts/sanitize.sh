@@ -11,7 +11,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build=${1:-"$root/build-asan"}
-tests=(tst_method tst_analysis tst_row_kernels tst_golden tst_checkpoint tst_method_properties tst_cli tst_experiments tst_distributed)
+tests=(tst_method tst_analysis tst_row_kernels tst_golden tst_checkpoint tst_method_properties tst_cli tst_experiments tst_distributed tst_llama tst_hf_tokenizer)
 fuzz=(safetensors torch_zip pickle config vocab npy session)
 targets=(entroscope-cli "${tests[@]}")
 for f in "${fuzz[@]}"; do targets+=("fuzz_$f"); done
