@@ -25,6 +25,18 @@ class TestCheckpoint : public QObject
     }
 
 private Q_SLOTS:
+    void llamaFolderIsNamedWhereOnlyGauAlphaOpens()
+    {
+        // The GAU-α loader (workbench, sweep, compare, evaluate, train) says where a Llama folder does open.
+        try {
+            Checkpoint::load(dataPath("llama/models/llama-gqa2").toStdString());
+            QFAIL("a Llama folder loaded as GAU-α");
+        } catch (const Error &e) {
+            const std::string what = e.what();
+            QVERIFY2(what.find("\"llama\"") != std::string::npos, what.c_str());
+            QVERIFY2(what.find("entroscope-cli analyze") != std::string::npos, what.c_str());
+        }
+    }
     void junnyuShape()
     {
         // OrderedDict, transposed dense weights, no decoder key: tied to the word embeddings.

@@ -13,10 +13,6 @@
 
 namespace entroscope {
 
-/// Per-layer mean JS divergence (nats) between the attention of methods a and b on the same ids.
-/// Method a's rows are spilled to `scratchFile` (n*n*L*4 bytes; removed afterwards) when they do not fit
-/// in `memoryBudgetBytes`, so any n that analyze() can run is comparable. Also returns both analyses
-/// (metrics only, no maps).
 /// One (length, method) cell of the MLM evaluation, with its uncertainty (METHODS.md §3).
 struct MlmEvaluation
 {

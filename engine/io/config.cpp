@@ -5,6 +5,7 @@
 #include "errors.h"
 
 #include "io/json_fields.h"
+#include "io/llama_config.h"
 
 namespace entroscope {
 using namespace json_fields;
@@ -20,8 +21,13 @@ GauConfig GauConfig::fromJsonText(const std::string &text, const std::string &pa
 
     GauConfig c;
     const std::string modelType = readString(j, "model_type", "gau_alpha", path);
+    if (isLlamaFamily(modelType))
+        throw Error(path + ": \"model_type\" is \"" + modelType
+                    + "\": Llama-family folders open in `entroscope-cli analyze` only for now (the workbench, sweep, "
+                      "compare, evaluate and train take GAU-α)");
     if (modelType != "gau_alpha")
-        throw Error(path + ": \"model_type\" is \"" + modelType + "\", EntroScope runs \"gau_alpha\" models only");
+        throw Error(path + ": \"model_type\" is \"" + modelType
+                    + "\", EntroScope runs gau_alpha and the Llama family (llama, mistral, qwen2)");
     c.vocabSize = readInt(j, "vocab_size", c.vocabSize, path, 1, int64_t{1} << 22);
     c.hiddenSize = readInt(j, "hidden_size", c.hiddenSize, path, 1, int64_t{1} << 18);
     c.embeddingSize = readInt(j, "embedding_size", c.hiddenSize, path, 1, int64_t{1} << 18);
