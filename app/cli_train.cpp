@@ -4,6 +4,7 @@
 // (engine/trainer.h). Progress goes to stderr; SIGINT/SIGTERM save a resumable checkpoint, exit 130.
 
 #include "cli_common.h"
+#include "train/causal_trainer.h"
 #include "train/trainer.h"
 
 #include <torch/torch.h>
@@ -34,11 +35,17 @@ pieces [PAD]=0 [UNK]=1 [CLS]=2 [SEP]=3 and the user symbol [MASK].
 )";
 
 const char *kTrainHelp = R"(usage: entroscope-cli train --corpus FILE --tokenizer FILE.model --out DIR [options]
+       entroscope-cli train --arch llama --corpus FILE --tokenizer FILE.model --out DIR [options]
        entroscope-cli train --resume DIR [--corpus FILE] [--steps N]
 
-Masked-LM training of a GAU-α (15 % masking, 80/10/10; AdamW, linear warm-up, cosine decay) on
-windows of T tokens of the corpus (no [CLS]/[SEP], as the paper's evaluation). Writes DIR/config.json
-(HT-NEKO fields), pytorch_model.bin, tokenizer.model, trainer_state.json and optimizer.pt (resume only).
+--arch gau (default): masked-LM training of a GAU-α (15 % masking, 80/10/10; AdamW, linear warm-up,
+cosine decay) on windows of T tokens of the corpus (no [CLS]/[SEP], as the paper's evaluation). Writes
+DIR/config.json (HT-NEKO fields), pytorch_model.bin, tokenizer.model, trainer_state.json and optimizer.pt
+(resume only).
+--arch llama: causal-LM training (next-token cross-entropy at every position of windows of T tokens, the
+same optimizer and schedule) of a Llama-architecture model with tied embeddings. Writes a Hugging Face
+Llama folder: config.json (model_type llama), model.safetensors, tokenizer.model, trainer_state.json and
+optimizer.pt (resume only). --resume knows which kind a folder holds.
 
   --corpus FILE          training text, one document per line (encoded once)
   --held-out FILE        held-out text (default: the last --held-out-fraction of the corpus)
@@ -49,10 +56,12 @@ windows of T tokens of the corpus (no [CLS]/[SEP], as the paper's evaluation). W
   --overwrite            start afresh in an existing --out folder
   --layers N             default 4
   --hidden N             default 128
-  --intermediate N       default 256
-  --key-size N           default 32
+  --intermediate N       default 256 (gau), 344 (llama)
+  --key-size N           default 32 (gau)
+  --heads N              attention heads (llama; default 4; the head size is hidden/heads)
+  --kv-heads N           key/value heads (llama; default 2)
   --train-length T       default 64
-  --qk plain|cosscale:S  train with plain softmax (noCosScale) or CosScale (default plain)
+  --qk plain|cosscale:S  train with plain softmax (noCosScale) or CosScale (default plain; gau)
   --steps N              total optimizer steps (default 1000)
   --batch B              windows per step (default 32)
   --lr X                 peak learning rate (default 1e-3)
@@ -105,13 +114,67 @@ std::string duration(double seconds)
     return o.str();
 }
 
+/// Saving, progress lines, the run and the final save, for either trainer (Trainer, CausalTrainer).
+template <class TrainerT>
+int trainLoop(TrainerT &trainer, const Args &a, const std::string &out, const std::string &corpus,
+              const std::string &heldOut, int64_t saveInterval)
+{
+    auto saveRun = [&](bool withOptimizer) {
+        trainer.save(out, withOptimizer);
+        // Remember where the text came from, so --resume needs no flags.
+        const fs::path statePath = fs::path(out) / "trainer_state.json";
+        auto state = nlohmann::json::parse(readTextFile("--out", statePath.string()));
+        state["corpus"] = fs::absolute(corpus).string();
+        state["held_out"] = heldOut.empty() ? std::string() : fs::absolute(heldOut).string();
+        writeTextFileAtomically(statePath, state.dump(1) + "\n");
+    };
+
+    const bool tty = isatty(STDERR_FILENO);
+    auto report = [&](const TrainProgress &p) {
+        const bool line = p.evaluated || p.step == p.steps || p.step % 10 == 0;
+        if (!line && !tty)
+            return;
+        const double eta = p.tokensPerSecond > 0
+                               ? double(p.steps - p.step) * double(trainer.options().batchSize * trainer.options().trainLength)
+                                     / p.tokensPerSecond
+                               : 0;
+        std::ostringstream s;
+        s << "train: step " << p.step << "/" << p.steps << " loss " << std::fixed << std::setprecision(4) << p.loss;
+        if (p.heldOutLoss >= 0)
+            s << " held-out " << p.heldOutLoss << " (acc " << std::setprecision(3) << p.heldOutAccuracy << ")";
+        s << " lr " << std::scientific << std::setprecision(2) << p.lr << std::fixed << " " << std::setprecision(0)
+          << p.tokensPerSecond << " tok/s elapsed " << duration(p.elapsedSeconds) << " ETA " << duration(eta);
+        if (tty && !p.evaluated && p.step != p.steps)
+            std::cerr << "\r" << s.str() << "   " << std::flush;
+        else
+            std::cerr << (tty ? "\r" : "") << s.str() << "\n";
+        if (saveInterval > 0 && p.step % saveInterval == 0 && p.step != p.steps)
+            saveRun(true);
+    };
+
+    if (trainer.step() >= trainer.options().steps)
+        std::cerr << "train: already at step " << trainer.step() << " of " << trainer.options().steps
+                  << " (raise --steps to train on)\n";
+    trainer.run(report, &interruptToken());
+    const bool interrupted = trainer.step() < trainer.options().steps;
+    saveRun(interrupted || !a.flags.count("--no-optimizer-state"));
+    if (interrupted) {
+        std::cerr << "\ntrain: interrupted at step " << trainer.step() << "; resumable checkpoint in " << out
+                  << " (entroscope-cli train --resume " << out << ")\n";
+        return 130;
+    }
+    std::cerr << "train: done, " << out << "\n";
+    return 0;
+}
+
 int train(const std::vector<std::string> &argv)
 {
     const Args a = parseArgs(argv,
                              {"--corpus", "--held-out", "--held-out-fraction", "--tokenizer", "--out", "--resume",
                               "--layers", "--hidden", "--intermediate", "--key-size", "--train-length", "--qk",
                               "--steps", "--batch", "--lr", "--warmup", "--weight-decay", "--seed",
-                              "--eval-interval", "--eval-windows", "--save-interval", "--threads"},
+                              "--eval-interval", "--eval-windows", "--save-interval", "--threads", "--arch", "--heads",
+                              "--kv-heads"},
                              {"--overwrite", "--no-optimizer-state"});
     if (a.flags.count("--help")) {
         std::cout << kTrainHelp;
@@ -135,22 +198,33 @@ int train(const std::vector<std::string> &argv)
     std::string tokenizerFile = a.get("--tokenizer");
     std::string corpus = a.get("--corpus");
     std::string heldOut = a.get("--held-out");
+    std::string stateArch = "gau";
     if (resuming) {
         if (tokenizerFile.empty())
             tokenizerFile = (fs::path(out) / "tokenizer.model").string();
-        if (corpus.empty() || heldOut.empty()) {
-            const fs::path statePath = fs::path(out) / "trainer_state.json";
-            try {
-                const auto state = nlohmann::json::parse(readTextFile("--resume", statePath.string()));
-                if (corpus.empty())
-                    corpus = state.value("corpus", std::string());
-                if (heldOut.empty())
-                    heldOut = state.value("held_out", std::string());
-            } catch (const nlohmann::json::exception &e) {
-                throw Error(statePath.string() + ": not a trainer state (" + e.what() + ")");
-            }
+        const fs::path statePath = fs::path(out) / "trainer_state.json";
+        try {
+            const auto state = nlohmann::json::parse(readTextFile("--resume", statePath.string()));
+            if (corpus.empty())
+                corpus = state.value("corpus", std::string());
+            if (heldOut.empty())
+                heldOut = state.value("held_out", std::string());
+            stateArch = state.value("format", std::string()) == "entroscope-causal-trainer-1" ? "llama" : "gau";
+        } catch (const nlohmann::json::exception &e) {
+            throw Error(statePath.string() + ": not a trainer state (" + e.what() + ")");
         }
     }
+    std::string arch = a.get("--arch", resuming ? stateArch : "gau");
+    if (arch != "gau" && arch != "llama")
+        throw Error("--arch: unknown '" + arch + "' (expected gau or llama)");
+    if (resuming && arch != stateArch)
+        throw Error("--arch: " + out + " holds a " + stateArch + " run, not " + arch);
+    for (const char *flag : {"--qk", "--key-size"})
+        if (arch == "llama" && a.has(flag))
+            throw Error(std::string(flag) + ": only for --arch gau (the causal model trains with plain softmax and "
+                                            "head size hidden/heads)");
+    if (arch == "gau" && (a.has("--heads") || a.has("--kv-heads")))
+        throw Error(std::string(a.has("--heads") ? "--heads" : "--kv-heads") + ": only for --arch llama");
     if (corpus.empty())
         throw Error("--corpus: required");
     if (tokenizerFile.empty())
@@ -202,6 +276,42 @@ int train(const std::vector<std::string> &argv)
         }
     } cleanup{tokCopy};
 
+    if (arch == "llama") {
+        CausalTrainOptions co;
+        co.config = defaultCausalConfig();
+        co.config.numLayers = o.config.numLayers;
+        co.config.hiddenSize = o.config.hiddenSize;
+        co.config.intermediateSize = a.has("--intermediate") ? o.config.intermediateSize : co.config.intermediateSize;
+        co.config.numHeads = a.has("--heads") ? parseInt("--heads", a.get("--heads")) : co.config.numHeads;
+        co.config.numKvHeads = a.has("--kv-heads") ? parseInt("--kv-heads", a.get("--kv-heads")) : co.config.numKvHeads;
+        for (auto [flag, v] : {std::pair<const char *, int64_t>{"--heads", co.config.numHeads}, {"--kv-heads", co.config.numKvHeads}})
+            if (v < 1 || v > 4096)
+                throw Error(std::string(flag) + ": must be between 1 and 4096");
+        co.trainLength = o.trainLength;
+        co.batchSize = o.batchSize;
+        co.steps = o.steps;
+        co.lr = o.lr;
+        co.warmupSteps = o.warmupSteps;
+        co.weightDecay = o.weightDecay;
+        co.seed = o.seed;
+        co.heldOutFraction = o.heldOutFraction;
+        co.evalInterval = o.evalInterval;
+        co.evalWindows = o.evalWindows;
+        CausalTrainer trainer(co, tokCopy.string(), std::move(trainTokens), std::move(heldOutTokens));
+        if (resuming)
+            trainer.resume(out, a.has("--steps") ? co.steps : 0);
+        const auto &c = trainer.config();
+        std::cerr << "train: " << trainer.trainTokenCount() << " training tokens, " << trainer.heldOutTokenCount()
+                  << " held-out tokens (encoded in " << std::fixed << std::setprecision(1)
+                  << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s); "
+                  << trainer.checkpoint()->parameterCount() << " parameters; causal llama, " << c.numLayers
+                  << " layers, hidden " << c.hiddenSize << ", " << c.numHeads << " heads (" << c.numKvHeads
+                  << " KV) of size " << c.headDim << ", intermediate " << c.intermediateSize << ", T "
+                  << trainer.options().trainLength << "; "
+                  << (resuming ? "resuming at step " + std::to_string(trainer.step()) : std::string("from scratch"))
+                  << " to step " << trainer.options().steps << "\n";
+        return trainLoop(trainer, a, out, corpus, heldOut, saveInterval);
+    }
     Trainer trainer(o, tokCopy.string(), std::move(trainTokens), std::move(heldOutTokens));
     if (resuming)
         trainer.resume(out, a.has("--steps") ? o.steps : 0);
@@ -214,56 +324,11 @@ int train(const std::vector<std::string> &argv)
               << (resuming ? "resuming at step " + std::to_string(trainer.step()) : std::string("from scratch"))
               << " to step " << trainer.options().steps << "\n";
 
-    auto saveRun = [&](bool withOptimizer) {
-        trainer.save(out, withOptimizer);
-        // Remember where the text came from, so --resume needs no flags.
-        const fs::path statePath = fs::path(out) / "trainer_state.json";
-        auto state = nlohmann::json::parse(readTextFile("--out", statePath.string()));
-        state["corpus"] = fs::absolute(corpus).string();
-        state["held_out"] = heldOut.empty() ? std::string() : fs::absolute(heldOut).string();
-        writeTextFileAtomically(statePath, state.dump(1) + "\n");
-    };
-
-    const bool tty = isatty(STDERR_FILENO);
-    auto report = [&](const TrainProgress &p) {
-        const bool line = p.evaluated || p.step == p.steps || p.step % 10 == 0;
-        if (!line && !tty)
-            return;
-        const double eta = p.tokensPerSecond > 0
-                               ? double(p.steps - p.step) * double(trainer.options().batchSize * trainer.options().trainLength)
-                                     / p.tokensPerSecond
-                               : 0;
-        std::ostringstream s;
-        s << "train: step " << p.step << "/" << p.steps << " loss " << std::fixed << std::setprecision(4) << p.loss;
-        if (p.heldOutLoss >= 0)
-            s << " held-out " << p.heldOutLoss << " (acc " << std::setprecision(3) << p.heldOutAccuracy << ")";
-        s << " lr " << std::scientific << std::setprecision(2) << p.lr << std::fixed << " " << std::setprecision(0)
-          << p.tokensPerSecond << " tok/s elapsed " << duration(p.elapsedSeconds) << " ETA " << duration(eta);
-        if (tty && !p.evaluated && p.step != p.steps)
-            std::cerr << "\r" << s.str() << "   " << std::flush;
-        else
-            std::cerr << (tty ? "\r" : "") << s.str() << "\n";
-        if (saveInterval > 0 && p.step % saveInterval == 0 && p.step != p.steps)
-            saveRun(true);
-    };
-
-    if (trainer.step() >= trainer.options().steps)
-        std::cerr << "train: already at step " << trainer.step() << " of " << trainer.options().steps
-                  << " (raise --steps to train on)\n";
-    trainer.run(report, &interruptToken());
-    const bool interrupted = trainer.step() < trainer.options().steps;
-    saveRun(interrupted || !a.flags.count("--no-optimizer-state"));
-    if (interrupted) {
-        std::cerr << "\ntrain: interrupted at step " << trainer.step() << "; resumable checkpoint in " << out
-                  << " (entroscope-cli train --resume " << out << ")\n";
-        return 130;
-    }
-    std::cerr << "train: done, " << out << "\n";
-    return 0;
+    return trainLoop(trainer, a, out, corpus, heldOut, saveInterval);
 }
 
 const Registration kTrainTokenizer{"train-tokenizer", "train a SentencePiece tokenizer on a corpus", trainTokenizer};
-const Registration kTrain{"train", "masked-LM training of a GAU-α (the demo models)", train};
+const Registration kTrain{"train", "masked-LM training of a GAU-α or causal-LM training of a Llama (the demo models)", train};
 
 } // namespace
 } // namespace entroscope::cli

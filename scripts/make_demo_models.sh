@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: Apache-2.0
 # SPDX-FileCopyrightText: 2026 EntroScope developers
 #
-# Trains the two shipped demo models with EntroScope's own trainer and copies them into
-# resources/models/ (config.json, pytorch_model.bin, tokenizer.model, trainer_state.json and the model
-# card README.md; never optimizer.pt, which is only for resuming).
+# Trains the three shipped demo models with EntroScope's own trainer and copies them into
+# resources/models/ (config.json, the weights, tokenizer.model, trainer_state.json and the model card
+# README.md; never optimizer.pt, which is only for resuming): two masked-LM GAU-α (demo-softmax,
+# demo-cosscale) and one causal Llama-architecture model (demo-llama: model.safetensors).
 #
-#   scripts/make_demo_models.sh [tokenizer|softmax|cosscale|cards|all]   (default: all, one after the other)
+#   scripts/make_demo_models.sh [tokenizer|softmax|cosscale|llama|cards|all]   (default: all, one after the other)
 #
 # `cards` runs the card protocol (scripts/run_card_experiments.sh: evaluate and sweep, tile and concat,
 # n = 64..4096, resumable; results in resources/models/NAME/results/) and makes both README.md model cards
@@ -22,6 +23,9 @@
 #     --out demo-softmax  --qk plain       --layers 4 --hidden 128 --intermediate 256 --key-size 32 \
 #     --train-length 64 --steps 2000 --batch 32 --lr 1e-3 --seed 1 --threads 1
 #   (the same with --out demo-cosscale --qk cosscale:32 for the CosScale model)
+#   entroscope-cli train --arch llama --corpus kjv-train.txt --held-out kjv-heldout.txt --tokenizer tokenizer.model \
+#     --out demo-llama --layers 4 --hidden 128 --heads 4 --kv-heads 2 --intermediate 344 \
+#     --train-length 64 --steps 2000 --batch 32 --lr 1e-3 --seed 1 --threads 1
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cli="${ENTROSCOPE_CLI:-$here/build/app/entroscope-cli}"
@@ -43,20 +47,25 @@ tokenizer() {
     "$cli" train-tokenizer --corpus "$work/kjv-train.txt" --vocab-size 4000 --out "$work/tokenizer/tokenizer.model"
 }
 
-model() { # name qk
-  local name="$1" qk="$2" dir="$work/$1"
+model() { # name qk|llama
+  local name="$1" qk="$2" dir="$work/$1" weights=pytorch_model.bin
+  local arch=(--qk "$qk" --intermediate 256 --key-size 32)
+  if [ "$qk" = llama ]; then
+    arch=(--arch llama --heads 4 --kv-heads 2 --intermediate 344)
+    weights=model.safetensors
+  fi
   tokenizer
   if [ -f "$dir/optimizer.pt" ] && [ -f "$dir/trainer_state.json" ]; then
     "$cli" train --resume "$dir" --threads "$threads"
   elif [ ! -f "$dir/trainer_state.json" ]; then
     "$cli" train --corpus "$work/kjv-train.txt" --held-out "$work/kjv-heldout.txt" \
-      --tokenizer "$work/tokenizer/tokenizer.model" --out "$dir" --qk "$qk" \
-      --layers 4 --hidden 128 --intermediate 256 --key-size 32 --train-length 64 \
+      --tokenizer "$work/tokenizer/tokenizer.model" --out "$dir" "${arch[@]}" \
+      --layers 4 --hidden 128 --train-length 64 \
       --steps "$steps" --batch 32 --lr 1e-3 --seed 1 --threads "$threads" --save-interval 250
   fi
   local dest="$here/resources/models/$name"
   mkdir -p "$dest"
-  for f in config.json pytorch_model.bin tokenizer.model; do cp "$dir/$f" "$dest/$f.partial" && mv "$dest/$f.partial" "$dest/$f"; done
+  for f in config.json "$weights" tokenizer.model; do cp "$dir/$f" "$dest/$f.partial" && mv "$dest/$f.partial" "$dest/$f"; done
   # The state without this machine's paths.
   sed -e 's|"corpus": ".*/\([^/"]*\)"|"corpus": "\1"|' -e 's|"held_out": ".*/\([^/"]*\)"|"held_out": "\1"|' \
     -e 's|"has_optimizer_state": true|"has_optimizer_state": false|' \
@@ -75,7 +84,8 @@ case "$what" in
   tokenizer) tokenizer ;;
   softmax) model demo-softmax plain ;;
   cosscale) model demo-cosscale cosscale:32 ;;
+  llama) model demo-llama llama ;;
   cards) cards ;;
-  all) model demo-softmax plain; model demo-cosscale cosscale:32; cards ;;
-  *) echo "usage: $0 [tokenizer|softmax|cosscale|cards|all]" >&2; exit 2 ;;
+  all) model demo-softmax plain; model demo-cosscale cosscale:32; model demo-llama llama; cards ;;
+  *) echo "usage: $0 [tokenizer|softmax|cosscale|llama|cards|all]" >&2; exit 2 ;;
 esac

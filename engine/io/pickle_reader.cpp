@@ -10,6 +10,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -721,6 +722,55 @@ void writeTorchZip(const std::string &path, const StateDict &tensors)
         std::error_code ec;
         std::filesystem::remove(partial, ec);
         throw Error(path + ": cannot write checkpoint (" + std::string(e.what()) + ")");
+    }
+}
+
+} // namespace entroscope
+
+namespace entroscope {
+
+void writeSafetensors(const std::string &path, const StateDict &tensors)
+{
+    static_assert(sizeof(float) == 4, "safetensors F32 is 4 bytes");
+    std::vector<torch::Tensor> data;
+    nlohmann::json header = nlohmann::json::object();
+    header["__metadata__"] = {{"format", "pt"}};
+    uint64_t offset = 0;
+    for (const auto &[key, t] : tensors) { // std::map: sorted keys, the order the data follows
+        auto c = t.detach().to(torch::kFloat32).contiguous();
+        const uint64_t bytes = static_cast<uint64_t>(c.numel()) * sizeof(float);
+        header[key] = {{"dtype", "F32"}, {"shape", c.sizes().vec()}, {"data_offsets", {offset, offset + bytes}}};
+        offset += bytes;
+        data.push_back(std::move(c));
+    }
+    std::string text = header.dump();
+    text.append((8 - text.size() % 8) % 8, ' '); // the data starts 8-aligned, as the reference writer pads
+    const std::string partial = path + ".partial";
+    {
+        std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+        if (!out)
+            throw Error(path + ": cannot write the file (" + std::strerror(errno) + ")");
+        unsigned char len[8];
+        for (int k = 0; k < 8; ++k)
+            len[k] = static_cast<unsigned char>((static_cast<uint64_t>(text.size()) >> (8 * k)) & 0xff);
+        out.write(reinterpret_cast<const char *>(len), 8);
+        out.write(text.data(), static_cast<std::streamsize>(text.size()));
+        for (const auto &c : data)
+            out.write(reinterpret_cast<const char *>(c.data_ptr<float>()),
+                      static_cast<std::streamsize>(c.numel() * static_cast<int64_t>(sizeof(float))));
+        out.flush();
+        if (!out) {
+            out.close();
+            std::error_code ec;
+            std::filesystem::remove(partial, ec);
+            throw Error(path + ": cannot write the file (disk full?)");
+        }
+    }
+    std::error_code ec;
+    std::filesystem::rename(partial, path, ec);
+    if (ec) {
+        std::filesystem::remove(partial, ec);
+        throw Error(path + ": cannot rename the finished file into place");
     }
 }
 

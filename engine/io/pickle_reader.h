@@ -31,4 +31,11 @@ StateDict readSafetensors(const std::string &path);
 /// (zip format, pickle protocol 2). Writes to `path + ".partial"` then renames. Throws Error.
 void writeTorchZip(const std::string &path, const StateDict &tensors);
 
+/// Writes a `model.safetensors` file: an 8-byte little-endian header length, the JSON header (tensor name →
+/// dtype F32, shape, data_offsets; keys in sorted order, `__metadata__` {"format": "pt"} as Hugging Face writes
+/// it) padded with spaces to a multiple of 8, then the float32 data in header order. Each tensor is written
+/// as its own float32 copy (tied tensors must not be passed twice: safetensors refuses shared storage).
+/// Written to `path + ".partial"` then renamed. Throws Error naming `path`.
+void writeSafetensors(const std::string &path, const StateDict &tensors);
+
 } // namespace entroscope

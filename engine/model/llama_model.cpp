@@ -399,3 +399,44 @@ int64_t LlamaModel::estimateAnalysisBytes(int64_t n, const AnalysisRequest &req)
 }
 
 } // namespace entroscope
+
+namespace entroscope {
+
+torch::Tensor LlamaModel::trainingHidden(const torch::Tensor &ids) const
+{
+    const auto &c = m_ck->config;
+    if (ids.dim() != 2 || ids.size(1) < 1)
+        throw Error("training: ids must be [batch, length]");
+    const int64_t B = ids.size(0), n = ids.size(1), d = c.headDim, nh = c.numHeads, nkv = c.numKvHeads;
+    const int64_t rep = c.queriesPerKvHead();
+    const Method rope = Method::parse("softmax", "plain", "rope", m_defaults, n);
+    const RopeSetup rs = ropeSetup(rope, n, n, d, c.ropeTheta);
+    auto [cosT, sinT] = ropeTables(torch::arange(0, n, torch::TensorOptions().dtype(torch::kFloat64)), rs.invFreq);
+    auto rel = torch::arange(0, n, torch::kInt64).unsqueeze(1) - torch::arange(0, n, torch::kInt64).unsqueeze(0);
+    auto h = m_ck->embed.index_select(0, ids.reshape({-1})).view({B, n, c.hiddenSize});
+    for (int64_t l = 0; l < c.numLayers; ++l) {
+        const auto &L = m_ck->layers[static_cast<size_t>(l)];
+        auto visible = rel >= 0;
+        if (const auto w = c.windowOfLayer(l))
+            visible = visible & (rel < *w);
+        const auto mask = torch::zeros({n, n}).masked_fill(visible.logical_not(), -std::numeric_limits<float>::infinity());
+        auto x = rmsNorm(h, L.inputNorm, c.rmsNormEps);
+        auto q = linear(x, L.q, L.qBias).view({B, n, nh, d}).transpose(1, 2);  // [B, nh, n, d]
+        auto k = linear(x, L.k, L.kBias).view({B, n, nkv, d}).transpose(1, 2); // [B, nkv, n, d]
+        auto v = linear(x, L.v, L.vBias).view({B, n, nkv, d}).transpose(1, 2);
+        q = rotateHalf(q, cosT, sinT);
+        k = rotateHalf(k, cosT, sinT);
+        if (rep > 1) { // query head hh reads KV head hh // rep
+            k = k.repeat_interleave(rep, 1);
+            v = v.repeat_interleave(rep, 1);
+        }
+        auto s = torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(d)) + mask;
+        auto o = torch::matmul(torch::softmax(s, -1), v).transpose(1, 2).reshape({B, n, nh * d});
+        h = h + linear(o, L.o, L.oBias);
+        auto y = rmsNorm(h, L.postNorm, c.rmsNormEps);
+        h = h + linear(torch::silu(linear(y, L.gate, L.gateBias)) * linear(y, L.up, L.upBias), L.down, L.downBias);
+    }
+    return rmsNorm(h, m_ck->norm, c.rmsNormEps);
+}
+
+} // namespace entroscope

@@ -31,6 +31,12 @@ public:
     torch::Tensor logits(const std::vector<int64_t> &ids, const Method &method, int64_t trainLength,
                          const CancelToken *cancel = nullptr) const;
 
+    /// The training forward: final hidden states [B, T, H] (after the last RMSNorm) of ids [B, T] under plain
+    /// softmax and RoPE with causal visibility and the model's own window, differentiable through the
+    /// checkpoint's tensors. The same function as the analysis forward at softmax/plain/rope (tst_llama_trainer
+    /// checks the two agree); the analysis forward streams blocks through buffers, which autograd cannot follow.
+    torch::Tensor trainingHidden(const torch::Tensor &ids) const;
+
     /// τ(n_i) of a causal row with n_i keys: METHODS.md §1.3, with infoscale and ssmax clamped at 1 (§6).
     static double causalTau(const Method &method, int64_t keys, int64_t trainLength, int64_t headDim);
 

@@ -5,6 +5,7 @@
 #include "io/atomic_file.h"
 #include "errors.h"
 #include "io/pickle_reader.h"
+#include "train/train_common.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <nlohmann/json.hpp>
@@ -29,32 +30,11 @@ constexpr const char *kWeightsFile = "pytorch_model.bin";
 constexpr const char *kTokenizerFile = "tokenizer.model";
 constexpr int64_t kIgnore = -100;
 
-// SplitMix64: independent, well-mixed seeds for (seed, stream, step) without a shared RNG state.
-uint64_t mix(uint64_t a, uint64_t b)
-{
-    uint64_t z = a + 0x9E3779B97F4A7C15ULL * (b + 1);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
-torch::Generator generator(uint64_t seed, uint64_t stream, uint64_t step)
-{
-    return at::detail::createCPUGenerator(mix(mix(seed, stream), step));
-}
-
-enum Stream : uint64_t { kInit = 1, kBatch = 2, kHeldOut = 3 };
-
-
-std::string readFile(const fs::path &path)
-{
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw Error(path.string() + ": cannot read the file");
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
+using train::generator;
+using train::kBatch;
+using train::kHeldOut;
+using train::kInit;
+using train::readFile;
 
 json optionsToJson(const TrainOptions &o)
 {
@@ -331,13 +311,7 @@ void Trainer::batch(int64_t step, torch::Tensor &ids, torch::Tensor &labels) con
 
 double Trainer::learningRate(int64_t step) const
 {
-    // step counts from 0; the update of step k uses learningRate(k).
-    if (m_opt.warmupSteps > 0 && step < m_opt.warmupSteps)
-        return m_opt.lr * double(step + 1) / double(m_opt.warmupSteps);
-    const double span = double(std::max<int64_t>(1, m_opt.steps - m_opt.warmupSteps));
-    const double progress = std::clamp(double(step - m_opt.warmupSteps) / span, 0.0, 1.0);
-    const double cosine = 0.5 * (1 + std::cos(M_PI * progress));
-    return m_opt.lr * (m_opt.minLrRatio + (1 - m_opt.minLrRatio) * cosine);
+    return train::learningRate(step, m_opt.lr, m_opt.warmupSteps, m_opt.steps, m_opt.minLrRatio);
 }
 
 double Trainer::trainStep()
