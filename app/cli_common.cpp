@@ -220,16 +220,17 @@ std::vector<NamedMethod> methodList(const Args &a, const GauConfig &config, int6
     return out;
 }
 
-std::vector<std::vector<int64_t>> readDocuments(const std::string &flag, const std::string &path, const Checkpoint &ck,
-                                                int64_t maxDocuments)
+std::vector<std::vector<int64_t>> readDocuments(const std::string &flag, const std::string &path,
+                                                const AttentionModel &model, int64_t maxDocuments)
 {
-    if (!ck.tokenizer)
-        throw Error(ck.dir + ": no tokenizer to encode the documents");
+    const auto tokenizer = model.tokenizer();
+    if (!tokenizer)
+        throw Error(model.info().dir + ": no tokenizer to encode the documents");
     std::vector<std::vector<int64_t>> docs;
     for (const auto &line : splitDocuments(readTextFile(flag, path))) {
         if (maxDocuments >= 0 && static_cast<int64_t>(docs.size()) >= maxDocuments)
             break;
-        auto ids = ck.tokenizer->encode(line, false);
+        auto ids = tokenizer->encode(line, false);
         if (!ids.empty())
             docs.push_back(std::move(ids));
     }

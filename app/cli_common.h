@@ -72,8 +72,8 @@ struct NamedMethod
 std::vector<NamedMethod> methodList(const Args &a, const GauConfig &config, int64_t T);
 /// The documents of a file (one per non-empty line), tokenised without special tokens, at most
 /// maxDocuments (< 0: all). Error when none is left.
-std::vector<std::vector<int64_t>> readDocuments(const std::string &flag, const std::string &path, const Checkpoint &ck,
-                                                int64_t maxDocuments = -1);
+std::vector<std::vector<int64_t>> readDocuments(const std::string &flag, const std::string &path,
+                                                const AttentionModel &model, int64_t maxDocuments = -1);
 /// The token list from --ids, --text or --text-file (exactly one); --special-tokens adds [CLS]/[SEP].
 std::vector<int64_t> inputTokens(const Args &a, const Checkpoint &ck);
 std::vector<int64_t> inputTokens(const Args &a, const AttentionModel &model);

@@ -54,9 +54,10 @@ int sweep(const std::vector<std::string> &argv)
         throw Error("--out: an output folder is required");
     const std::string fill = checkedFill(a);
     setThreads(a);
-    auto ck = Checkpoint::load(modelDir(a));
-    const int64_t T = trainLength(a, ck->config);
-    const auto methods = methodList(a, ck->config, T);
+    const auto model = loadAttentionModel(modelDir(a));
+    const auto &defaults = model->methodDefaults();
+    const int64_t T = a.has("--train-length") ? trainLength(a, defaults) : model->info().trainLength;
+    const auto methods = methodList(a, defaults, T);
     if (methods.empty())
         throw Error("--presets: required (e.g. --presets extrapolate,infoscale)");
 
@@ -67,10 +68,10 @@ int sweep(const std::vector<std::string> &argv)
         if (a.has("--text") || a.has("--text-file") || a.has("--ids"))
             throw Error("--documents: give either --documents or one of --text, --text-file, --ids");
         what = a.get("--documents");
-        documents = readDocuments("--documents", what, *ck,
+        documents = readDocuments("--documents", what, *model,
                                   a.has("--max-documents") ? parseInt("--max-documents", a.get("--max-documents")) : -1);
     } else {
-        documents.push_back(inputTokens(a, *ck));
+        documents.push_back(inputTokens(a, *model));
         what = a.has("--text-file") ? a.get("--text-file") : "the input";
     }
     const int64_t maxInputs = a.has("--inputs") ? parseInt("--inputs", a.get("--inputs")) : 0;
@@ -90,7 +91,7 @@ int sweep(const std::vector<std::string> &argv)
     };
     for (auto n : lengths) {
         AnalysisRequest probe;
-        checkMemory(ck->config, n, probe);
+        checkMemory(*model, n, probe);
         inputsAt(n); // validates truncate/concat before any work
     }
 
@@ -111,7 +112,6 @@ int sweep(const std::vector<std::string> &argv)
         settings["tokens"] = documents[0];
     }
     warnIfSlowBlas();
-    const GauModel model(ck);
     RunPlan plan;
     plan.name = "sweep";
     plan.settings = settings;
@@ -137,7 +137,7 @@ int sweep(const std::vector<std::string> &argv)
         const std::string label = "[" + std::to_string(c + 1) + "/" + std::to_string(plan.cells.size()) + "] n="
                                   + std::to_string(cell.length) + " " + method.name
                                   + (cell.items > 1 ? " input " + std::to_string(item + 1) + "/" + std::to_string(cell.items) : "");
-        AnalysisResult r = model.analyze(
+        AnalysisResult r = model->analyze(
             cachedInputs[static_cast<size_t>(item)], req,
             [&](double f, const std::string &l) {
                 if (worldRank() == 0)
@@ -157,9 +157,9 @@ int sweep(const std::vector<std::string> &argv)
 
 const char *kCompareHelp = R"(usage: entroscope-cli compare --preset A --preset B [--preset C ...] --length N (--text ... | --ids ...) --out DIR
 
-  Runs every method on the same input and writes compare.json / compare.csv: per layer the mean
-  Jensen-Shannon divergence (nats) between each method's attention rows and the first method's,
-  and every method's metrics. Methods: --preset (repeatable), --presets a,b, --method M (repeatable; a
+  Runs every method on the same input and writes compare.json / compare.csv: per layer (and head, for
+  multi-head models: js_divergence_vs_reference is layer-major) the mean Jensen-Shannon divergence (nats)
+  between each method's attention rows and the first method's, and every method's metrics. Methods: --preset (repeatable), --presets a,b, --method M (repeatable; a
   preset or "temperature,qk,position"), --methods "m1;m2". --model, --fill (tile, truncate, concat),
   --key-count, --train-length, --special-tokens, --threads as for analyze.
 )";
@@ -179,59 +179,72 @@ int compare(const std::vector<std::string> &argv)
         throw Error("--out: an output folder is required");
     const std::string fill = checkedFill(a);
     setThreads(a);
-    auto ck = Checkpoint::load(modelDir(a));
-    const int64_t T = trainLength(a, ck->config);
-    const auto methods = methodList(a, ck->config, T);
+    const auto model = loadAttentionModel(modelDir(a));
+    const ModelInfo info = model->info();
+    const auto &defaults = model->methodDefaults();
+    const int64_t T = a.has("--train-length") ? trainLength(a, defaults) : info.trainLength;
+    const auto methods = methodList(a, defaults, T);
     if (methods.size() < 2)
         throw Error("--preset: give at least two methods to compare");
-    const auto ids = fillToLength(inputTokens(a, *ck), n, fill);
+    const auto ids = fillToLength(inputTokens(a, *model), n, fill);
+    // GAU-α recomputes the rows of both methods from the layer inputs; other families keep the reference's rows.
+    const auto *gau = dynamic_cast<const GauModel *>(model.get());
     AnalysisRequest probe;
-    probe.keepLayerInputs = true;
-    checkMemory(ck->config, n, probe); // one analysis plus the reference's layer inputs
+    probe.keepLayerInputs = gau != nullptr;
+    const double keptRows = gau ? 0.0 : ReferenceRows::bytes(info.numLayers, info.numHeads, n);
+    try {
+        checkAnalysisMemory(*model, n, probe, static_cast<int64_t>(keptRows)); // one analysis plus what is kept
+    } catch (const Error &e) {
+        throw Error(std::string("--length: ") + e.what());
+    }
 
     StagedOutput out(a.get("--out"), a.flags.count("--overwrite") > 0);
     warnIfSlowBlas();
-    const GauModel model(ck);
     const std::string &ref = methods[0].name;
     json j = {{"length", n}, {"train_length", T}, {"fill", fill}, {"tokens", ids}, {"reference", ref}};
     json jmethods = json::array();
-    std::string csv = "reference,preset,temperature,qk,position,key_count,layer,js_divergence\n";
-    // One pass: every method runs once, keeping its layer inputs; the JS divergence against the reference is
-    // recomputed block by block from the two analyses' layer inputs (no map held, no second run).
+    std::string csv = "reference,preset,temperature,qk,position,key_count,layer,head,js_divergence\n";
     auto metricsOf = [](const AnalysisResult &r) {
         json layers = json::array();
         for (const auto &l : r.layers)
             layers.push_back(metricsJson(l));
         return layers;
     };
-    const double steps = static_cast<double>(2 * methods.size() - 1);
+    const double steps = static_cast<double>(gau ? 2 * methods.size() - 1 : methods.size());
     auto stage = [&](size_t k, const std::string &label) {
         return [&, k, label](double f, const std::string &l) {
             progressLine("compare", (static_cast<double>(k) + f) / steps, label + " " + l);
         };
     };
-    auto analyzeKeeping = [&](size_t m, size_t k) {
+    std::optional<ReferenceRows> rows;
+    if (!gau)
+        rows.emplace(static_cast<int>(info.numLayers), static_cast<int>(info.numHeads), n);
+    auto analyzeOne = [&](size_t m, size_t k) {
         AnalysisRequest req;
         req.method = methods[m].method;
         req.trainLength = T;
         req.mlmTop1 = false;
-        req.keepLayerInputs = true;
-        return model.analyze(ids, req, stage(k, methods[m].name), &interruptToken());
+        req.keepLayerInputs = gau != nullptr;
+        if (rows)
+            req.rowSink = m == 0 ? rows->keep() : rows->compare();
+        return model->analyze(ids, req, stage(k, methods[m].name), &interruptToken());
     };
-    const AnalysisResult reference = analyzeKeeping(0, 0);
+    const AnalysisResult reference = analyzeOne(0, 0);
     jmethods.push_back({{"preset", ref}, {"method", methodJson(reference.method)}, {"layers", metricsOf(reference)}});
     for (size_t m = 1; m < methods.size(); ++m) {
-        const AnalysisResult other = analyzeKeeping(m, 2 * m - 1);
-        const std::vector<double> js = model.jsDivergence(*reference.layerInputs, methods[0].method, *other.layerInputs,
-                                                          methods[m].method, T, stage(2 * m, ref + " vs " + methods[m].name),
-                                                          &interruptToken());
+        const AnalysisResult other = analyzeOne(m, gau ? 2 * m - 1 : m);
+        const std::vector<double> js =
+            gau ? gau->jsDivergence(*reference.layerInputs, methods[0].method, *other.layerInputs, methods[m].method, T,
+                                    stage(2 * m, ref + " vs " + methods[m].name), &interruptToken())
+                : rows->meanJs();
         jmethods.push_back({{"preset", methods[m].name},
                             {"method", methodJson(other.method)},
                             {"js_divergence_vs_reference", js},
                             {"layers", metricsOf(other)}});
         const json row = {{"preset", methods[m].name}, {"method", methodJson(other.method)}};
-        for (size_t l = 0; l < js.size(); ++l)
-            csv += csvField(ref) + "," + methodColumns(row) + std::to_string(l) + "," + fmt(js[l]) + "\n";
+        for (size_t l = 0; l < js.size(); ++l) // one value per layer (GAU-α) or per (layer, head), layer-major
+            csv += csvField(ref) + "," + methodColumns(row) + std::to_string(l / info.numHeads) + ","
+                   + std::to_string(l % info.numHeads) + "," + fmt(js[l]) + "\n";
     }
     j["methods"] = jmethods;
     writeJsonFile(out.path("compare.json"), j);
@@ -243,7 +256,12 @@ int compare(const std::vector<std::string> &argv)
 
 const char *kEvaluateHelp = R"(usage: entroscope-cli evaluate --text-file DOCS --lengths 64,128,... --presets a,b --out DIR
 
-  The paper's MLM protocol: every document (one per non-empty line of DOCS) is filled to n (tile,
+  Causal models (Llama family): every document is filled to n as below and run once; the cross-entropy
+  and top-1 of token t+1 at every t are reported over all t and over t >= T (loss_beyond_T, the
+  extrapolated part), with Wilson 95 % intervals of the accuracies and standard errors of the losses over
+  the inputs (METHODS.md §3). --positions and --batch do not apply.
+
+  GAU-α, the paper's MLM protocol: every document (one per non-empty line of DOCS) is filled to n (tile,
   truncate, or concat: every start d followed by the next documents, for the starts that hold n tokens);
   for each evaluated position a copy with that token replaced by [MASK] is run, and top-1 accuracy with
   its Wilson 95 % interval, mean cross-entropy with its standard error over documents, and perplexity of
@@ -287,13 +305,14 @@ int evaluate(const std::vector<std::string> &argv)
         throw Error("--batch: must be between 1 and 4096");
     const std::string fill = checkedFill(a);
     setThreads(a);
-    auto ck = Checkpoint::load(modelDir(a));
-    const int64_t T = trainLength(a, ck->config);
-    const auto methods = methodList(a, ck->config, T);
+    const auto loaded = loadAttentionModel(modelDir(a));
+    const auto &defaults = loaded->methodDefaults();
+    const int64_t T = a.has("--train-length") ? trainLength(a, defaults) : loaded->info().trainLength;
+    const auto methods = methodList(a, defaults, T);
     if (methods.empty())
         throw Error("--presets: required");
     const std::string file = a.get("--text-file");
-    const auto docs = readDocuments("--text-file", file, *ck,
+    const auto docs = readDocuments("--text-file", file, *loaded,
                                     a.has("--max-documents") ? parseInt("--max-documents", a.get("--max-documents")) : -1);
     for (auto n : lengths)
         documentInputs(docs, n, fill, file); // validates truncate/concat before any work
@@ -311,14 +330,66 @@ int evaluate(const std::vector<std::string> &argv)
                      {"train_length", T},
                      {"key_count", a.get("--key-count", "rows")}};
     warnIfSlowBlas();
-    const GauModel model(ck);
+    RunPlan plan;
+    plan.name = "evaluate";
+
+    if (const auto *causal = dynamic_cast<const LlamaModel *>(loaded.get())) {
+        // Next-token prediction (METHODS.md §3, causal models): one item is one input of n tokens, one forward.
+        if (a.has("--positions") || a.has("--batch"))
+            throw Error(std::string(a.has("--positions") ? "--positions" : "--batch")
+                        + ": a causal model is evaluated at every position of each input in one forward");
+        settings["objective"] = "next_token";
+        settings.erase("positions");
+        plan.settings = settings;
+        for (auto n : lengths) {
+            if (n < 2)
+                throw Error("--lengths: a next-token evaluation needs n >= 2");
+            AnalysisRequest probe;
+            checkMemory(*loaded, n, probe);
+            const auto count = static_cast<int64_t>(documentInputs(docs, n, fill, file).size());
+            for (const auto &method : methods)
+                plan.cells.push_back({std::to_string(n) + "/" + method.name, n, method.name, count});
+        }
+        int64_t cachedLength = -1;
+        std::vector<std::vector<int64_t>> inputs;
+        plan.work = [&, causal](size_t c, int64_t item) {
+            const RunCell &cell = plan.cells[c];
+            if (cell.length != cachedLength) {
+                inputs = documentInputs(docs, cell.length, fill, file);
+                cachedLength = cell.length;
+            }
+            const auto &method = methods[c % methods.size()];
+            if (worldRank() == 0 && worldSize() == 1)
+                progressLine("evaluate", double(item) / double(cell.items),
+                             "[" + std::to_string(c + 1) + "/" + std::to_string(plan.cells.size()) + "] n="
+                                 + std::to_string(cell.length) + " " + method.name + " input " + std::to_string(item + 1)
+                                 + "/" + std::to_string(cell.items));
+            const auto t0 = std::chrono::steady_clock::now();
+            const NextTokenScores r =
+                scoreNextTokens(*causal, inputs[static_cast<size_t>(item)], method.method, T, &interruptToken());
+            return json{{"method", methodJson(method.method.spec())},
+                        {"inputs", inputs.size()},
+                        {"input", item},
+                        {"count", r.count},
+                        {"correct", r.correct},
+                        {"loss_sum", numberJson(r.lossSum)},
+                        {"count_beyond", r.countBeyond},
+                        {"correct_beyond", r.correctBeyond},
+                        {"loss_sum_beyond", numberJson(r.lossSumBeyond)},
+                        {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()}}
+                .dump();
+        };
+        return runPlan(plan, a);
+    }
+    const auto *gau = dynamic_cast<const GauModel *>(loaded.get());
+    if (!gau)
+        throw Error(modelDir(a) + ": evaluate runs the MLM protocol on GAU-α and next-token prediction on causal models");
+    const GauModel &model = *gau;
+    plan.settings = settings;
     // One item is a chunk of a cell's masked samples: whole batches (so that a split run computes the
     // batches of an unsplit one), about kChunkSamples samples.
     constexpr int64_t kChunkSamples = 64;
     const int64_t chunk = batch * std::max<int64_t>(1, (kChunkSamples + batch - 1) / batch);
-    RunPlan plan;
-    plan.name = "evaluate";
-    plan.settings = settings;
     for (auto n : lengths) {
         const auto samples = static_cast<int64_t>(planMlm(docs, n, positions, fill, file).samples.size());
         for (const auto &method : methods)

@@ -115,8 +115,28 @@ std::string sweepCsv(const json &points)
     return s;
 }
 
+/// Causal (next-token) evaluate points: the MLM columns for all positions, then the same for t >= T.
+std::string nextTokenCsv(const json &points)
+{
+    std::string s = "length,preset,temperature,qk,position,key_count,fill,samples,documents,accuracy,accuracy_low,"
+                    "accuracy_high,loss,loss_se,perplexity,samples_beyond_T,accuracy_beyond_T,accuracy_beyond_T_low,"
+                    "accuracy_beyond_T_high,loss_beyond_T,loss_beyond_T_se,perplexity_beyond_T\n";
+    for (const auto &p : points)
+        s += std::to_string(p["length"].get<int64_t>()) + "," + methodColumns(p) + p["fill"].get<std::string>() + ","
+             + std::to_string(p["samples"].get<int64_t>()) + "," + std::to_string(p["documents"].get<int64_t>()) + ","
+             + csvCell(p["accuracy"]) + "," + csvCell(p["accuracy_low"]) + "," + csvCell(p["accuracy_high"]) + ","
+             + csvCell(p["loss"]) + "," + csvCell(p["loss_se"]) + "," + csvCell(p["perplexity"]) + ","
+             + std::to_string(p["samples_beyond_T"].get<int64_t>()) + "," + csvCell(p["accuracy_beyond_T"]) + ","
+             + csvCell(p["accuracy_beyond_T_low"]) + "," + csvCell(p["accuracy_beyond_T_high"]) + ","
+             + csvCell(p["loss_beyond_T"]) + "," + csvCell(p["loss_beyond_T_se"]) + ","
+             + csvCell(p["perplexity_beyond_T"]) + "\n";
+    return s;
+}
+
 std::string evaluateCsv(const json &points)
 {
+    if (!points.empty() && points[0].contains("loss_beyond_T"))
+        return nextTokenCsv(points);
     std::string s = "length,preset,temperature,qk,position,key_count,fill,samples,documents,accuracy,accuracy_low,"
                     "accuracy_high,loss,loss_se,perplexity\n";
     for (const auto &p : points)
@@ -159,9 +179,51 @@ json assembleSweep(const RunCell &cell, const std::vector<json> &results)
             {"documents", results.size()}, {"seconds", seconds}, {"layers", layers}};
 }
 
+/// A causal evaluate point: every input's next-token scores, in order, summarised (summarizeNextTokens).
+json assembleNextToken(const RunCell &cell, const std::vector<json> &results, const json &settings)
+{
+    std::vector<NextTokenScores> inputs;
+    double seconds = 0;
+    for (const auto &r : results) {
+        NextTokenScores x;
+        x.count = r.at("count").get<int64_t>();
+        x.correct = r.at("correct").get<int64_t>();
+        x.lossSum = numberFrom(r.at("loss_sum"));
+        x.countBeyond = r.at("count_beyond").get<int64_t>();
+        x.correctBeyond = r.at("correct_beyond").get<int64_t>();
+        x.lossSumBeyond = numberFrom(r.at("loss_sum_beyond"));
+        inputs.push_back(x);
+        seconds += r.value("seconds", 0.0);
+    }
+    const NextTokenEvaluation e = summarizeNextTokens(cell.length, inputs);
+    auto opt = [](const std::optional<double> &v) { return v ? numberJson(*v) : json(nullptr); };
+    return {{"length", cell.length},
+            {"preset", cell.preset},
+            {"method", results.at(0).at("method")},
+            {"fill", settings.at("fill")},
+            {"samples", e.samples},
+            {"documents", e.documents},
+            {"accuracy", numberJson(e.accuracy)},
+            {"accuracy_low", numberJson(e.accuracyLow)},
+            {"accuracy_high", numberJson(e.accuracyHigh)},
+            {"loss", numberJson(e.loss)},
+            {"loss_se", opt(e.lossSe)},
+            {"perplexity", numberJson(e.perplexity)},
+            {"samples_beyond_T", e.samplesBeyond},
+            {"accuracy_beyond_T", opt(e.accuracyBeyond)},
+            {"accuracy_beyond_T_low", opt(e.accuracyBeyondLow)},
+            {"accuracy_beyond_T_high", opt(e.accuracyBeyondHigh)},
+            {"loss_beyond_T", opt(e.lossBeyond)},
+            {"loss_beyond_T_se", opt(e.lossBeyondSe)},
+            {"perplexity_beyond_T", opt(e.perplexityBeyond)},
+            {"seconds", seconds}};
+}
+
 /// An evaluate point: every chunk's samples, in order, summarised (summarizeMlm).
 json assembleEvaluate(const RunCell &cell, const std::vector<json> &results, const json &settings)
 {
+    if (results.at(0).contains("loss_sum"))
+        return assembleNextToken(cell, results, settings);
     std::vector<int64_t> sampleInput;
     MlmSamples samples;
     double seconds = 0;
@@ -210,7 +272,11 @@ void reportCell(const std::string &name, size_t index, size_t total, const json 
                        + std::to_string(p["length"].get<int64_t>()) + " " + p["preset"].get<std::string>();
     if (name == "evaluate")
         line += " acc " + fmt(numberFrom(p["accuracy"])) + " [" + fmt(numberFrom(p["accuracy_low"])) + ", "
-                + fmt(numberFrom(p["accuracy_high"])) + "] loss " + fmt(numberFrom(p["loss"])) + " ("
+                + fmt(numberFrom(p["accuracy_high"])) + "] loss " + fmt(numberFrom(p["loss"]))
+                + (p.contains("loss_beyond_T") && !p["loss_beyond_T"].is_null()
+                       ? " beyond T " + fmt(numberFrom(p["loss_beyond_T"]))
+                       : std::string())
+                + " ("
                 + std::to_string(p["samples"].get<int64_t>()) + " samples, " + std::to_string(p["documents"].get<int64_t>())
                 + " documents)";
     else

@@ -30,3 +30,8 @@ if(ENTROSCOPE_WITH_MPI)
   target_compile_definitions(tst_distributed PRIVATE ENTROSCOPE_MPIEXEC="${MPIEXEC_EXECUTABLE}")
 endif()
 set_tests_properties(tst_distributed PROPERTIES TIMEOUT 600)
+
+# The CLI on a causal model it trains itself (train --arch llama, evaluate, sweep, compare).
+entroscope_add_test(tst_cli_causal SOURCES tst_cli_causal.cpp test_util.h LIBS entroscope_engine Qt6::Core LABELS model)
+add_dependencies(tst_cli_causal entroscope-cli)
+set_tests_properties(tst_cli_causal PROPERTIES TIMEOUT 600)

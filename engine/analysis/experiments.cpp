@@ -3,11 +3,15 @@
 #include "analysis/experiments.h"
 
 #include "analysis/analysis.h"
+#include "analysis/row_kernels.h"
 #include "errors.h"
 
 #include <torch/torch.h>
 
+#include <ATen/Parallel.h>
+
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -123,6 +127,128 @@ MlmEvaluation evaluateMlm(const GauModel &model, const std::vector<std::vector<i
     for (const auto &x : plan.samples)
         sampleInput.push_back(x.input);
     return summarizeMlm(n, method.spec(), sampleInput, static_cast<int64_t>(plan.inputs.size()), s);
+}
+
+ReferenceRows::ReferenceRows(int layers, int heads, int64_t n)
+    : m_layers(layers)
+    , m_heads(heads)
+    , m_n(n)
+    , m_rows(static_cast<size_t>(layers) * static_cast<size_t>(heads) * static_cast<size_t>(n) * static_cast<size_t>(n))
+    , m_jsSum(static_cast<size_t>(layers) * static_cast<size_t>(heads), 0.0)
+{
+}
+
+ReferenceRows::Sink ReferenceRows::keep()
+{
+    return [this](int layer, int head, int64_t row0, int64_t rows, int64_t n, const float *data) {
+        if (n != m_n || layer >= m_layers || head >= m_heads)
+            throw Error("comparison: rows of another shape than the reference's");
+        float *dst = m_rows.data() + ((static_cast<size_t>(layer) * m_heads + head) * m_n + row0) * m_n;
+        std::memcpy(dst, data, static_cast<size_t>(rows * n) * sizeof(float));
+    };
+}
+
+ReferenceRows::Sink ReferenceRows::compare()
+{
+    std::fill(m_jsSum.begin(), m_jsSum.end(), 0.0);
+    return [this](int layer, int head, int64_t row0, int64_t rows, int64_t n, const float *data) {
+        if (n != m_n || layer >= m_layers || head >= m_heads)
+            throw Error("comparison: rows of another shape than the reference's");
+        const auto &kern = kernels::kernels();
+        const float *ref = m_rows.data() + ((static_cast<size_t>(layer) * m_heads + head) * m_n + row0) * m_n;
+        std::vector<double> js(static_cast<size_t>(rows));
+        at::parallel_for(0, rows, 8, [&](int64_t i0, int64_t i1) {
+            for (int64_t i = i0; i < i1; ++i) {
+                const float *x = ref + i * n, *y = data + i * n;
+                double sx = 0, sy = 0;
+                for (int64_t j = 0; j < n; ++j) {
+                    sx += x[j];
+                    sy += y[j];
+                }
+                js[static_cast<size_t>(i)] = kern.jsRow(x, sx > 0 ? float(1.0 / sx) : 0.0f, y, sy > 0 ? float(1.0 / sy) : 0.0f, n);
+            }
+        });
+        double &sum = m_jsSum[static_cast<size_t>(layer) * m_heads + head];
+        for (double v : js) // row order: the sum does not depend on the threads
+            sum += v;
+    };
+}
+
+std::vector<double> ReferenceRows::meanJs() const
+{
+    std::vector<double> out(m_jsSum.size());
+    for (size_t k = 0; k < out.size(); ++k)
+        out[k] = m_jsSum[k] / double(m_n);
+    return out;
+}
+
+NextTokenScores scoreNextTokens(const LlamaModel &model, const std::vector<int64_t> &ids, const Method &method, int64_t T,
+                                const CancelToken *cancel)
+{
+    const int64_t n = static_cast<int64_t>(ids.size());
+    if (n < 2)
+        throw Error("evaluation: an input needs at least 2 tokens for a next-token prediction");
+    const auto logits = model.logits(ids, method, T, cancel); // [n, V]
+    c10::InferenceMode guard;
+    const auto pred = logits.narrow(0, 0, n - 1);
+    const auto target = torch::tensor(std::vector<int64_t>(ids.begin() + 1, ids.end()), torch::kInt64);
+    const auto loss = (torch::logsumexp(pred, -1) - pred.gather(1, target.unsqueeze(1)).squeeze(1)).to(torch::kFloat64);
+    const auto correct = (pred.argmax(-1) == target);
+    NextTokenScores s;
+    const auto la = loss.accessor<double, 1>();
+    const auto ca = correct.accessor<bool, 1>();
+    for (int64_t t = 0; t < n - 1; ++t) { // in position order: the sums do not depend on threads
+        s.lossSum += la[t];
+        s.correct += ca[t] ? 1 : 0;
+        if (t >= T) {
+            s.lossSumBeyond += la[t];
+            s.correctBeyond += ca[t] ? 1 : 0;
+            ++s.countBeyond;
+        }
+    }
+    s.count = n - 1;
+    return s;
+}
+
+NextTokenEvaluation summarizeNextTokens(int64_t n, const std::vector<NextTokenScores> &inputs)
+{
+    NextTokenEvaluation r;
+    r.length = n;
+    r.documents = static_cast<int64_t>(inputs.size());
+    double lossSum = 0, lossSumBeyond = 0;
+    int64_t correct = 0, correctBeyond = 0;
+    std::vector<double> means, meansBeyond;
+    for (const auto &s : inputs) {
+        r.samples += s.count;
+        correct += s.correct;
+        lossSum += s.lossSum;
+        if (s.count > 0)
+            means.push_back(s.lossSum / double(s.count));
+        r.samplesBeyond += s.countBeyond;
+        correctBeyond += s.correctBeyond;
+        lossSumBeyond += s.lossSumBeyond;
+        if (s.countBeyond > 0)
+            meansBeyond.push_back(s.lossSumBeyond / double(s.countBeyond));
+    }
+    if (r.samples < 1)
+        throw Error("evaluation: no next-token prediction at n=" + std::to_string(n));
+    r.accuracy = double(correct) / double(r.samples);
+    const Interval ci = wilsonInterval(correct, r.samples);
+    r.accuracyLow = ci.low;
+    r.accuracyHigh = ci.high;
+    r.loss = lossSum / double(r.samples);
+    r.lossSe = meanAndStandardError(means).se;
+    r.perplexity = std::exp(r.loss);
+    if (r.samplesBeyond > 0) {
+        r.accuracyBeyond = double(correctBeyond) / double(r.samplesBeyond);
+        const Interval cb = wilsonInterval(correctBeyond, r.samplesBeyond);
+        r.accuracyBeyondLow = cb.low;
+        r.accuracyBeyondHigh = cb.high;
+        r.lossBeyond = lossSumBeyond / double(r.samplesBeyond);
+        r.lossBeyondSe = meanAndStandardError(meansBeyond).se;
+        r.perplexityBeyond = std::exp(*r.lossBeyond);
+    }
+    return r;
 }
 
 } // namespace entroscope

@@ -2,10 +2,11 @@
 // SPDX-FileCopyrightText: 2026 EntroScope developers
 #pragma once
 
-// Multi-run analyses built on GauModel: method comparison (JS divergence per layer) and the paper's
-// MLM evaluation protocol (METHODS.md §3, last two bullets).
+// Multi-run analyses: method comparison (JS divergence per layer), the paper's MLM evaluation protocol on
+// GAU-α and next-token evaluation of causal models (METHODS.md §3, last three bullets).
 
 #include "model/gau_model.h"
+#include "model/llama_model.h"
 
 #include <optional>
 #include <string>
@@ -71,5 +72,58 @@ MlmEvaluation evaluateMlm(const GauModel &model, const std::vector<std::vector<i
                           const Method &method, int64_t trainLength, int64_t positions, const std::string &fill,
                           int64_t batchSize, const ProgressFn &progress = {}, const CancelToken *cancel = nullptr,
                           const std::string &what = "documents");
+
+/// The attention rows of one analysis of every (layer, head), kept to compare other analyses of the same input
+/// with (METHODS.md §3, comparison) through AnalysisRequest::rowSink, for any model family: keep() stores the
+/// reference's rows, compare() accumulates each row's Jensen–Shannon divergence against them. It holds
+/// layers·heads·n² floats (bytes(); callers check the memory first).
+class ReferenceRows
+{
+public:
+    ReferenceRows(int layers, int heads, int64_t n);
+    static double bytes(int layers, int heads, int64_t n) { return double(layers) * heads * double(n) * double(n) * 4.0; }
+    using Sink = std::function<void(int layer, int head, int64_t row0, int64_t rows, int64_t n, const float *data)>;
+    Sink keep();
+    /// A sink for another method's analysis; after it, meanJs() holds per (layer, head), layer-major, the mean
+    /// over query rows of the divergence (nats). Rows are normalised by their sums (squared_relu's raw rows).
+    Sink compare();
+    std::vector<double> meanJs() const;
+
+private:
+    int m_layers, m_heads;
+    int64_t m_n;
+    std::vector<float> m_rows;
+    std::vector<double> m_jsSum;
+};
+
+/// The next-token scores of one causal input of n tokens: the predictions of token t + 1 at t = 0..n−2, all
+/// of them and those at t ≥ T (the query row sees more keys than in training).
+struct NextTokenScores
+{
+    int64_t count = 0, correct = 0;
+    double lossSum = 0;
+    int64_t countBeyond = 0, correctBeyond = 0;
+    double lossSumBeyond = 0;
+};
+NextTokenScores scoreNextTokens(const LlamaModel &model, const std::vector<int64_t> &ids, const Method &method,
+                                int64_t trainLength, const CancelToken *cancel = nullptr);
+
+/// One (length, method) cell of the causal evaluation (METHODS.md §3, causal models), with its uncertainty:
+/// Wilson 95 % intervals of the accuracies over the predictions, standard errors of the losses over inputs.
+struct NextTokenEvaluation
+{
+    int64_t length = 0;
+    int64_t documents = 0;
+    int64_t samples = 0; ///< predictions, all positions
+    double accuracy = 0, accuracyLow = 0, accuracyHigh = 0;
+    double loss = 0;
+    std::optional<double> lossSe;
+    double perplexity = 0;
+    int64_t samplesBeyond = 0; ///< predictions at t ≥ T; the *Beyond figures are absent when there are none
+    std::optional<double> accuracyBeyond, accuracyBeyondLow, accuracyBeyondHigh, lossBeyond, lossBeyondSe,
+        perplexityBeyond;
+};
+/// Sums the inputs' scores (in input order). Throws Error when there is no input or no prediction.
+NextTokenEvaluation summarizeNextTokens(int64_t n, const std::vector<NextTokenScores> &inputs);
 
 } // namespace entroscope
