@@ -81,6 +81,31 @@ private Q_SLOTS:
         }
     }
 
+    void safetensorsAreViewsOfTheMappedFile()
+    {
+        // readSafetensors maps the file: float32 tensors are views of the mapping (no second copy), kept
+        // alive by the tensors themselves; a write to one stays in memory (a private mapping), never reaches
+        // the file; other dtypes are converted (tst_llama reads the BF16/F16 fixtures Python wrote).
+        QTemporaryDir dir;
+        const std::string path = (dir.path() + "/model.safetensors").toStdString();
+        StateDict sd;
+        sd["a"] = torch::arange(0, 1000, torch::kFloat32);
+        sd["b"] = torch::arange(0, 10, torch::kFloat32) * 2;
+        writeSafetensors(path, sd);
+        torch::Tensor a;
+        {
+            auto r = readSafetensors(path);
+            QVERIFY(torch::equal(r["b"], sd["b"]));
+            // Sorted keys: b's data follows a's 4000 bytes in the file, and so in the mapping.
+            QCOMPARE(static_cast<const char *>(r["b"].data_ptr()) - static_cast<const char *>(r["a"].data_ptr()), 4000);
+            a = r["a"];
+        }
+        QVERIFY(torch::equal(a, sd["a"])); // the mapping outlives the dict
+        a.mul_(2);
+        QVERIFY(torch::equal(readSafetensors(path)["a"], sd["a"]));
+        QVERIFY(!QFile::exists(QString::fromStdString(path) + ".partial"));
+    }
+
     void safetensorsEqualsPickle()
     {
         auto a = load("tiny-junnyu"), b = load("tiny-safetensors");

@@ -9,6 +9,11 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -522,21 +527,99 @@ StateDict readTorchZip(const std::string &path)
     }
 }
 
+namespace {
+
+/// A read-only view of a whole file, memory-mapped (MAP_PRIVATE: a write to a page would copy it, never reach
+/// the file), or read into memory where mapping is not possible. Shared by the tensors made on it.
+class FileView
+{
+public:
+    explicit FileView(const std::string &path)
+    {
+        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            throw Error(path + ": cannot open the file (" + std::strerror(errno) + ")");
+        struct stat st
+        {
+        };
+        if (::fstat(fd, &st) != 0) {
+            ::close(fd);
+            throw Error(path + ": cannot read the file size");
+        }
+        m_size = static_cast<uint64_t>(st.st_size);
+        if (m_size > 0) {
+            void *p = ::mmap(nullptr, static_cast<size_t>(m_size), PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+            if (p != MAP_FAILED) {
+                m_map = p;
+                m_data = static_cast<const char *>(p);
+            }
+        }
+        if (!m_map && m_size > 0) { // e.g. a file system without mmap: read it
+            m_copy.resize(static_cast<size_t>(m_size));
+            uint64_t got = 0;
+            while (got < m_size) {
+                const auto r = ::read(fd, m_copy.data() + got, static_cast<size_t>(m_size - got));
+                if (r <= 0)
+                    break;
+                got += static_cast<uint64_t>(r);
+            }
+            if (got != m_size) {
+                ::close(fd);
+                throw Error(path + ": cannot read the file");
+            }
+            m_data = m_copy.data();
+        }
+        ::close(fd);
+    }
+    ~FileView()
+    {
+        if (m_map)
+            ::munmap(m_map, static_cast<size_t>(m_size));
+    }
+    FileView(const FileView &) = delete;
+    FileView &operator=(const FileView &) = delete;
+    const char *data() const { return m_data; }
+    uint64_t size() const { return m_size; }
+    bool mapped() const { return m_map != nullptr; }
+    /// Drops the mapped pages wholly inside [p, p + bytes) from memory (they were copied and converted; the
+    /// file still has them), so that a BF16 file is not resident beside its float32 copy.
+    void release(const char *p, uint64_t bytes) const
+    {
+        if (!m_map)
+            return;
+        const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+        const auto a = (reinterpret_cast<uintptr_t>(p) + page - 1) / page * page;
+        const auto b = (reinterpret_cast<uintptr_t>(p) + bytes) / page * page;
+        if (b > a)
+            ::madvise(reinterpret_cast<void *>(a), b - a, MADV_DONTNEED);
+    }
+
+private:
+    void *m_map = nullptr;
+    const char *m_data = nullptr;
+    uint64_t m_size = 0;
+    std::vector<char> m_copy;
+};
+
+} // namespace
+
 StateDict readSafetensors(const std::string &path)
 {
     checkReadable(path);
-    std::ifstream in(path, std::ios::binary);
-    const auto fileSize = static_cast<uint64_t>(std::filesystem::file_size(path));
-    unsigned char lenBytes[8];
-    if (fileSize < 8 || !in.read(reinterpret_cast<char *>(lenBytes), 8))
+    // The file is mapped, not read: float32 tensors are views of the mapping (no copy, pages loaded on first
+    // touch and shared with the page cache), other dtypes are converted from it. A checkpoint so takes about
+    // its float32 size in memory while loading, not its file size on top (bench/bench_load.sh).
+    const auto view = std::make_shared<FileView>(path);
+    const uint64_t fileSize = view->size();
+    if (fileSize < 8)
         throw Error(path + ": too short for a safetensors file");
+    const auto *lenBytes = reinterpret_cast<const unsigned char *>(view->data());
     uint64_t headerLen = 0;
     for (int k = 7; k >= 0; --k)
         headerLen = (headerLen << 8) | lenBytes[k];
     if (headerLen > fileSize - 8 || headerLen > (uint64_t{100} << 20))
         throw Error(path + ": safetensors header length " + std::to_string(headerLen) + " exceeds the file");
-    std::string header(static_cast<size_t>(headerLen), '\0');
-    in.read(header.data(), static_cast<std::streamsize>(headerLen));
+    const std::string header(view->data() + 8, static_cast<size_t>(headerLen));
     nlohmann::json j;
     try {
         j = nlohmann::json::parse(header);
@@ -546,9 +629,7 @@ StateDict readSafetensors(const std::string &path)
     if (!j.is_object())
         throw Error(path + ": safetensors header is not a JSON object");
     const uint64_t dataSize = fileSize - 8 - headerLen;
-    std::vector<char> data(static_cast<size_t>(dataSize));
-    if (dataSize && !in.read(data.data(), static_cast<std::streamsize>(dataSize)))
-        throw Error(path + ": cannot read tensor data");
+    const char *data = view->data() + 8 + headerLen;
     static const std::map<std::string, c10::ScalarType> dtypes = {
         {"F32", c10::ScalarType::Float}, {"F16", c10::ScalarType::Half},   {"BF16", c10::ScalarType::BFloat16},
         {"F64", c10::ScalarType::Double}, {"I64", c10::ScalarType::Long}, {"I32", c10::ScalarType::Int},
@@ -599,10 +680,27 @@ StateDict readSafetensors(const std::string &path)
             if (offsets.size() != 2 || offsets[0] > offsets[1] || offsets[1] > dataSize
                 || offsets[1] - offsets[0] != bytes)
                 throw Error(path + ": tensor " + name + " has data offsets outside the file or of the wrong size");
-            auto tensor = torch::empty(shape, torch::TensorOptions().dtype(dt->second));
-            if (bytes)
-                std::memcpy(tensor.data_ptr(), data.data() + offsets[0], static_cast<size_t>(bytes));
-            out[name] = tensor.to(torch::kFloat32).contiguous();
+            const char *src = data + offsets[0];
+            const bool aligned = reinterpret_cast<uintptr_t>(src) % itemSize == 0;
+            if (bytes && aligned && dt->second == c10::ScalarType::Float && view->mapped()) {
+                // A view of the mapping that keeps it alive as long as the tensor lives.
+                auto keep = new std::shared_ptr<FileView>(view);
+                out[name] = torch::from_blob(const_cast<char *>(src), shape,
+                                             [keep](void *) { delete keep; }, torch::TensorOptions().dtype(torch::kFloat32));
+                continue;
+            }
+            torch::Tensor tensor;
+            if (bytes && aligned) {
+                tensor = torch::from_blob(const_cast<char *>(src), shape, torch::TensorOptions().dtype(dt->second))
+                             .to(torch::kFloat32, /*non_blocking=*/false, /*copy=*/true);
+                view->release(src, bytes);
+            } else {
+                tensor = torch::empty(shape, torch::TensorOptions().dtype(dt->second));
+                if (bytes)
+                    std::memcpy(tensor.data_ptr(), src, static_cast<size_t>(bytes));
+                tensor = tensor.to(torch::kFloat32);
+            }
+            out[name] = tensor.contiguous();
         } catch (const nlohmann::json::exception &) {
             throw Error(path + ": tensor " + name + " has a malformed header entry");
         }
