@@ -6,7 +6,8 @@
     scripts/make_model_cards.py            write resources/models/*/README.md
     scripts/make_model_cards.py --check    regenerate in memory; exit 1 if a committed card differs
 
-Inputs, per model folder: config.json, trainer_state.json (written by `entroscope-cli train`) and the
+Inputs, per model folder (GAU-α or, with a causal trainer state, the Llama-architecture demo model):
+config.json, trainer_state.json (written by `entroscope-cli train`) and the
 results of scripts/run_card_experiments.sh under results/ (evaluate-{concat,tile}/evaluate.json,
 sweep-{concat,tile}/sweep.json, with the CSVs beside them). Every number and every comparative sentence of a
 card is computed here from those files; the prose around them states no result. Two figures are called
@@ -544,6 +545,314 @@ The weights and the tokenizer are EntroScope's work (Apache-2.0); the training t
     return text
 
 
+
+# ------------------------------------------------------------------------------------------------
+# The causal (Llama-architecture) demo model's card
+# ------------------------------------------------------------------------------------------------
+
+CAUSAL_FORMAT = "entroscope-causal-trainer-1"
+
+
+def is_causal(folder):
+    return load_json(os.path.join(folder, "trainer_state.json")).get("format") == CAUSAL_FORMAT
+
+
+def se_cell(v, se, digits=2):
+    if v is None:
+        return "–"
+    return ("%.*f ± %.*f" % (digits, v, digits, se)) if se is not None else "%.*f" % (digits, v)
+
+
+def beyond_interval(p):
+    """95 % interval of the next-token loss beyond T (±1.96 SE), or None."""
+    if p.get("loss_beyond_T") is None or p.get("loss_beyond_T_se") is None:
+        return None
+    return interval(p["loss_beyond_T"], p["loss_beyond_T_se"])
+
+
+def causal_evaluate_section(name, runs, T):
+    out = ["### Next-token prediction, %s\n" % FILL_WORDS["concat"]]
+    run = runs.get(("evaluate", "concat"))
+    if not run:
+        out.append("Not measured yet: `scripts/run_card_experiments.sh %s` makes these results.\n" % name)
+        return "\n".join(out)
+    s = run["settings"]
+    lengths, methods = s["lengths"], s["presets"]
+    c = cells(run)
+    docs = sorted({p["documents"] for p in c.values()})
+    secs = sum(p.get("seconds", 0) for p in c.values())
+    out.append("`entroscope-cli evaluate --fill concat` on the %d held-out chapters: every start whose continuation "
+               "holds n tokens (%s starts per length) is run once, and the cross-entropy of token t + 1 is taken at "
+               "every position t; %.1f minutes of wall time for %d cells. Loss over all positions (nats) ± its "
+               "standard error over the starts:\n" % (s["document_count"], span(docs), secs / 60, len(c)))
+    header = ["method"] + ["n = %d" % n for n in lengths]
+    out.append(table(header, [["`%s`" % m] + [se_cell(c[(m, n)]["loss"], c[(m, n)].get("loss_se")) if (m, n) in c
+                                              else "–" for n in lengths] for m in methods]))
+    beyond = [n for n in lengths if n > T]
+    out.append("\nLoss beyond T (the positions t ≥ T = %d, which see more keys than any training window) ± its "
+               "standard error:\n" % T)
+    hb = ["method"] + ["n = %d" % n for n in beyond]
+    out.append(table(hb, [["`%s`" % m] + [se_cell(c[(m, n)].get("loss_beyond_T"), c[(m, n)].get("loss_beyond_T_se"))
+                                          if (m, n) in c else "–" for n in beyond] for m in methods]))
+    out.append("\nTop-1 accuracy beyond T in % with its Wilson 95 % interval:\n")
+    out.append(table(hb, [["`%s`" % m] + ["%s (%s–%s)" % (pct(c[(m, n)]["accuracy_beyond_T"]),
+                                                           pct(c[(m, n)]["accuracy_beyond_T_low"]),
+                                                           pct(c[(m, n)]["accuracy_beyond_T_high"]))
+                                          if (m, n) in c and c[(m, n)].get("accuracy_beyond_T") is not None else "–"
+                                          for n in beyond] for m in methods]))
+    missing = [(m, n) for n in lengths for m in methods if (m, n) not in c]
+    if missing:
+        out.append("\n%d of %d cells are not measured yet (–); `scripts/run_card_experiments.sh %s` continues the "
+                   "run where it stopped." % (len(missing), len(lengths) * len(methods), name))
+    at_t = [m for m in methods if (m, T) in c]
+    if at_t:
+        same = [m for m in at_t if c[(m, T)]["loss"] == c[(at_t[0], T)]["loss"]]
+        out.append("\nAt n = T every method here gives %s loss (%s of %d identical): a causal model saw every row "
+                   "length up to T in training, and these methods change nothing there (METHODS.md §6)."
+                   % ("the same" if len(same) == len(at_t) else "not quite the same", len(same), len(at_t)))
+    measured = [n for n in beyond if all((m, n) in c and beyond_interval(c[(m, n)]) for m in methods)]
+    if measured:
+        n = measured[-1]
+        ranked = sorted(methods, key=lambda m: c[(m, n)]["loss_beyond_T"])
+        bi = beyond_interval(c[(ranked[0], n)])
+        ties = [m for m in ranked[1:] if overlap(bi, beyond_interval(c[(m, n)]))]
+        worse = [m for m in ranked[1:] if m not in ties]
+        out.append("\n**At n = %d (%d× T)** the lowest loss beyond T is `%s`'s, %s nats; %s %s indistinguishable from "
+                   "it at this sample size (95 %% intervals that overlap), %s %s higher (intervals apart)." % (
+                       n, n // T, ranked[0], se_cell(c[(ranked[0], n)]["loss_beyond_T"],
+                                                     c[(ranked[0], n)]["loss_beyond_T_se"]),
+                       joined("`%s`" % m for m in ties) if ties else "no other method",
+                       "is" if len(ties) <= 1 else "are", joined("`%s`" % m for m in worse) if worse else "no method",
+                       "is" if len(worse) <= 1 else "are"))
+    out.append("")
+    return "\n".join(out)
+
+
+def causal_sweep_section(name, config, runs):
+    out = []
+    heads = config["num_hidden_layers"] * config["num_attention_heads"]
+    for fill in FILLS:
+        run = runs.get(("sweep", fill))
+        out.append("### Entropy and local mass, %s\n" % FILL_WORDS[fill])
+        if not run:
+            out.append("Not measured yet: `scripts/run_card_experiments.sh %s` makes these results.\n" % name)
+            continue
+        s = run["settings"]
+        lengths, methods = s["lengths"], s["presets"]
+        c = cells(run)
+        docs = sorted({p["documents"] for p in c.values()})
+        secs = sum(p.get("seconds", 0) for p in c.values())
+        out.append("`entroscope-cli sweep --fill %s --inputs %d`: at each length the mean over %s inputs of the "
+                   "metrics of every (layer, head), averaged over the %d heads of the %d layers; ± is the mean of the "
+                   "heads' standard errors (a bound that holds however the heads correlate). Retained mass is 1 by "
+                   "construction for a causal model; local mass (every query's mass on keys with i − j < T) is its "
+                   "dilution figure (METHODS.md §3). %.1f minutes of analysis.\n"
+                   % (fill, s.get("inputs", 0), span(docs), heads, config["num_hidden_layers"], secs / 60))
+        header = ["method"] + ["n = %d" % n for n in lengths]
+        for metric, title in (("entropy_mean", "Attention entropy (nats)"),
+                              ("local_mass_mean", "Local mass (1 − score dilution)")):
+            out.append("%s:\n" % title)
+            out.append(table(header, [["`%s`" % m] + [mean_cell(layer_mean(c[(m, n)], metric),
+                                                                2 if metric == "entropy_mean" else 3)
+                                                      if (m, n) in c else "–" for n in lengths] for m in methods]))
+            out.append("")
+    return "\n".join(out)
+
+
+def causal_claims_section(name, runs, T):
+    out = ["## The paper's claims, tested on a causal model\n",
+           "The paper measures a bidirectional GAU-α; these are the same questions asked of a causal Llama-architecture "
+           "model, answered from the results above.\n"]
+    sweep, ev = runs.get(("sweep", "concat")), runs.get(("evaluate", "concat"))
+    if not sweep or not ev:
+        out.append("Not measured yet: `scripts/run_card_experiments.sh %s` makes the results these answers need.\n"
+                   % name)
+        return "\n".join(out)
+    c = cells(sweep)
+    nmax = max(n for (m, n) in c)
+
+    def change(m, metric):
+        a = layer_mean(c[(m, T)], metric) if (m, T) in c else None
+        b = layer_mean(c[(m, nmax)], metric) if (m, nmax) in c else None
+        if a is None or b is None:
+            return None
+        se = math.sqrt(a[1] ** 2 + b[1] ** 2) if a[1] is not None and b[1] is not None else None
+        return a, b, b[0] - a[0], se
+
+    def differs(delta, se):
+        return se is not None and abs(delta) > Z * se
+
+    out.append("**1. Does InfoScale keep attention entropy invariant as n grows?** (non-repeated input; in a causal "
+               "model query i sees i + 1 keys, so the mean over all queries grows with n even where every row keeps "
+               "the entropy it had at its own length in training)\n")
+    ch, chb = change("infoscale", "entropy_mean"), change("extrapolate", "entropy_mean")
+    if ch and chb:
+        (a, b, dl, se), (_, _, dlb, seb) = ch, chb
+        delta = lambda d, e: ("%+.2f ± %.2f" % (d, e)) if e is not None else "%+.2f" % d
+        out.append("`infoscale`'s entropy is %s nats at n = T = %d and %s at n = %d (change %s); "
+                   "`extrapolate`'s changes by %s. %s\n" % (
+                       mean_cell(a), T, mean_cell(b), nmax, delta(dl, se), delta(dlb, seb),
+                       "Without standard errors (one input per length) these data cannot decide." if se is None else
+                       "The change under InfoScale is indistinguishable from zero: these data agree with the claim."
+                       if not differs(dl, se) else
+                       "Both change; InfoScale's change is the smaller, which is less than the invariance the paper "
+                       "claims." if abs(dl) < abs(dlb) else "These data do not show invariance."))
+    else:
+        out.append("Not measured yet.\n")
+    out.append("**2. Does causal softmax attention dilute past T?** (`extrapolate`, local mass)\n")
+    lm = change("extrapolate", "local_mass_mean")
+    if lm:
+        a, b, dl, se = lm
+        out.append("Local mass %s at n = T, %s at n = %d (score dilution %.3f). %s\n" % (
+            mean_cell(a, 3), mean_cell(b, 3), nmax, 1 - b[0],
+            "Yes: the fall is outside its 95 % interval, as the paper's diagnosis says." if differs(dl, se) and dl < 0
+            else "Without standard errors (one input per length) these data cannot decide." if se is None
+            else "The change is indistinguishable from zero at this sample size."))
+    else:
+        out.append("Not measured yet.\n")
+    out.append("**3. Does InfoScale beat the baselines far past T?** (next-token loss beyond T, non-repeated input)\n")
+    e = cells(ev)
+    methods = ev["settings"]["presets"]
+    common = [n for n in ev["settings"]["lengths"] if n > T and all((m, n) in e and beyond_interval(e[(m, n)])
+                                                                 for m in methods)]
+    if "infoscale" in methods and common:
+        n = common[-1]
+        si = beyond_interval(e[("infoscale", n)])
+        better = [m for m in methods if m != "infoscale" and beyond_interval(e[(m, n)])[1] < si[0]]
+        worse = [m for m in methods if m != "infoscale" and beyond_interval(e[(m, n)])[0] > si[1]]
+        tied = [m for m in methods if m != "infoscale" and m not in better and m not in worse]
+        out.append("At n = %d, `infoscale` has %s nats. Higher loss (worse): %s; indistinguishable: %s; lower loss "
+                   "(better): %s. %s\n" % (
+                       n, se_cell(e[("infoscale", n)]["loss_beyond_T"], e[("infoscale", n)]["loss_beyond_T_se"]),
+                       joined("`%s`" % m for m in worse) if worse else "none",
+                       joined("`%s`" % m for m in tied) if tied else "none",
+                       joined("`%s`" % m for m in better) if better else "none",
+                       "As the paper reports for GAU-α, it is ahead of every baseline here."
+                       if len(worse) == len(methods) - 1 else
+                       "The paper reports InfoScale ahead of every baseline (on GAU-α); on this causal model these "
+                       "data %s." % ("disagree: some baselines are better" if better else
+                                     "do not confirm that: some baselines are indistinguishable from it")))
+    else:
+        out.append("Not measured yet.\n")
+    return "\n".join(out)
+
+
+def causal_card(folder):
+    name = os.path.basename(os.path.normpath(folder))
+    config = load_json(os.path.join(folder, "config.json"))
+    state = load_json(os.path.join(folder, "trainer_state.json"))
+    runs = {}
+    for kind in ("evaluate", "sweep"):
+        for fill in FILLS:
+            r = load_run(folder, kind, fill)
+            if r:
+                runs[(kind, fill)] = r
+    o = state["options"]
+    T = o["train_length"]
+    steps = state["step"]
+    tokens_seen = steps * o["batch_size"] * T
+    secs = state["train_seconds"]
+    hist = state["history"]
+    last = hist[-1]
+    size = os.path.getsize(os.path.join(folder, "model.safetensors"))
+    curve = ["| %d | %.3f | %.3f | %.1f %% |" % (int(h[0]), h[1], h[2], 100 * h[3])
+             for h in hist if int(h[0]) % 500 == 0 or h is hist[-1]]
+    compute = sum(p.get("seconds", 0) for r in runs.values() for p in r["points"])
+    L, H, E, NH, KV, HD, V = (config[k] for k in ("num_hidden_layers", "hidden_size", "intermediate_size",
+                                                    "num_attention_heads", "num_key_value_heads", "head_dim",
+                                                    "vocab_size"))
+    text = """<!-- SPDX-License-Identifier: Apache-2.0 -->
+<!-- SPDX-FileCopyrightText: 2026 EntroScope developers -->
+<!-- Made by scripts/make_model_cards.py from config.json, trainer_state.json and results/; do not edit by hand. -->
+# {name}: a causal Llama-architecture model trained by EntroScope
+
+A small causal language model in the exact Hugging Face `LlamaForCausalLM` layout (RMSNorm, half-split RoPE,
+grouped-query attention, SiLU-gated MLP, tied embeddings; `config.json` + `model.safetensors`), trained from
+scratch by `entroscope-cli train --arch llama` on public-domain English so that EntroScope opens a real trained
+multi-head causal model on a machine without network access. Training length **T = {T}**. It is a demo, not a
+language model for use: {L} layers × {NH} heads, {params:,} parameters.
+
+## Data
+
+- **Corpus**: the King James Version of the Bible (public domain), one chapter per document; see
+  `resources/corpus/SOURCE.md`. Every 20th chapter is held out (`kjv-heldout.txt.gz`, {held:,} tokens), the rest
+  is training text ({train:,} tokens).
+- **Tokenizer**: `tokenizer.model`, the SentencePiece unigram model of the GAU-α demo models ({V} pieces, trained on
+  the training split by `entroscope-cli train-tokenizer`). Its `[MASK]` piece is unused by this model.
+
+## Architecture (config.json)
+
+| | |
+| --- | --- |
+| `model_type` | `{mt}` (`LlamaForCausalLM`) |
+| layers | {L} |
+| hidden size | {H} |
+| intermediate size | {E} |
+| attention heads / key-value heads | {NH} / {KV} (grouped-query attention, {rep} query heads per KV head) |
+| head size d | {HD} |
+| RoPE base `rope_theta` | {theta:g} |
+| `max_position_embeddings` | {T} |
+| vocabulary | {V} |
+| parameters | {params:,} ({mb:.1f} MB `model.safetensors`, float32; `lm_head` tied to the embeddings) |
+
+## Training
+
+    scripts/make_demo_models.sh llama
+
+    entroscope-cli train --arch llama --corpus kjv-train.txt --held-out kjv-heldout.txt --tokenizer tokenizer.model \\
+      --out {name} --layers {L} --hidden {H} --heads {NH} --kv-heads {KV} --intermediate {E} \\
+      --train-length {T} --steps {steps_opt} --batch {batch} --lr {lr:g} --seed {seed} --threads 1
+
+- Causal LM: windows of T + 1 = {T1} tokens at random offsets of the concatenated training text; the cross-entropy
+  of the next token at every one of the T positions.
+- AdamW (β = 0.9, 0.98; ε = 1e-6; weight decay {wd:g} on matrices, none on the RMSNorm weights), peak learning
+  rate {lr:g}, linear warm-up over {warm} steps, cosine decay to {minlr:g}× at the end; gradient norm clipped at 1;
+  initialisation N(0, {init:g}), RMSNorm weights 1; seed {seed}.
+- {steps} steps × {batch} windows × {T} tokens = {mtok:.2f} M tokens, {minutes:.1f} min of wall time
+  ({tps:,.0f} training tokens/s).
+
+## Results at the training length (n = T = {T})
+
+The trainer's held-out figures: {windows} fixed non-overlapping windows of T + 1 tokens of the held-out chapters;
+`tst_causal_trainer` recomputes them from the shipped files.
+
+| | |
+| --- | --- |
+| final training loss (mean over the last {evali} steps) | {trainloss:.3f} nats |
+| held-out next-token loss | {heldloss:.3f} nats (perplexity {ppl:.1f}) |
+| held-out next-token top-1 accuracy | {heldacc:.1f} % |
+
+| step | train loss | held-out loss | held-out accuracy |
+| --- | --- | --- | --- |
+{curve}
+
+## Length extrapolation
+
+Next-token prediction and the attention metrics of `sweep` on the held-out chapters at n = T … 64 T, every method
+run like for like on this checkpoint (METHODS.md §4, §6: for a causal model InfoScale and SSMax are clamped at
+τ ≥ 1). All results below are in `results/`; `scripts/run_card_experiments.sh {name}` made them (and continues
+them when interrupted), in {compute_h:.2f} hours of wall time on this project's 2-core machine.
+
+{evaluate}
+{sweep}
+{claims}
+## Licence
+
+The weights are EntroScope's work (Apache-2.0); the training text is in the public domain.
+""".format(name=name, T=T, T1=T + 1, L=L, NH=NH, KV=KV, H=H, E=E, HD=HD, V=V, rep=NH // KV, mt=config["model_type"],
+           theta=config["rope_theta"], params=state["parameters"], held=state["held_out_tokens"],
+           train=state["train_tokens"], mb=size / 1e6, steps_opt=o["steps"], batch=o["batch_size"], lr=o["lr"],
+           seed=o["seed"], wd=o["weight_decay"], warm=o["warmup_steps"], minlr=o["min_lr_ratio"], init=o["init_std"],
+           steps=steps, mtok=tokens_seen / 1e6, minutes=secs / 60, tps=tokens_seen / secs,
+           windows=state.get("held_out_windows", o["eval_windows"]), evali=o["eval_interval"], trainloss=last[1],
+           heldloss=last[2], ppl=math.exp(last[2]), heldacc=100 * last[3], curve="\n".join(curve),
+           compute_h=compute / 3600, evaluate=causal_evaluate_section(name, runs, T),
+           sweep=causal_sweep_section(name, config, runs), claims=causal_claims_section(name, runs, T))
+    while "\n\n\n" in text:
+        text = text.replace("\n\n\n", "\n\n")
+    return text
+
+
 def self_test():
     """The interval logic on hand-made cases (ctest runs it with --check)."""
     assert overlap((0.1, 0.3), (0.3, 0.5)) and not overlap((0.1, 0.29), (0.3, 0.5))
@@ -562,6 +871,10 @@ def self_test():
     assert acc_cell({"accuracy": 0.3125, "accuracy_low": 0.25, "accuracy_high": 0.375}) == "31.2 (25.0–37.5)"
     assert joined(["a", "b", "c"]) == "a, b and c" and joined([]) == "none"
     assert span([8, 8]) == "8" and span([59, 52, 55]) == "52–59" and span([]) == "no"
+    assert se_cell(3.0, 0.25) == "3.00 ± 0.25" and se_cell(None, None) == "–"
+    assert beyond_interval({"loss_beyond_T": None, "loss_beyond_T_se": None}) is None
+    lo, hi = beyond_interval({"loss_beyond_T": 4.0, "loss_beyond_T_se": 0.5})
+    assert abs(lo - (4.0 - Z * 0.5)) < 1e-12 and abs(hi - (4.0 + Z * 0.5)) < 1e-12
 
 
 def model_folders():
@@ -578,9 +891,13 @@ def main():
         self_test()
     folders = model_folders()
     stale = []
+    gau = [f for f in folders if not is_causal(f)]
     for folder in folders:
-        others = [f for f in folders if f != folder]
-        text = card(folder, others[0] if others else None)
+        if is_causal(folder):
+            text = causal_card(folder)
+        else:  # a GAU-α card compares with the other GAU-α demo model
+            others = [f for f in gau if f != folder]
+            text = card(folder, others[0] if others else None)
         path = os.path.join(folder, "README.md")
         if args.check:
             with open(path, encoding="utf-8") as f:

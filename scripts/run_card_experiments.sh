@@ -6,11 +6,13 @@
 # (length, method) cell is saved at once). Results go to resources/models/NAME/results/<run>/ and are
 # committed with the model.
 #
-#   scripts/run_card_experiments.sh [demo-softmax|demo-cosscale ...]   (default: both)
+#   scripts/run_card_experiments.sh [demo-softmax|demo-cosscale|demo-llama ...]   (default: all three)
 #
 # Protocol (METHODS.md §2-3), on the 59 held-out KJV chapters the models never saw:
 #   evaluate: lengths 64..4096, --positions 5 per document (295 samples per cell with tile; with concat
-#             5 per usable start, 270-295), fill tile and fill concat;
+#             5 per usable start, 270-295), fill tile and fill concat; for the causal demo-llama next-token
+#             prediction at every position of every usable start, fill concat only (tiled text is predictable
+#             by copying, which a causal model does at once: it would measure copying, not extrapolation);
 #   sweep:    the same lengths, 8 inputs per length spread over the documents (tile) or starts (concat),
 #             metrics as means with standard errors.
 set -euo pipefail
@@ -30,12 +32,14 @@ methods_of() {
     # native = CosScale (S = 32) as trained; rerope/window keep CosScale; the last is the ablation that
     # removes CosScale from a model trained with it.
     demo-cosscale) echo "native;infoscale+cosscale;rerope;window;softmax,plain,rope" ;;
+    # A causal model: softmax_plus would change it at n <= T, so it is left out.
+    demo-llama) echo "extrapolate;logn;infoscale;ssmax;pi;ntk;yarn;window;streamingllm" ;;
     *) echo "run_card_experiments: unknown model $1" >&2; exit 2 ;;
   esac
 }
 
 models=("$@")
-[ ${#models[@]} -gt 0 ] || models=(demo-softmax demo-cosscale)
+[ ${#models[@]} -gt 0 ] || models=(demo-softmax demo-cosscale demo-llama)
 for fill in concat tile; do
   for m in "${models[@]}"; do
     out=resources/models/$m/results
@@ -46,6 +50,12 @@ done
 for fill in concat tile; do
   for m in "${models[@]}"; do
     out=resources/models/$m/results
+    if [ "$m" = demo-llama ]; then
+      [ "$fill" = concat ] || continue
+      "$cli" evaluate --model "resources/models/$m" --text-file "$docs" --fill "$fill" \
+        --lengths "$lengths" --methods "$(methods_of "$m")" --threads "$threads" --out "$out/evaluate-$fill"
+      continue
+    fi
     "$cli" evaluate --model "resources/models/$m" --text-file "$docs" --positions 5 --batch 8 --fill "$fill" \
       --lengths "$lengths" --methods "$(methods_of "$m")" --threads "$threads" --out "$out/evaluate-$fill"
   done
