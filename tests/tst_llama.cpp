@@ -3,9 +3,12 @@
 // The Llama-family engine (METHODS.md §6) against the independent float64 PyTorch reference of
 // tests/data/make_llama_fixtures.py: every (layer, head) map, the metrics, the next-token logits and argmax,
 // on checkpoints in the real layouts (F32 safetensors, sharded BF16 with an index, F16 Qwen2 with biases,
-// pytorch_model.bin Mistral with its window); and the loader's errors on broken checkpoints.
+// pytorch_model.bin Mistral with its window, rope_scaling linear / dynamic (v5 rope_parameters) / yarn /
+// llama3 as `native`, and the fixed factors pi:4, ntk:4, yarn:4); and the loader's errors on broken
+// checkpoints and rope_scaling fields.
 
 #include "errors.h"
+#include "io/llama_config.h"
 #include "io/npy.h"
 #include "model/llama_model.h"
 #include "test_util.h"
@@ -190,6 +193,158 @@ private Q_SLOTS:
             const std::string what = e.what();
             QVERIFY2(what.find(expect) != std::string::npos, what.c_str());
             QVERIFY2(what.find('\n') == std::string::npos, what.c_str());
+        }
+    }
+
+    void nativeIsRopeWithoutRopeScaling()
+    {
+        // native (also the default of an empty position axis) is plain rope on a checkpoint without
+        // rope_scaling: the same canonical string and bit-identical maps and logits.
+        const auto m = model("llama-gqa2");
+        const auto &d = m->methodDefaults();
+        QVERIFY(!d.ropeScaling);
+        const Method native = Method::parse("softmax", "plain", "native", d, 16);
+        QCOMPARE(native.position.kind, PositionKind::Rope);
+        QCOMPARE(QString::fromStdString(native.spec().position), QStringLiteral("rope"));
+        QCOMPARE(QString::fromStdString(Method::parse("", "", "", d, 16).spec().position), QStringLiteral("rope"));
+        QCOMPARE(QString::fromStdString(Method::preset("native", d, 16).spec().position), QStringLiteral("rope"));
+        const Method rope = Method::parse("softmax", "plain", "rope", d, 16);
+        const auto ids = testutil::toIds(cases()[0].toObject()["ids"].toArray());
+        AnalysisRequest req;
+        req.trainLength = 16;
+        req.fullMapLayers = {0, 1};
+        req.method = native;
+        const auto a = m->analyze(ids, req);
+        req.method = rope;
+        const auto b = m->analyze(ids, req);
+        QCOMPARE(a.maps.size(), b.maps.size());
+        for (size_t k = 0; k < a.maps.size(); ++k)
+            QVERIFY(a.maps[k].data == b.maps[k].data);
+        QVERIFY(torch::equal(m->logits(ids, native, 16), m->logits(ids, rope, 16)));
+    }
+
+    void nativeIsTheDefaultWithRopeScaling()
+    {
+        // A checkpoint with rope_scaling: the native preset and an empty position axis apply it, T is
+        // original_max_position_embeddings; explicit rope, pi, ... replace it.
+        for (const char *name : {"llama3-scaling", "llama-yarn", "llama-linear", "llama-dynamic"}) {
+            const auto m = model(name);
+            const auto &d = m->methodDefaults();
+            QVERIFY2(d.ropeScaling.has_value(), name);
+            QCOMPARE(m->info().trainLength, int64_t{16});
+            QCOMPARE(d.trainLength(), int64_t{16});
+            for (const Method &x : {Method::parse("", "", "", d, 16), Method::preset("native", d, 16),
+                                    Method::parse("infoscale", "", "", d, 16)}) {
+                QCOMPARE(x.position.kind, PositionKind::Native);
+                QCOMPARE(QString::fromStdString(x.spec().position), QStringLiteral("native"));
+            }
+            QCOMPARE(Method::parse("", "", "rope", d, 16).position.kind, PositionKind::Rope);
+            QCOMPARE(QString::fromStdString(Method::parse("", "", "yarn:4", d, 16).spec().position), QStringLiteral("yarn:4"));
+            const auto f = methodFormulas(Method::preset("native", d, 16), 40, m->info().keySize, 16);
+            QVERIFY2(QString::fromStdString(f[2]).contains(QString::fromStdString(d.ropeScaling->typeName())), f[2].c_str());
+        }
+        const auto &d = model("llama3-scaling")->methodDefaults();
+        QCOMPARE(d.ropeScaling->type, RopeScaling::Type::Llama3);
+        QCOMPARE(d.ropeScaling->factor, 4.0);
+        QCOMPARE(d.ropeScaling->originalMax, int64_t{16});
+        const auto &y = *model("llama-yarn")->methodDefaults().ropeScaling;
+        QCOMPARE(y.type, RopeScaling::Type::Yarn);
+        QCOMPARE(y.betaFast, 8.0);
+        QCOMPARE(y.betaSlow, 0.5);
+        QVERIFY(!y.truncate);
+        QCOMPARE(*y.mscaleAllDim, 0.5);
+        const auto &dyn = *model("llama-dynamic")->methodDefaults().ropeScaling; // v5 rope_parameters
+        QCOMPARE(dyn.type, RopeScaling::Type::Dynamic);
+        QCOMPARE(dyn.factor, 2.0);
+        QCOMPARE(dyn.originalMax, int64_t{16});
+        QCOMPARE(model("llama-linear")->methodDefaults().ropeScaling->type, RopeScaling::Type::Linear); // "type" only
+    }
+
+    void fixedFactorPositions_data()
+    {
+        QTest::addColumn<QString>("position");
+        QTest::addColumn<QString>("canonical");
+        QTest::newRow("pi") << "pi" << "pi";
+        QTest::newRow("pi:4") << "pi:4" << "pi:4";
+        QTest::newRow("ntk:2.5") << "ntk:2.5" << "ntk:2.5";
+        QTest::newRow("yarn:8") << "yarn:8" << "yarn:8";
+        QTest::newRow("yarn:0.5") << "yarn:0.5" << "yarn:0.5";
+    }
+    void fixedFactorPositions()
+    {
+        QFETCH(QString, position);
+        QFETCH(QString, canonical);
+        const auto &d = model("llama-gqa2")->methodDefaults();
+        const Method m = Method::parse("", "", position.toStdString(), d, 16);
+        QCOMPARE(QString::fromStdString(m.spec().position), canonical);
+        QCOMPARE(QString::fromStdString(Method::fromString("softmax,plain," + m.spec().position, d, 16).spec().position),
+                 canonical);
+    }
+    void badFixedFactors()
+    {
+        const auto &d = model("llama-gqa2")->methodDefaults();
+        for (const char *p : {"pi:0", "ntk:-1", "yarn:x", "pi:4:4", "native:2"}) {
+            try {
+                Method::parse("", "", p, d, 16);
+                QFAIL(p);
+            } catch (const Error &e) {
+                QVERIFY2(std::string(e.what()).rfind("--position", 0) == 0, e.what());
+            }
+        }
+    }
+
+    void ropeScalingConfigs_data()
+    {
+        QTest::addColumn<QString>("rope"); // the JSON text after "max_position_embeddings": 64,
+        QTest::addColumn<QString>("expect"); // "" = accepted, else a substring of the one-line error
+        QTest::newRow("null") << R"("rope_scaling": null)" << "";
+        QTest::newRow("default") << R"("rope_scaling": {"rope_type": "default"})" << "";
+        QTest::newRow("type only") << R"("rope_scaling": {"type": "linear", "factor": 2})" << "";
+        QTest::newRow("rope_type only") << R"("rope_scaling": {"rope_type": "dynamic", "factor": 2})" << "";
+        QTest::newRow("both") << R"("rope_scaling": {"type": "yarn", "rope_type": "yarn", "factor": 4, "beta_fast": 0})" << "";
+        QTest::newRow("v5") << R"("rope_parameters": {"rope_type": "llama3", "rope_theta": 500000.0, "factor": 8,
+            "low_freq_factor": 1, "high_freq_factor": 4, "original_max_position_embeddings": 16})" << "";
+        QTest::newRow("longrope") << R"("rope_scaling": {"rope_type": "longrope", "short_factor": [1], "long_factor": [2]})"
+                                  << R"(type "longrope" is not supported)";
+        QTest::newRow("unknown") << R"("rope_scaling": {"type": "su"})" << R"(type "su" is not supported)";
+        QTest::newRow("factor 0") << R"("rope_scaling": {"type": "linear", "factor": 0})" << R"("factor" must be > 0)";
+        QTest::newRow("factor -2") << R"("rope_scaling": {"type": "dynamic", "factor": -2})" << R"("factor" must be > 0)";
+        QTest::newRow("factor string") << R"("rope_scaling": {"type": "linear", "factor": "2"})" << R"("factor" must be a number)";
+        QTest::newRow("no factor") << R"("rope_scaling": {"rope_type": "dynamic"})" << R"(needs "factor")";
+        QTest::newRow("llama3 no high") << R"("rope_scaling": {"rope_type": "llama3", "factor": 8, "low_freq_factor": 1,
+            "original_max_position_embeddings": 16})" << R"(needs "high_freq_factor")";
+        QTest::newRow("llama3 high <= low") << R"("rope_scaling": {"rope_type": "llama3", "factor": 8, "low_freq_factor": 4,
+            "high_freq_factor": 4, "original_max_position_embeddings": 16})" << R"("high_freq_factor" (4) must be > "low_freq_factor" (4))";
+        QTest::newRow("yarn attention_factor 0") << R"("rope_scaling": {"rope_type": "yarn", "factor": 4, "attention_factor": 0})"
+                                                 << R"("attention_factor" must be > 0)";
+        QTest::newRow("yarn truncate string") << R"("rope_scaling": {"rope_type": "yarn", "factor": 4, "truncate": "no"})"
+                                              << R"("truncate" must be true or false)";
+        QTest::newRow("not an object") << R"("rope_scaling": 2)" << R"("rope_scaling" must be an object or null)";
+    }
+    void ropeScalingConfigs()
+    {
+        QFETCH(QString, rope);
+        QFETCH(QString, expect);
+        const std::string text = R"({"model_type": "llama", "hidden_size": 32, "num_attention_heads": 4,
+            "max_position_embeddings": 64, )" + rope.toStdString() + "}";
+        try {
+            const LlamaConfig c = LlamaConfig::fromJsonText(text, "config.json");
+            QVERIFY2(expect.isEmpty(), "accepted a bad rope_scaling");
+            if (rope.contains("llama3")) {
+                QCOMPARE(c.ropeTheta, 500000.0);
+                QCOMPARE(c.trainLength(), int64_t{16});
+                QCOMPARE(c.ropeScaling->highFreqFactor, 4.0);
+            }
+            if (rope.contains("\"yarn\"")) {
+                QCOMPARE(c.ropeScaling->betaFast, 32.0); // beta_fast 0 reads as the default (HF's `or`)
+                QCOMPARE(c.ropeScaling->originalMax, int64_t{64});
+            }
+        } catch (const Error &e) {
+            const std::string what = e.what();
+            QVERIFY2(!expect.isEmpty(), what.c_str());
+            QVERIFY2(what.find(expect.toStdString()) != std::string::npos, what.c_str());
+            QVERIFY2(what.find('\n') == std::string::npos, what.c_str());
+            QVERIFY2(what.rfind("config.json", 0) == 0, what.c_str());
         }
     }
 

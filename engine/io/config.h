@@ -2,6 +2,8 @@
 // SPDX-FileCopyrightText: 2026 EntroScope developers
 #pragma once
 
+#include "io/rope_scaling.h"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -29,6 +31,9 @@ struct GauConfig
     double layerNormEps = 1e-12;
     std::optional<int64_t> trainLen;      ///< my_info_dict.train_len
     std::optional<double> cosScaleValue;  ///< my_info_dict.train_norm_method.CosScale_value
+    /// The checkpoint's own rope_scaling (the Llama family's; set by LlamaConfig::methodDefaults, never by a
+    /// GAU-α config): what the `native` position applies. Without it `native` is plain `rope`.
+    std::optional<RopeScaling> ropeScaling;
 
     /// T of METHODS.md §2: my_info_dict.train_len, else max_position_embeddings.
     int64_t trainLength() const { return trainLen.value_or(maxPositionEmbeddings); }

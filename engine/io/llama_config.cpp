@@ -3,9 +3,80 @@
 #include "io/llama_config.h"
 
 #include "io/json_fields.h"
+#include "model/method.h"
+
+#include <cmath>
 
 namespace entroscope {
 using namespace json_fields;
+
+namespace {
+
+/// A positive number the type needs (`required`) or may have; one line naming the field and the reason.
+std::optional<double> positive(const json &rope, const char *key, bool required, const std::string &type,
+                               const std::string &where)
+{
+    auto it = rope.find(key);
+    if (it == rope.end() || it->is_null()) {
+        if (required)
+            throw Error(where + ": type \"" + type + "\" needs \"" + key + "\"");
+        return std::nullopt;
+    }
+    const double v = readDouble(rope, key, 0, where);
+    if (!(v > 0) || !std::isfinite(v))
+        throw Error(where + ": \"" + key + "\" must be > 0, got " + it->dump());
+    return v;
+}
+
+/// Hugging Face's rope_scaling of a type (llama_family.md §1.3-1.4): linear, dynamic, yarn, llama3.
+RopeScaling parseRopeScaling(const json &rope, const std::string &type, const LlamaConfig &c, const std::string &where)
+{
+    RopeScaling r;
+    if (type == "linear")
+        r.type = RopeScaling::Type::Linear;
+    else if (type == "dynamic")
+        r.type = RopeScaling::Type::Dynamic;
+    else if (type == "yarn")
+        r.type = RopeScaling::Type::Yarn;
+    else if (type == "llama3")
+        r.type = RopeScaling::Type::Llama3;
+    else
+        throw Error(where + ": type \"" + type
+                    + "\" is not supported (EntroScope applies default, linear, dynamic, yarn and llama3; run pi, "
+                      "ntk or yarn as a method instead)");
+    r.factor = *positive(rope, "factor", true, type, where);
+    const bool llama3 = r.type == RopeScaling::Type::Llama3;
+    if (llama3 && !c.originalMaxPositionEmbeddings)
+        throw Error(where + ": type \"llama3\" needs \"original_max_position_embeddings\"");
+    r.originalMax = c.originalMaxPositionEmbeddings.value_or(c.maxPositionEmbeddings);
+    if (r.type == RopeScaling::Type::Yarn) {
+        // HF reads beta_fast/beta_slow with `or` (absent, null or 0 take the paper's 32 and 1).
+        r.betaFast = readDouble(rope, "beta_fast", 0, where);
+        r.betaSlow = readDouble(rope, "beta_slow", 0, where);
+        if (r.betaFast == 0)
+            r.betaFast = 32.0;
+        if (r.betaSlow == 0)
+            r.betaSlow = 1.0;
+        if (!(r.betaFast > 0) || !(r.betaSlow > 0))
+            throw Error(where + ": \"beta_fast\" and \"beta_slow\" must be > 0");
+        r.attentionFactor = positive(rope, "attention_factor", false, type, where);
+        if (rope.contains("mscale") && !rope["mscale"].is_null())
+            r.mscale = readDouble(rope, "mscale", 0, where);
+        if (rope.contains("mscale_all_dim") && !rope["mscale_all_dim"].is_null())
+            r.mscaleAllDim = readDouble(rope, "mscale_all_dim", 0, where);
+        r.truncate = readBool(rope, "truncate", true, where);
+    }
+    if (llama3) {
+        r.lowFreqFactor = *positive(rope, "low_freq_factor", true, type, where);
+        r.highFreqFactor = *positive(rope, "high_freq_factor", true, type, where);
+        if (!(r.highFreqFactor > r.lowFreqFactor))
+            throw Error(where + ": \"high_freq_factor\" (" + formatNumber(r.highFreqFactor)
+                        + ") must be > \"low_freq_factor\" (" + formatNumber(r.lowFreqFactor) + ")");
+    }
+    return r;
+}
+
+} // namespace
 
 bool isLlamaFamily(const std::string &modelType)
 {
@@ -38,6 +109,7 @@ GauConfig LlamaConfig::methodDefaults() const
     g.trainLen = trainLength();
     g.normalization = "softmax";
     g.normMethod = "";
+    g.ropeScaling = ropeScaling; // what `native` (the default position) applies
     return g;
 }
 
@@ -109,8 +181,9 @@ LlamaConfig LlamaConfig::fromJsonText(const std::string &text, const std::string
 
     // RoPE: rope_theta at the top (v4) or in rope_parameters (v5); rope_scaling or rope_parameters' type.
     const json *rope = nullptr;
+    bool v5 = false;
     if (auto it = j.find("rope_parameters"); it != j.end() && it->is_object())
-        rope = &*it;
+        rope = &*it, v5 = true;
     else if (auto it2 = j.find("rope_scaling"); it2 != j.end() && !it2->is_null()) {
         if (!it2->is_object())
             throw Error(path + ": \"rope_scaling\" must be an object or null, got " + it2->dump());
@@ -118,16 +191,14 @@ LlamaConfig LlamaConfig::fromJsonText(const std::string &text, const std::string
     }
     c.ropeTheta = readDouble(j, "rope_theta", c.ropeTheta, path);
     if (rope) {
-        c.ropeTheta = readDouble(*rope, "rope_theta", c.ropeTheta, path + " rope_parameters");
-        std::string type = readString(*rope, "type", "default", path + " rope_scaling");
-        type = readString(*rope, "rope_type", type, path + " rope_scaling");
+        const std::string where = path + (v5 ? " rope_parameters" : " rope_scaling");
+        c.ropeTheta = readDouble(*rope, "rope_theta", c.ropeTheta, where);
+        std::string type = readString(*rope, "type", "default", where);
+        type = readString(*rope, "rope_type", type, where); // rope_type wins, type is its older alias
         if (rope->contains("original_max_position_embeddings"))
-            c.originalMaxPositionEmbeddings =
-                readInt(*rope, "original_max_position_embeddings", 0, path + " rope_scaling", 1);
+            c.originalMaxPositionEmbeddings = readInt(*rope, "original_max_position_embeddings", 0, where, 1);
         if (type != "default")
-            throw Error(path + ": rope_scaling type \"" + type
-                        + "\" is not supported yet (EntroScope runs the Llama family with plain RoPE; apply pi, ntk "
-                          "or yarn as a method instead)");
+            c.ropeScaling = parseRopeScaling(*rope, type, c, where);
     }
     if (!(c.ropeTheta > 1))
         throw Error(path + ": \"rope_theta\" must be > 1");

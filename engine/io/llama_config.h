@@ -6,6 +6,7 @@
 // forward of METHODS.md §6 needs, with each family's defaults (llama_family.md §1).
 
 #include "io/config.h"
+#include "io/rope_scaling.h"
 
 #include <cstdint>
 #include <optional>
@@ -35,17 +36,21 @@ struct LlamaConfig
     std::optional<int64_t> slidingWindow;
     int64_t maxWindowLayers = 0;
     std::optional<int64_t> originalMaxPositionEmbeddings; ///< rope_scaling.original_max_position_embeddings
+    /// rope_scaling of type linear, dynamic, yarn or llama3 (none for default): the `native` position.
+    std::optional<RopeScaling> ropeScaling;
 
     int64_t queriesPerKvHead() const { return numHeads / numKvHeads; }
     /// T of METHODS.md §6: rope_scaling.original_max_position_embeddings, else max_position_embeddings.
     int64_t trainLength() const { return originalMaxPositionEmbeddings.value_or(maxPositionEmbeddings); }
     /// The model's own window at a layer, if it has one there.
     std::optional<int64_t> windowOfLayer(int64_t layer) const;
-    /// What Method::parse reads of a checkpoint (its `native` axes): softmax, plain q/k, key size head_dim.
+    /// What Method::parse reads of a checkpoint (its `native` axes): softmax, plain q/k, key size head_dim,
+    /// and its rope_scaling (the `native` position, the default of an empty --position; plain rope without).
     GauConfig methodDefaults() const;
 
     /// Parses and validates; throws Error naming `path` and the key for bad JSON, wrong types, an
-    /// unsupported model_type or rope_scaling, or inconsistent sizes (heads not a multiple of KV heads).
+    /// unsupported model_type or rope_scaling type (longrope, ...), a rope_scaling field that is missing or
+    /// out of range (factor ≤ 0, ...), or inconsistent sizes (heads not a multiple of KV heads).
     static LlamaConfig fromJsonText(const std::string &text, const std::string &path);
     static LlamaConfig fromFile(const std::string &path);
 };

@@ -30,9 +30,14 @@ const std::vector<AxisValueInfo> kAxisValues = {
     {"qk", "cosscale", "q, k normalised before RoPE, score = S·cos", "Li et al. 2025, eq. 17",
      {{"S", "scale; default: the checkpoint's CosScale_value, else 128", 0, 1e6, false, true, D::CheckpointCosScale, 128}}},
     {"position", "rope", "RoPE at the original positions (plain extrapolation)", "Su et al. 2021 (RoFormer)", {}},
-    {"position", "pi", "positions × T/n when n > T", "Chen et al. 2023", {}},
-    {"position", "ntk", "RoPE base × (n/T)^(d/(d−2)) when n > T", "bloc97 2023", {}},
-    {"position", "yarn", "ramped per-frequency interpolation, s = n/T, scores × (0.1 ln s + 1)²", "Peng et al. 2023", {}},
+    {"position", "native", "the checkpoint's own rope_scaling as Hugging Face applies it (linear, dynamic, yarn, llama3), else rope",
+     "checkpoint config.json", {}},
+    {"position", "pi", "positions × T/n when n > T (pi:F: positions / F at every n, HF linear)", "Chen et al. 2023",
+     {{"F", "fixed factor; default n/T when n > T", 0, 1e6, false, true, D::Fixed, 0}}},
+    {"position", "ntk", "RoPE base × (n/T)^(d/(d−2)) when n > T (ntk:F: base × F^(d/(d−2)) at every n)", "bloc97 2023",
+     {{"F", "fixed factor; default n/T when n > T", 0, 1e6, false, true, D::Fixed, 0}}},
+    {"position", "yarn", "ramped per-frequency interpolation, s = n/T, scores × (0.1 ln s + 1)² (yarn:F: s = F at every n, HF yarn)",
+     "Peng et al. 2023", {{"F", "fixed factor; default n/T when n > T", 0, 1e6, false, true, D::Fixed, 0}}},
     {"position", "rerope", "relative position clamped to ±(W−1)", "Su 2023, kexue.fm/archives/9708",
      {{"W", "window (tokens); default T", 1, 1e9, true, false, D::TrainLength, 0}}},
     {"position", "window", "keys with |i−j| < W only (2W − 1 keys for a bidirectional row)", "Su 2023, kexue.fm/archives/9431",
@@ -49,7 +54,7 @@ const std::vector<AxisValueInfo> kAxisValues = {
 
 // Presets of METHODS.md §4: each sets only the axes it names ("" = the checkpoint's own).
 const std::vector<PresetInfo> kPresets = {
-    {"native", "", "", "rope", "What the checkpoint was trained with: its normalization and norm_method, plain RoPE",
+    {"native", "", "", "native", "What the checkpoint was trained with: its normalization, norm_method and rope_scaling (else plain RoPE)",
      "checkpoint config.json"},
     {"extrapolate", "softmax", "", "rope", "Plain softmax and RoPE run past the training length (the baseline)",
      "Su et al. 2021 (RoFormer)"},
@@ -208,7 +213,8 @@ void applyPosition(Method &m, const std::string &text, const GauConfig &config, 
                                                {"window", PositionKind::Window},
                                                {"alibi", PositionKind::Alibi},
                                                {"streamingllm", PositionKind::StreamingLlm},
-                                               {"lminfinite", PositionKind::LmInfinite}});
+                                               {"lminfinite", PositionKind::LmInfinite},
+                                               {"native", PositionKind::Native}});
     switch (p.kind) {
     case PositionKind::Rerope:
     case PositionKind::Window: p.window = static_cast<int64_t>(params[0]); break;
@@ -217,6 +223,15 @@ void applyPosition(Method &m, const std::string &text, const GauConfig &config, 
     case PositionKind::LmInfinite:
         p.sinks = static_cast<int64_t>(params[0]);
         p.window = static_cast<int64_t>(params[1]);
+        break;
+    case PositionKind::Pi:
+    case PositionKind::Ntk:
+    case PositionKind::Yarn: p.factor = params[0]; break;
+    case PositionKind::Native:
+        if (config.ropeScaling)
+            p.scaling = config.ropeScaling;
+        else
+            p.kind = PositionKind::Rope; // no rope_scaling: the checkpoint's own position is plain RoPE
         break;
     default: break;
     }
@@ -256,7 +271,7 @@ Method Method::parse(const std::string &temperature, const std::string &qk, cons
     Method m;
     applyTemperature(m, temperature.empty() ? nativeTemperature(config) : temperature, config, trainLength);
     applyQk(m, qk.empty() ? nativeQk(config) : qk, config, trainLength);
-    applyPosition(m, position.empty() ? "rope" : position, config, trainLength);
+    applyPosition(m, position.empty() ? "native" : position, config, trainLength);
     m.keyCount = parseKeyCount(keyCount);
     return m;
 }
@@ -303,11 +318,13 @@ MethodSpec Method::spec() const
     }
     s.qk = qk.cosScale ? "cosscale:" + formatNumber(qk.scale) : "plain";
     const std::string w = std::to_string(position.window);
+    const std::string f = position.factor > 0 ? ":" + formatNumber(position.factor) : "";
     switch (position.kind) {
     case PositionKind::Rope: s.position = "rope"; break;
-    case PositionKind::Pi: s.position = "pi"; break;
-    case PositionKind::Ntk: s.position = "ntk"; break;
-    case PositionKind::Yarn: s.position = "yarn"; break;
+    case PositionKind::Pi: s.position = "pi" + f; break;
+    case PositionKind::Ntk: s.position = "ntk" + f; break;
+    case PositionKind::Yarn: s.position = "yarn" + f; break;
+    case PositionKind::Native: s.position = "native"; break;
     case PositionKind::Rerope: s.position = "rerope:" + w; break;
     case PositionKind::Window: s.position = "window:" + w; break;
     case PositionKind::Alibi: s.position = "alibi:" + formatNumber(position.slope); break;
@@ -440,25 +457,53 @@ std::vector<std::string> methodFormulas(const Method &m, int64_t n, int64_t d, i
         out.push_back("q, k as the model computes them (no CosScale)");
     const bool longer = n > T;
     const double s = static_cast<double>(n) / static_cast<double>(T);
+    const double F = m.position.factor;
+    const bool fixedFactor = F > 0;
     const std::string W = std::to_string(m.position.window);
     std::string p;
     switch (m.position.kind) {
     case PositionKind::Rope: p = "RoPE at the original positions i, j (plain extrapolation)"; break;
     case PositionKind::Pi:
-        p = longer ? "positions × T/n = " + fixed(1.0 / s, 6) + " (every angle inside the trained range)"
-                   : "n ≤ T: positions unchanged (plain RoPE)";
+        if (fixedFactor)
+            p = "positions / F = " + fixed(1.0 / F, 6) + " at every n (Hugging Face's linear, factor F)";
+        else
+            p = longer ? "positions × T/n = " + fixed(1.0 / s, 6) + " (every angle inside the trained range)"
+                       : "n ≤ T: positions unchanged (plain RoPE)";
         break;
     case PositionKind::Ntk:
-        p = longer ? "RoPE base b' = 10000·(n/T)^(d/(d−2)) = " + fixed(10000.0 * std::pow(s, double(d) / (d - 2.0)), 0)
-                   : "n ≤ T: base 10000 (plain RoPE)";
+        if (fixedFactor || longer)
+            p = "RoPE base b' = 10000·(" + std::string(fixedFactor ? "F" : "n/T") + ")^(d/(d−2)) = "
+                + fixed(10000.0 * std::pow(fixedFactor ? F : s, double(d) / (d - 2.0)), 0)
+                + (fixedFactor ? " at every n" : "");
+        else
+            p = "n ≤ T: base 10000 (plain RoPE)";
         break;
     case PositionKind::Yarn: {
         int64_t lo = 0, hi = 0;
         yarnRampLimits(d, T, 10000.0, lo, hi);
-        const double f = 0.1 * std::log(s) + 1.0;
-        p = longer ? "s = n/T = " + fixed(s, 2) + ", ramp lo = " + std::to_string(lo) + ", hi = " + std::to_string(hi)
-                         + " (frequencies below lo kept, above hi interpolated), scores × (0.1 ln s + 1)² = " + fixed(f * f)
-                   : "n ≤ T: plain RoPE";
+        const double ys = fixedFactor ? F : s;
+        const double f = ys > 1 ? 0.1 * std::log(ys) + 1.0 : 1.0;
+        p = fixedFactor || longer
+                ? std::string(fixedFactor ? "s = F = " : "s = n/T = ") + fixed(ys, 2) + ", ramp lo = " + std::to_string(lo)
+                      + ", hi = " + std::to_string(hi)
+                      + " (frequencies below lo kept, above hi interpolated), scores × (0.1 ln s + 1)² = " + fixed(f * f)
+                : "n ≤ T: plain RoPE";
+        break;
+    }
+    case PositionKind::Native: {
+        const RopeScaling &r = *m.position.scaling;
+        p = "the checkpoint's rope_scaling: " + r.typeName() + ", factor " + formatNumber(r.factor) + ", original "
+            + std::to_string(r.originalMax) + " positions";
+        switch (r.type) {
+        case RopeScaling::Type::Linear: p += " (positions / factor at every n)"; break;
+        case RopeScaling::Type::Dynamic:
+            p += n > r.originalMax ? " (base recomputed for n = " + nn + ")" : " (n ≤ original: plain RoPE)";
+            break;
+        case RopeScaling::Type::Yarn: p += " (ramped interpolation, attention factor² on the scores)"; break;
+        case RopeScaling::Type::Llama3:
+            p += ", low/high frequency factors " + formatNumber(r.lowFreqFactor) + "/" + formatNumber(r.highFreqFactor);
+            break;
+        }
         break;
     }
     case PositionKind::Rerope: p = "relative position i − j clamped to ±(W − 1), W = " + W; break;
@@ -503,6 +548,10 @@ std::vector<std::string> untrainedAxes(const Method &m, const GauConfig &config)
     } else if (m.qk.cosScale && config.cosScaleValue && m.qk.scale != *config.cosScaleValue) {
         out.push_back("qk " + spec.qk + ": the checkpoint was trained with S = " + formatNumber(*config.cosScaleValue));
     }
+    if (config.ropeScaling && m.position.kind != PositionKind::Native)
+        out.push_back("position " + spec.position + ": replaces the checkpoint's rope_scaling ("
+                      + config.ropeScaling->typeName() + ", factor " + formatNumber(config.ropeScaling->factor)
+                      + "; `native` applies it)");
     return out;
 }
 

@@ -12,6 +12,7 @@
 // come from them; adding a method is one row there plus its computation in the model.
 
 #include "analysis/result_types.h"
+#include "io/rope_scaling.h"
 
 #include <cstdint>
 #include <string>
@@ -22,7 +23,8 @@ namespace entroscope {
 struct GauConfig;
 
 enum class Temperature { Softmax, SoftmaxPlus, LogN, InfoScale, SquaredRelu, SsMax };
-enum class PositionKind { Rope, Pi, Ntk, Yarn, Rerope, Window, Alibi, StreamingLlm, LmInfinite };
+/// Native: the checkpoint's own rope_scaling (Position::scaling); `native` without one parses as Rope.
+enum class PositionKind { Rope, Pi, Ntk, Yarn, Rerope, Window, Alibi, StreamingLlm, LmInfinite, Native };
 /// How n_i is counted (METHODS.md §1.3): every non-padding key of the row, or only the visible ones.
 enum class KeyCount { Rows, Visible };
 
@@ -38,6 +40,8 @@ struct Position
     int64_t window = 0; ///< W of rerope/window/streamingllm/lminfinite (resolved, >= 1)
     int64_t sinks = 0;  ///< S of streamingllm/lminfinite
     double slope = 0;   ///< M of alibi
+    double factor = 0;  ///< F of pi:F, ntk:F, yarn:F (a fixed factor at every n); 0 = n/T when n > T
+    std::optional<RopeScaling> scaling; ///< the checkpoint's rope_scaling under PositionKind::Native
 };
 
 struct Method

@@ -15,7 +15,7 @@ variants) written from shared research/llama_family.md sections 1-4, parameteris
 exactly as design/METHODS.md sections 1, 3 and 6 define it. It shares no code with the C++ engine.
 
 Outputs (see tests/data/README.md, section "llama/"):
-  llama/models/<name>/      four tiny random-weight checkpoints (config.json + weights)
+  llama/models/<name>/      tiny random-weight checkpoints (config.json + weights), four of them with rope_scaling
   llama/bad/<name>/         broken checkpoints a loader must reject; EXPECT = a substring of the error
   llama/golden/cases.json   list of golden cases (method, ids, next_top1, per-(layer, head) metrics)
   llama/golden/<case>/      maps.npy (float32 [L, H, n, n]) and logits.npy (float32 [n, V])
@@ -313,10 +313,20 @@ def parse_method(temperature, qk, position, key_count, T):
         cq = "cosscale:" + fmt_num(q[1])
     p = position.split(":")
     kind, args = p[0], p[1:]
-    if kind in ("rope", "pi", "ntk", "yarn"):
+    if kind in ("rope", "native"):
         assert not args
         spec["position"] = {"kind": kind}
         cp = kind
+    elif kind in ("pi", "ntk", "yarn"):
+        # pi:F, ntk:F, yarn:F: Hugging Face's linear, dynamic-free NTK and yarn with factor F at every n
+        # (METHODS.md 6); without F the factor is n/T when n > T (section 1.2).
+        assert len(args) <= 1
+        spec["position"] = {"kind": kind}
+        cp = kind
+        if args:
+            spec["position"]["F"] = float(args[0])
+            assert spec["position"]["F"] > 0
+            cp = kind + ":" + fmt_num(args[0])
     elif kind in ("rerope", "window"):
         W = int(args[0]) if args else T
         spec["position"] = {"kind": kind, "W": W}
@@ -363,6 +373,78 @@ def yarn_inv_freq(d, T, theta, s):
     m = np.arange(d // 2, dtype=np.float64)
     r = 1.0 - np.clip((m - lo) / span, 0.0, 1.0)
     return (inv / s) * (1.0 - r) + inv * r
+
+
+def hf_rope_config(cfg):
+    """(rope_theta, rope dict or None) as transformers reads them (llama_family.md 1.3): v5 rope_parameters,
+    else v4 rope_theta + rope_scaling; the type is rope_type, else its older alias type, else default."""
+    rope = cfg.get("rope_parameters")
+    if not isinstance(rope, dict):
+        rope = cfg.get("rope_scaling")
+    theta = float(cfg.get("rope_theta", 10000.0))
+    if rope is None:
+        return theta, None
+    theta = float(rope.get("rope_theta", theta))
+    rope = dict(rope)
+    rope["rope_type"] = rope.get("rope_type", rope.get("type", "default"))
+    return theta, (None if rope["rope_type"] == "default" else rope)
+
+
+def hf_rope_parameters(rope, d, theta, max_position_embeddings, seq_len):
+    """(inv_freq [d/2] float64, attention_factor): a transcription of transformers' modeling_rope_utils
+    _compute_{linear_scaling,dynamic_ntk,yarn,llama3}_parameters (llama_family.md 1.4; yarn in its newer form
+    with mscale / mscale_all_dim / truncate and the correction range on original_max_position_embeddings,
+    `factor` as given), in float64. seq_len: the sequence length the rotary module sees (dynamic)."""
+    t = rope["rope_type"]
+    factor = float(rope["factor"])
+    exps = np.arange(0, d, 2, dtype=np.int64).astype(np.float64) / d
+    inv = 1.0 / (theta ** exps)
+    if t == "linear":
+        return inv / factor, 1.0
+    if t == "dynamic":
+        L0 = rope.get("original_max_position_embeddings") or max_position_embeddings
+        L = seq_len if seq_len > L0 else L0
+        base = theta * ((factor * L / L0) - (factor - 1)) ** (d / (d - 2))
+        return 1.0 / (base ** exps), 1.0
+    if t == "yarn":
+        L0 = rope.get("original_max_position_embeddings") or max_position_embeddings
+        attention_factor = rope.get("attention_factor")
+        mscale, mscale_all_dim = rope.get("mscale"), rope.get("mscale_all_dim")
+
+        def get_mscale(scale, m=1.0):
+            return 1.0 if scale <= 1 else 0.1 * m * math.log(scale) + 1.0
+        if attention_factor is None:
+            if mscale and mscale_all_dim:
+                attention_factor = get_mscale(factor, mscale) / get_mscale(factor, mscale_all_dim)
+            else:
+                attention_factor = get_mscale(factor)
+        beta_fast = rope.get("beta_fast") or 32
+        beta_slow = rope.get("beta_slow") or 1
+
+        def corr_dim(rot):
+            return (d * math.log(L0 / (rot * 2 * math.pi))) / (2 * math.log(theta))
+        low, high = corr_dim(beta_fast), corr_dim(beta_slow)
+        if rope.get("truncate", True):
+            low, high = math.floor(low), math.ceil(high)
+        low, high = max(low, 0), min(high, d - 1)
+        if low == high:
+            high += 0.001
+        ramp = np.clip((np.arange(d // 2, dtype=np.float64) - low) / (high - low), 0, 1)
+        extra = 1 - ramp
+        pos_freqs = theta ** exps
+        inv_extrapolation, inv_interpolation = 1.0 / pos_freqs, 1.0 / (factor * pos_freqs)
+        return inv_interpolation * (1 - extra) + inv_extrapolation * extra, float(attention_factor)
+    if t == "llama3":
+        lo_f, hi_f = float(rope["low_freq_factor"]), float(rope["high_freq_factor"])
+        old = float(rope["original_max_position_embeddings"])
+        low_wavelen, high_wavelen = old / lo_f, old / hi_f
+        wavelen = 2 * math.pi / inv
+        inv_llama = np.where(wavelen > low_wavelen, inv / factor, inv)
+        smooth = (old / wavelen - lo_f) / (hi_f - lo_f)
+        smoothed = (1 - smooth) * inv_llama / factor + smooth * inv_llama
+        medium = ~(wavelen < high_wavelen) & ~(wavelen > low_wavelen)
+        return np.where(medium, smoothed, inv_llama), 1.0
+    raise ValueError("rope type " + t)
 
 
 def rope_half(x, positions, inv_freq):
@@ -425,9 +507,29 @@ def temperature_taus(spec, counts, T, d):
     return torch.tensor(out, dtype=torch.float64)
 
 
-def head_scores(q, k, h, H, pos, n, T, d, theta):
-    """Base scores s_ij (already including YaRN's attention factor²) and the additive bias, [n, n]."""
+def head_scores(q, k, h, H, pos, n, T, d, theta, rope_cfg=None):
+    """Base scores s_ij (already including YaRN's attention factor²) and the additive bias, [n, n].
+    rope_cfg: (rope dict, max_position_embeddings) of the checkpoint, for `native`."""
     kind = pos["kind"]
+    if kind == "native" and rope_cfg is not None and rope_cfg[0] is not None:
+        inv_freq, af = hf_rope_parameters(rope_cfg[0], d, theta, rope_cfg[1], n)
+        # HF multiplies cos and sin by attention_factor: q' and k' both carry it.
+        qr = rope_half(q, np.arange(n, dtype=np.float64), inv_freq) * af
+        kr = rope_half(k, np.arange(n, dtype=np.float64), inv_freq) * af
+        return (qr @ kr.T) / math.sqrt(d), torch.zeros(n, n, dtype=q.dtype)
+    if kind in ("pi", "ntk", "yarn") and "F" in pos:
+        F = pos["F"]
+        if kind == "ntk":  # dynamic-free NTK: HF's dynamic base formula at seq_len = L0, base b·F^(d/(d-2))
+            inv_freq, af = default_inv_freq(d, theta * F ** (d / (d - 2.0))), 1.0
+        else:
+            rope = {"rope_type": "linear" if kind == "pi" else "yarn", "factor": F,
+                    "original_max_position_embeddings": T}
+            inv_freq, af = hf_rope_parameters(rope, d, theta, T, n)
+        qr = rope_half(q, np.arange(n, dtype=np.float64), inv_freq) * af
+        kr = rope_half(k, np.arange(n, dtype=np.float64), inv_freq) * af
+        return (qr @ kr.T) / math.sqrt(d), torch.zeros(n, n, dtype=q.dtype)
+    if kind == "native":
+        kind = "rope"  # no rope_scaling: the checkpoint's own position is plain RoPE
     dt = q.dtype
     bias = torch.zeros(n, n, dtype=dt)
     positions = np.arange(n, dtype=np.float64)
@@ -461,9 +563,9 @@ def head_scores(q, k, h, H, pos, n, T, d, theta):
     return s, bias
 
 
-def attention_head(q, k, h, H, spec, n, T, d, theta, vis):
+def attention_head(q, k, h, H, spec, n, T, d, theta, vis, rope_cfg=None):
     """Attention weights of one head as applied to the values ([n, n], rows = queries)."""
-    s, bias = head_scores(q, k, h, H, spec["position"], n, T, d, theta)
+    s, bias = head_scores(q, k, h, H, spec["position"], n, T, d, theta, rope_cfg)
     z = s + bias
     counts = key_counts(spec, vis).to(q.dtype)
     if spec["temperature"] == "squared_relu":
@@ -479,7 +581,8 @@ def forward(cfg, w, ids, spec, T, dtype=torch.float64):
     H, KV, d = geometry(cfg)
     rep = H // KV
     eps = float(cfg["rms_norm_eps"])
-    theta = float(cfg.get("rope_theta", 10000.0))
+    theta, rope = hf_rope_config(cfg)
+    rope_cfg = (rope, int(cfg["max_position_embeddings"]))
     n = len(ids)
     h = w["model.embed_tokens.weight"][torch.tensor(ids, dtype=torch.long)]
     maps = []
@@ -503,7 +606,7 @@ def forward(cfg, w, ids, spec, T, dtype=torch.float64):
             if spec["qk"]["kind"] == "cosscale":
                 qh = spec["qk"]["S"] * math.sqrt(d) * qh / (torch.linalg.norm(qh, dim=-1, keepdim=True) + 1e-9)
                 kh = kh / (torch.linalg.norm(kh, dim=-1, keepdim=True) + 1e-9)
-            A = attention_head(qh, kh, hh, H, spec, n, T, d, theta, vis)
+            A = attention_head(qh, kh, hh, H, spec, n, T, d, theta, vis, rope_cfg)
             layer_maps.append(A)
             outs.append(A @ vh)
         maps.append(torch.stack(layer_maps))
@@ -526,10 +629,15 @@ def forward_hf_style(cfg, w, ids):
     rep = H // KV
     eps = float(cfg["rms_norm_eps"])
     n = len(ids)
-    inv_freq = 1.0 / (float(cfg["rope_theta"]) ** (torch.arange(0, d, 2, dtype=torch.int64).double() / d))
+    theta, rope = hf_rope_config(cfg)
+    inv_freq = 1.0 / (theta ** (torch.arange(0, d, 2, dtype=torch.int64).double() / d))
+    af = 1.0
+    if rope is not None:  # the checkpoint's rope_scaling (HF's rope_init_fn, then cos/sin × attention_scaling)
+        inv, af = hf_rope_parameters(rope, d, theta, int(cfg["max_position_embeddings"]), n)
+        inv_freq = torch.from_numpy(inv)
     freqs = torch.arange(n, dtype=torch.float64)[:, None] * inv_freq[None, :]
     emb = torch.cat([freqs, freqs], dim=-1)
-    cos, sin = emb.cos(), emb.sin()
+    cos, sin = emb.cos() * af, emb.sin() * af
 
     def rotate_half(x):
         return torch.cat([-x[..., d // 2:], x[..., :d // 2]], dim=-1)
@@ -640,7 +748,39 @@ def model_specs():
                                               "max_window_layers": 1}), 3, torch.float16, "single")),
         ("mistral-window-bin", (hf_config("mistral", 4, 1, 10000.0, False, "float32",
                                           extra={"sliding_window": 8}), 2, torch.float32, "bin")),
+        # rope_scaling in each of its shapes (llama_family.md 1.3-1.4). llama-linear has llama-gqa2's weights
+        # (same config but rope_scaling, same seed): its native run equals gqa2 under pi:4.
+        ("llama3-scaling", (hf_config("llama", 4, 2, 10000.0, False, "float32", extra={
+            "max_position_embeddings": 4 * TRAIN_LENGTH,
+            "rope_scaling": ordered({"factor": 4.0, "high_freq_factor": 4.0, "low_freq_factor": 1.0,
+                                     "original_max_position_embeddings": TRAIN_LENGTH, "rope_type": "llama3"})}),
+            7, torch.float32, "single")),
+        ("llama-yarn", (hf_config("llama", 4, 2, 1000.0, False, "float32", head_dim=16, extra={
+            "max_position_embeddings": 4 * TRAIN_LENGTH,
+            "rope_scaling": ordered({"beta_fast": 8.0, "beta_slow": 0.5, "factor": 4.0, "mscale": 1.0,
+                                     "mscale_all_dim": 0.5, "original_max_position_embeddings": TRAIN_LENGTH,
+                                     "rope_type": "yarn", "truncate": False, "type": "yarn"})}),
+            8, torch.float32, "single")),
+        ("llama-linear", (hf_config("llama", 4, 2, 10000.0, False, "float32", extra={
+            "rope_scaling": ordered({"factor": 4.0, "type": "linear"}), "transformers_version": "4.38.0"}),
+            44, torch.float32, "single")),
+        ("llama-dynamic", (v5_config(hf_config("llama", 4, 2, 10000.0, False, "float32"),
+                                     ordered({"factor": 2.0, "rope_theta": 10000.0, "rope_type": "dynamic"})),
+                           9, torch.float32, "single")),
     ])
+
+
+def ordered(d):
+    return collections.OrderedDict(sorted(d.items()))
+
+
+def v5_config(cfg, rope_parameters):
+    """transformers v5's form: rope_parameters (with rope_theta) instead of rope_theta and rope_scaling."""
+    c = collections.OrderedDict((k, v) for k, v in cfg.items() if k not in ("rope_theta", "rope_scaling"))
+    c["rope_parameters"] = rope_parameters
+    c["transformers_version"] = "5.0.0"
+    c["dtype"] = c.pop("torch_dtype")
+    return collections.OrderedDict(sorted(c.items()))
 
 
 def stored_weights(cfg, seed, dtype):
@@ -752,6 +892,24 @@ def make_models(out):
 # Bad checkpoints: llama-gqa2 (same config and weights) with exactly one defect each
 # ----------------------------------------------------------------------------------------------
 
+def bad_rope_scaling(rope):
+    """Why a rope_scaling dict cannot be applied (None when it can): transformers' required keys per type
+    (llama_family.md 1.3) and factor > 0."""
+    if not rope:
+        return None
+    t = rope.get("rope_type", rope.get("type", "default"))
+    required = {"default": (), "linear": ("factor",), "dynamic": ("factor",), "yarn": ("factor",),
+                "llama3": ("factor", "original_max_position_embeddings", "low_freq_factor", "high_freq_factor")}
+    if t not in required:
+        return "unsupported type " + t
+    for key in required[t]:
+        if key not in rope:
+            return "missing " + key
+    if "factor" in rope and not rope["factor"] > 0:
+        return "factor <= 0"
+    return None
+
+
 def make_bad(out):
     bdir = os.path.join(out, "bad")
     reset_dir(bdir)
@@ -789,6 +947,21 @@ def make_bad(out):
                                                  ("long_factor", [1.0, 2.0, 4.0, 8.0])])
     single(folder("unsupported-rope-scaling", "longrope", c), stored)
 
+    # rope_scaling fields: out of range, missing (one line naming the field and the reason).
+    c = collections.OrderedDict(cfg)
+    c["rope_scaling"] = ordered({"factor": 0.0, "type": "linear"})
+    single(folder("rope-factor-zero", '"factor" must be > 0', c), stored)
+    c = collections.OrderedDict(cfg)
+    c["rope_scaling"] = ordered({"original_max_position_embeddings": TRAIN_LENGTH, "rope_type": "yarn"})
+    single(folder("rope-yarn-no-factor", 'needs "factor"', c), stored)
+    c = collections.OrderedDict(cfg)
+    c["rope_scaling"] = ordered({"factor": 8.0, "high_freq_factor": 4.0,
+                                 "original_max_position_embeddings": TRAIN_LENGTH, "rope_type": "llama3"})
+    single(folder("rope-llama3-no-low-freq-factor", 'needs "low_freq_factor"', c), stored)
+    c = collections.OrderedDict(cfg)
+    c["rope_scaling"] = ordered({"factor": 8.0, "high_freq_factor": 4.0, "low_freq_factor": 1.0, "rope_type": "llama3"})
+    single(folder("rope-llama3-no-original", 'needs "original_max_position_embeddings"', c), stored)
+
     # 4 query heads over 3 KV heads; the k/v tensors match that config ([24, 32]) so that the only defect
     # is the divisibility.
     c = collections.OrderedDict(cfg)
@@ -825,14 +998,15 @@ def make_bad(out):
 
     # Sanity: the independent loader rejects the weight-level defects; the config-level ones are checked
     # on config.json (their tensors are consistent).
-    config_level = ("unsupported-model-type", "unsupported-rope-scaling", "heads-not-divisible")
+    config_level = ("unsupported-model-type", "unsupported-rope-scaling", "heads-not-divisible", "rope-factor-zero",
+                    "rope-yarn-no-factor", "rope-llama3-no-low-freq-factor", "rope-llama3-no-original")
     for name in made:
         p = os.path.join(bdir, name)
         if name in config_level:
             with open(os.path.join(p, "config.json")) as f:
                 c2 = json.load(f)
             assert (c2["model_type"] not in ("llama", "mistral", "qwen2")
-                    or (c2.get("rope_scaling") or {}).get("rope_type") == "longrope"
+                    or bad_rope_scaling(c2.get("rope_scaling"))
                     or c2["num_attention_heads"] % c2["num_key_value_heads"] != 0), name
             continue
         try:
@@ -883,6 +1057,18 @@ def case_list():
     cases.append(("mistral__squared_relu-visible__n40", "mistral-window-bin", 40, "squared_relu", "plain", "rope",
                   "visible"))
     cases.append(("mistral__alibi__n40", "mistral-window-bin", 40, "softmax", "plain", "alibi:0.00390625", "rows"))
+    # Fixed factors (pi:F, ntk:F, yarn:F) on a model without rope_scaling, and the checkpoints' own
+    # rope_scaling (native) on the four scaled models, below and above T.
+    for F in ("pi:4", "ntk:4", "yarn:4"):
+        cases.append(("gqa2__%s__n40" % F.replace(":", ""), m, 40, "softmax", "plain", F, "rows"))
+    cases.append(("gqa2__yarn4__n12", m, 12, "softmax", "plain", "yarn:4", "rows"))
+    for short, model in (("llama3", "llama3-scaling"), ("yarn", "llama-yarn"), ("linear", "llama-linear"),
+                         ("dynamic", "llama-dynamic")):
+        cases.append(("%s__native__n40" % short, model, 40, "softmax", "plain", "native", "rows"))
+        cases.append(("%s__native__n12" % short, model, 12, "softmax", "plain", "native", "rows"))
+    cases.append(("llama3__infoscale-native__n40", "llama3-scaling", 40, "infoscale", "plain", "native", "rows"))
+    cases.append(("llama3__rope__n40", "llama3-scaling", 40, "softmax", "plain", "rope", "rows"))
+    cases.append(("yarn__yarn4__n40", "llama-yarn", 40, "softmax", "plain", "yarn:4", "rows"))
     return cases
 
 
@@ -1011,10 +1197,11 @@ def self_checks():
 
     # The plain per-head forward == a vectorised transcription of transformers' eager path, all four models.
     for name, (cfg, w) in mods.items():
-        maps, logits = run(name, N_LONG)
+        maps, logits = run(name, N_LONG, position="native")
         hm, hl = forward_hf_style(cfg, w, ids)
         assert float((maps - hm).abs().max()) < 1e-12 and float((logits - hl).abs().max()) < 1e-10, name
-    ok("plain forward == HF-style eager forward (rotate_half, repeat_kv, finfo.min mask) on all 4 models, n = 40")
+    ok("plain forward (native) == HF-style eager forward (rotate_half, repeat_kv, finfo.min mask, rope_scaling's "
+       "inv_freq and attention_scaling on cos/sin) on all %d models, n = 40" % len(mods))
 
     # Causal rows: sum to 1, nothing above the diagonal; Mistral's window hides i - j >= 8.
     n = N_LONG
@@ -1032,8 +1219,8 @@ def self_checks():
         maps, _ = run("mistral-window-bin", n, temp)
         assert float(maps[..., rel >= 8].abs().max()) == 0.0
         assert float(maps[..., (rel >= 0) & (rel < 8)].abs().max()) > 0.0
-    ok("causal rows sum to 1 (5 temperatures x 4 positions x 4 models), zero above the diagonal; "
-       "Mistral's sliding_window 8 gives exactly 0 at i - j >= 8")
+    ok("causal rows sum to 1 (5 temperatures x 4 positions x %d models), zero above the diagonal; "
+       "Mistral's sliding_window 8 gives exactly 0 at i - j >= 8" % len(mods))
 
     # Qwen2's sliding_window is ignored without use_sliding_window; with it, only layers >= max_window_layers.
     qcfg = mods["qwen2-bias-fp16"][0]
@@ -1057,7 +1244,7 @@ def self_checks():
                 other, _ = run(name, nn, "softmax", "plain", position)
                 assert float((base - other).abs().max()) == 0.0, (name, nn, position)
     ok("n <= T (1, 12, 16): infoscale, logn, ssmax and pi, ntk, yarn, window:16, streamingllm, rerope:16, "
-       "lminfinite equal softmax/rope exactly on all 4 models")
+       "lminfinite equal softmax/rope exactly on all %d models" % len(mods))
 
     # n > T: each method really changes something (n = 40, llama-gqa2).
     base, _ = run("llama-gqa2", n)
@@ -1158,6 +1345,62 @@ def self_checks():
     yi = yarn_inv_freq(8, 16, 10000.0, 2.5)
     assert yi[0] == inv[0] and np.allclose(yi[1:], inv[1:] / 2.5, rtol=0, atol=1e-15)
     ok("yarn (d=8, T=16, s=2.5): inv_freq[0] kept, inv_freq[1..3] / s")
+
+    # rope_scaling (llama_family.md 1.4) and the fixed factors of METHODS.md 6.
+    cg, wg = mods["llama-gqa2"]
+    cl, wl = mods["llama-linear"]
+    assert all(torch.equal(wg[k], wl[k]) for k in wg)
+    a = run("llama-gqa2", N_LONG, position="pi:4")
+    b = run("llama-linear", N_LONG, position="native")
+    assert float((a[0] - b[0]).abs().max()) < 1e-12 and float((a[1] - b[1]).abs().max()) < 1e-10
+    assert float((a[0] - run("llama-gqa2", N_LONG)[0]).abs().max()) > 1e-3
+    ok("linear factor 4 (native) == pi:4 on the same weights; differs from rope")
+    for name in ("llama-dynamic",):
+        a = run(name, N_SHORT, position="native")
+        b = run(name, N_SHORT, position="rope")
+        assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+        assert float((run(name, N_LONG, position="native")[0] - run(name, N_LONG)[0]).abs().max()) > 1e-3
+    theta, rope = hf_rope_config(mods["llama-dynamic"][0])
+    assert theta == 10000.0 and rope["rope_type"] == "dynamic"
+    inv, af = hf_rope_parameters(rope, 8, theta, 16, 40)
+    assert np.allclose(inv, default_inv_freq(8, 10000.0 * (2.0 * 40 / 16 - 1) ** (8 / 6)), rtol=1e-14) and af == 1.0
+    ok("dynamic (v5 rope_parameters): n <= 16 == rope exactly; n = 40: base 10000*(2*40/16 - 1)^(4/3)")
+    for name in ("llama-gqa2", "llama3-scaling", "llama-yarn", "llama-linear", "llama-dynamic"):
+        a = run(name, N_SHORT, position="rope")
+        for position in ("pi", "ntk", "yarn"):
+            assert torch.equal(run(name, N_SHORT, position=position)[0], a[0])
+        for position in ("pi:4", "ntk:4", "yarn:4"):
+            assert float((run(name, N_SHORT, position=position)[0] - a[0]).abs().max()) > 1e-4, (name, position)
+    ok("pi:4, ntk:4, yarn:4 apply at n <= T too (a fixed factor), pi, ntk, yarn do not")
+    assert torch.equal(run("llama-gqa2", N_LONG, position="native")[0], run("llama-gqa2", N_LONG)[0])
+    ok("native on a model without rope_scaling == rope")
+    # yarn: mscale == mscale_all_dim gives attention factor 1; attention_factor overrides; truncate changes the ramp.
+    y = {"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 16, "mscale": 0.7,
+         "mscale_all_dim": 0.7}
+    assert hf_rope_parameters(y, 16, 1000.0, 64, 40)[1] == 1.0
+    y2 = dict(y, attention_factor=1.25)
+    assert hf_rope_parameters(y2, 16, 1000.0, 64, 40)[1] == 1.25
+    y3 = {"rope_type": "yarn", "factor": 4.0}
+    assert abs(hf_rope_parameters(y3, 8, 10000.0, 16, 40)[1] - (0.1 * math.log(4) + 1)) < 1e-15
+    inv_y, _ = hf_rope_parameters(y3, 8, 10000.0, 16, 40)
+    assert np.allclose(inv_y, yarn_inv_freq(8, 16, 10000.0, 4.0), rtol=1e-14)
+    cy = mods["llama-yarn"][0]
+    ty, ry = hf_rope_config(cy)
+    i_nt, af = hf_rope_parameters(ry, 16, ty, 64, 40)
+    i_t, _ = hf_rope_parameters(dict(ry, truncate=True), 16, ty, 64, 40)
+    assert abs(af - (0.1 * math.log(4) + 1) / (0.05 * math.log(4) + 1)) < 1e-15 and not np.allclose(i_nt, i_t)
+    ok("yarn: attention factor 1 for mscale == mscale_all_dim, attention_factor wins, default 0.1 ln 4 + 1; "
+       "factor 4 on T = 16 == the section 1.2 yarn at s = 4; truncate false moves the ramp")
+    # llama3: factor 1 leaves inv_freq; the three bands of the fixture (d = 8, Lo = 16: 1 medium, 3 low).
+    l3 = {"rope_type": "llama3", "factor": 1.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+          "original_max_position_embeddings": 16}
+    assert np.allclose(hf_rope_parameters(l3, 8, 10000.0, 64, 40)[0], default_inv_freq(8, 10000.0), rtol=1e-15)
+    _, r3 = hf_rope_config(mods["llama3-scaling"][0])
+    i3, _ = hf_rope_parameters(r3, 8, 10000.0, 64, 40)
+    base = default_inv_freq(8, 10000.0)
+    sm = (16 / (2 * math.pi) - 1) / 3
+    assert abs(i3[0] - ((1 - sm) * base[0] / 4 + sm * base[0])) < 1e-15 and np.allclose(i3[1:], base[1:] / 4, rtol=1e-15)
+    ok("llama3: factor 1 is the identity; fixture bands: inv[0] smoothed (s = %.4f), inv[1:] / 4" % sm)
 
     # Metrics on hand-made rows.
     A = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.0], [0.25, 0.25, 0.5]])
