@@ -13,6 +13,8 @@ set_target_properties(entroscope_app PROPERTIES AUTOMOC ON AUTORCC ON)
 target_include_directories(entroscope_app PUBLIC ${ENTROSCOPE_APP_DIR})
 target_link_libraries(entroscope_app PUBLIC entroscope_engine entroscope_widgets Qt6::Widgets Qt6::Concurrent)
 target_compile_options(entroscope_app PRIVATE ${ENTROSCOPE_WARNINGS})
+# File ▸ Bundled models lists every model folder (with a config.json) found here.
+target_compile_definitions(entroscope_app PRIVATE ENTROSCOPE_BUNDLED_MODELS_DIR="${PROJECT_SOURCE_DIR}/resources/models")
 
 add_executable(entroscope ${ENTROSCOPE_APP_DIR}/main.cpp)
 target_link_libraries(entroscope PRIVATE entroscope_app)

@@ -11,6 +11,9 @@ entroscope_add_test(tst_analysis_controller SOURCES tst_analysis_controller.cpp 
 entroscope_add_test(tst_main_window SOURCES tst_main_window.cpp LIBS entroscope_app LABELS "gui;model")
 target_compile_definitions(tst_main_window PRIVATE ENTROSCOPE_GUI_PATH="$<TARGET_FILE:entroscope>"
   ENTROSCOPE_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+# Multi-head (Llama-family) models in the workbench: controller results per head, head selector, heatmap.
+entroscope_add_test(tst_workbench_heads SOURCES tst_workbench_heads.cpp LIBS entroscope_app LABELS "gui;model")
+target_compile_definitions(tst_workbench_heads PRIVATE ENTROSCOPE_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 
 # The soak test of the workbench (tests/soak/soak_workbench.cpp): scripts/soak.sh runs it for long; the
 # short run is part of the gui tests.

@@ -196,6 +196,13 @@ void CompareView::setJsDivergence(const std::vector<double> &perLayer, const QSt
     requestReplot();
 }
 
+void CompareView::setJsNote(const QString &note)
+{
+    m_jsNote = note;
+    updateJs();
+    requestReplot();
+}
+
 void CompareView::clear()
 {
     m_maps.clear();
@@ -352,7 +359,8 @@ void CompareView::updateJs()
 {
     m_jsBars->data()->clear();
     if (m_js.empty()) {
-        m_jsTitle->setText(tr("JS divergence per layer (not computed)"));
+        m_jsTitle->setText(m_jsNote.isEmpty() ? tr("JS divergence per layer (not computed)")
+                                              : tr("JS divergence per layer (%1)").arg(m_jsNote));
         m_jsRect->axis(QCPAxis::atBottom)->setRange(-0.6, 0.6);
         m_jsRect->axis(QCPAxis::atLeft)->setRange(0, std::log(2.0));
         return;

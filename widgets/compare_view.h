@@ -49,6 +49,9 @@ public:
     /// n token strings (may be empty); trainLength ≤ 0 means no training-block outline.
     void setMaps(std::vector<LabelledMap> maps, const std::vector<std::string> &tokenTexts,
                  int64_t trainLength);
+    /// Why there is no JS divergence (shown in the JS panel's title instead of "not computed"); empty: the
+    /// default. The workbench sets it for model families whose analyses keep no layer inputs.
+    void setJsNote(const QString &note);
     /// Per-layer JS divergence (nats) between the methods; `label` names the pair ("A vs B").
     void setJsDivergence(const std::vector<double> &perLayer, const QString &label);
     void clear();
@@ -102,6 +105,7 @@ private:
     int64_t m_trainLength = 0;
     std::vector<double> m_js;
     QString m_jsLabel;
+    QString m_jsNote;
     std::vector<double> m_difference;
     bool m_hasDifference = false;
     bool m_log = false;

@@ -2,10 +2,11 @@
 // SPDX-FileCopyrightText: 2026 EntroScope developers
 #include "analysis_controller.h"
 
-#include "io/checkpoint.h"
 #include "errors.h"
 #include "analysis/experiments.h"
+#include "model/attention_model.h"
 #include "model/gau_model.h"
+#include "text/tokenizer.h"
 #include "model/method.h"
 #include "analysis/metrics_table.h"
 
@@ -13,6 +14,8 @@
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <QPointer>
+#include <QCoreApplication>
+#include <QRegularExpression>
 #include <QThreadPool>
 
 #include <algorithm>
@@ -73,6 +76,27 @@ std::vector<int64_t> encodeDocuments(const Tokenizer &tokenizer, const std::stri
     return ids;
 }
 
+// The input of a model without a tokenizer: token ids separated by spaces, commas or new lines.
+bool parseTokenIds(const QString &text, int64_t vocabSize, std::vector<int64_t> *ids, QString *error)
+{
+    const QStringList parts = text.split(QRegularExpression(QStringLiteral("[\\s,]+")), Qt::SkipEmptyParts);
+    for (const QString &p : parts) {
+        bool ok = false;
+        const qlonglong id = p.toLongLong(&ok);
+        if (!ok || id < 0 || (vocabSize > 0 && id >= vocabSize)) {
+            if (error)
+                *error = QCoreApplication::translate("AnalysisController",
+                                                     "the model has no tokenizer: enter token ids 0 … %1 "
+                                                     "separated by spaces (\"%2\" is not one)")
+                             .arg(vocabSize - 1)
+                             .arg(p.left(20));
+            return false;
+        }
+        ids->push_back(id);
+    }
+    return true;
+}
+
 // The method string syntax (a preset or "temperature,qk,position[,visible]") is the engine's.
 Method resolveMethod(const QString &method, const GauConfig &config, int64_t trainLength)
 {
@@ -129,8 +153,19 @@ void deprioritiseComputeThreads()
 
 struct AnalysisController::Engine
 {
-    std::shared_ptr<const Checkpoint> ck;
-    std::shared_ptr<const GauModel> model;
+    std::shared_ptr<const AttentionModel> model;
+    /// The same model when it is GAU-α: exact rows and the one-pass JS divergence need its kept layer
+    /// inputs, which only GauModel has (the Llama family analyses without them).
+    std::shared_ptr<const GauModel> gau;
+    ModelInfo info;
+    std::shared_ptr<const Tokenizer> tokenizer;
+    void set(std::shared_ptr<const AttentionModel> m)
+    {
+        model = std::move(m);
+        gau = std::dynamic_pointer_cast<const GauModel>(model);
+        info = model->info();
+        tokenizer = model->tokenizer();
+    }
     QString dir;
     quint64 modelSerial = 0;
     QThreadPool pool;
@@ -218,7 +253,7 @@ struct AnalysisController::JobOutput
 {
     QString error;
     bool cancelled = false;
-    std::shared_ptr<const Checkpoint> ck;
+    std::shared_ptr<const AttentionModel> model; // Load
     std::vector<std::pair<std::string, std::shared_ptr<const AnalysisResult>>> results;
     std::vector<double> js;
     std::vector<float> rows; // Rows
@@ -235,7 +270,8 @@ std::string resultKey(const std::string &context, int64_t n, const MethodSpec &s
 // What a view needs of one analysis: up to kFullMapMaxLength every layer's full map (and 128² thumbnails
 // above 128), beyond it the pooled maps at 1024² only; the layer inputs, for the JS divergence and the
 // exact rows asked for later. A metrics-only piece (the reference at T, a sweep point) keeps nothing.
-AnalysisRequest viewAnalysisRequest(const GauConfig &config, const Method &method, int64_t T, int64_t n, bool maps)
+AnalysisRequest viewAnalysisRequest(const ModelInfo &info, bool keepInputs, const Method &method, int64_t T, int64_t n,
+                                    bool maps)
 {
     AnalysisRequest req;
     req.method = method;
@@ -243,7 +279,7 @@ AnalysisRequest viewAnalysisRequest(const GauConfig &config, const Method &metho
     req.mlmTop1 = false;
     if (maps) {
         if (n <= AnalysisController::kFullMapMaxLength) {
-            for (int l = 0; l < config.numLayers; ++l)
+            for (int l = 0; l < int(info.numLayers); ++l)
                 req.fullMapLayers.push_back(l);
             req.pooledMaps = n > 128;
             req.maxPooledSize = 128;
@@ -251,7 +287,7 @@ AnalysisRequest viewAnalysisRequest(const GauConfig &config, const Method &metho
             req.pooledMaps = true;
             req.maxPooledSize = int(AnalysisController::kFullMapMaxLength);
         }
-        req.keepLayerInputs = true;
+        req.keepLayerInputs = keepInputs;
     }
     return req;
 }
@@ -300,38 +336,50 @@ int AnalysisController::nearestStopIndex(int64_t n)
     return best;
 }
 
-bool AnalysisController::hasModel() const { return bool(m_engine->ck); }
+bool AnalysisController::hasModel() const { return bool(m_engine->model); }
 QString AnalysisController::modelDir() const { return m_engine->dir; }
-const GauConfig *AnalysisController::config() const { return m_engine->ck ? &m_engine->ck->config : nullptr; }
-int AnalysisController::layerCount() const { return m_engine->ck ? int(m_engine->ck->config.numLayers) : 0; }
-int64_t AnalysisController::modelTrainLength() const
+const GauConfig *AnalysisController::config() const
 {
-    return m_engine->ck ? m_engine->ck->config.trainLength() : 0;
+    return m_engine->model ? &m_engine->model->methodDefaults() : nullptr;
 }
+int AnalysisController::layerCount() const { return m_engine->model ? int(m_engine->info.numLayers) : 0; }
+int AnalysisController::headCount() const { return m_engine->model ? int(m_engine->info.numHeads) : 0; }
+int AnalysisController::kvHeadCount() const { return m_engine->model ? int(m_engine->info.numKvHeads) : 0; }
+bool AnalysisController::isCausal() const { return m_engine->model && m_engine->info.causal; }
+QString AnalysisController::modelFamily() const
+{
+    return m_engine->model ? QString::fromStdString(m_engine->info.family) : QString();
+}
+bool AnalysisController::hasLayerInputs() const { return bool(m_engine->gau); }
+bool AnalysisController::hasTokenizer() const { return bool(m_engine->tokenizer); }
+std::shared_ptr<const AttentionModel> AnalysisController::model() const { return m_engine->model; }
+int64_t AnalysisController::modelTrainLength() const { return m_engine->model ? m_engine->info.trainLength : 0; }
 
 QString AnalysisController::modelSummary() const
 {
-    if (!m_engine->ck)
+    if (!m_engine->model)
         return tr("no model");
-    const auto &c = m_engine->ck->config;
-    QString s = tr("%1 · %2 layers · d = %3 · T = %4")
-                    .arg(QFileInfo(m_engine->dir).fileName())
-                    .arg(c.numLayers)
-                    .arg(c.keySize)
-                    .arg(c.trainLength());
-    if (m_engine->ck->tokenizer)
-        s += tr(" · %1 %2").arg(QString::fromStdString(m_engine->ck->tokenizer->kind())).arg(
-            m_engine->ck->tokenizer->vocabSize());
+    const ModelInfo &c = m_engine->info;
+    QString s = tr("%1 · %2 layers").arg(QFileInfo(m_engine->dir).fileName()).arg(c.numLayers);
+    if (c.numHeads > 1)
+        s += c.numKvHeads != c.numHeads ? tr(" × %1 heads (%2 kv)").arg(c.numHeads).arg(c.numKvHeads)
+                                        : tr(" × %1 heads").arg(c.numHeads);
+    s += tr(" · d = %1 · T = %2").arg(c.keySize).arg(c.trainLength);
+    if (c.family != "gau_alpha")
+        s += tr(" · %1%2").arg(QString::fromStdString(c.family), c.causal ? tr(" (causal)") : QString());
+    if (m_engine->tokenizer)
+        s += tr(" · %1 %2").arg(QString::fromStdString(m_engine->tokenizer->kind())).arg(m_engine->tokenizer->vocabSize());
+    else
+        s += tr(" · no tokenizer (token ids)");
     return s;
 }
 
 bool AnalysisController::loadModelNow(const QString &dir, QString *error)
 {
     try {
-        auto ck = Checkpoint::load(QDir(dir).absolutePath().toStdString());
+        auto model = loadAttentionModel(QDir(dir).absolutePath().toStdString());
         cancel();
-        m_engine->ck = ck;
-        m_engine->model = std::make_shared<GauModel>(ck);
+        m_engine->set(std::move(model));
         m_engine->dir = QDir(dir).absolutePath();
         ++m_engine->modelSerial;
         clearCache();
@@ -365,13 +413,21 @@ quint64 AnalysisController::loadModel(const QString &dir)
 int AnalysisController::setText(const QString &text, QString *error)
 {
     m_tokens.clear();
-    if (!m_engine->ck || !m_engine->ck->tokenizer) {
+    if (!m_engine->model) {
         if (error)
-            *error = tr("the model has no tokenizer");
+            *error = tr("no model loaded");
         return -1;
     }
+    if (!m_engine->tokenizer) {
+        // A folder without a tokenizer (the Llama fixtures) is driven by ids, as the CLI's --ids is.
+        std::vector<int64_t> ids;
+        if (!parseTokenIds(text, m_engine->info.vocabSize, &ids, error))
+            return -1;
+        m_tokens = std::move(ids);
+        return int(m_tokens.size());
+    }
     try {
-        m_tokens = encodeDocuments(*m_engine->ck->tokenizer, text.toStdString());
+        m_tokens = encodeDocuments(*m_engine->tokenizer, text.toStdString());
     } catch (const std::exception &e) {
         if (error)
             *error = QString::fromStdString(e.what());
@@ -382,21 +438,21 @@ int AnalysisController::setText(const QString &text, QString *error)
 
 double AnalysisController::unknownShare() const
 {
-    if (m_tokens.empty() || !m_engine->ck || !m_engine->ck->tokenizer)
+    if (m_tokens.empty() || !m_engine->tokenizer)
         return 0;
-    const int64_t unk = m_engine->ck->tokenizer->unkId();
+    const int64_t unk = m_engine->tokenizer->unkId();
     return double(std::count(m_tokens.begin(), m_tokens.end(), unk)) / double(m_tokens.size());
 }
 
 double AnalysisController::unknownShareOf(const QString &text) const
 {
-    if (!m_engine->ck || !m_engine->ck->tokenizer)
+    if (!m_engine->tokenizer)
         return -1;
     try {
-        const auto ids = encodeDocuments(*m_engine->ck->tokenizer, text.toStdString());
+        const auto ids = encodeDocuments(*m_engine->tokenizer, text.toStdString());
         if (ids.empty())
             return 0;
-        const int64_t unk = m_engine->ck->tokenizer->unkId();
+        const int64_t unk = m_engine->tokenizer->unkId();
         return double(std::count(ids.begin(), ids.end(), unk)) / double(ids.size());
     } catch (const std::exception &) {
         return -1;
@@ -414,14 +470,14 @@ QString AnalysisController::methodLabel(const QString &method)
 
 MethodSpec AnalysisController::resolveSpec(const QString &method, int64_t trainLength, QString *error) const
 {
-    if (!m_engine->ck) {
+    if (!m_engine->model) {
         if (error)
             *error = tr("no model loaded");
         return {};
     }
     try {
-        const int64_t T = trainLength > 0 ? trainLength : m_engine->ck->config.trainLength();
-        return resolveMethod(method, m_engine->ck->config, T).spec();
+        const int64_t T = trainLength > 0 ? trainLength : m_engine->info.trainLength;
+        return resolveMethod(method, m_engine->model->methodDefaults(), T).spec();
     } catch (const std::exception &e) {
         if (error)
             *error = QString::fromStdString(e.what());
@@ -435,13 +491,13 @@ QStringList AnalysisController::methodFormulas(const QString &method, int64_t le
     QStringList out;
     if (untrained)
         untrained->clear();
-    if (!m_engine->ck)
+    if (!m_engine->model)
         return out;
     try {
-        const auto &config = m_engine->ck->config;
-        const int64_t T = trainLength > 0 ? trainLength : config.trainLength();
+        const auto &config = m_engine->model->methodDefaults();
+        const int64_t T = trainLength > 0 ? trainLength : m_engine->info.trainLength;
         const Method m = resolveMethod(method, config, T);
-        for (const auto &line : entroscope::methodFormulas(m, std::max<int64_t>(length, 1), config.keySize, T))
+        for (const auto &line : entroscope::methodFormulas(m, std::max<int64_t>(length, 1), m_engine->info.keySize, T))
             out << QString::fromStdString(line);
         if (untrained)
             for (const auto &line : untrainedAxes(m, config))
@@ -477,7 +533,7 @@ quint64 AnalysisController::request(const ViewRequest &req)
     // A pending model load goes first; this request then refers to the old model and is dropped.
     if (m_foreground && m_foreground->kind == Job::Kind::Load)
         return fail(tr("a model is being loaded"));
-    if (!m_engine->ck)
+    if (!m_engine->model)
         return fail(tr("no model loaded"));
     if (m_tokens.empty())
         return fail(tr("the text has no tokens"));
@@ -491,11 +547,11 @@ quint64 AnalysisController::request(const ViewRequest &req)
     job->generation = generation;
     job->request = req;
     job->tokens = m_tokens;
-    job->trainLength = req.trainLength > 0 ? req.trainLength : m_engine->ck->config.trainLength();
+    job->trainLength = req.trainLength > 0 ? req.trainLength : m_engine->info.trainLength;
     job->context = contextKey(req);
     try {
         for (const QString &m : req.methods.mid(0, 4)) {
-            job->methods.push_back(resolveMethod(m, m_engine->ck->config, job->trainLength));
+            job->methods.push_back(resolveMethod(m, m_engine->model->methodDefaults(), job->trainLength));
             job->labels << methodLabel(m);
         }
     } catch (const std::exception &e) {
@@ -527,9 +583,12 @@ quint64 AnalysisController::requestExactRows(int layer, int64_t row0, int64_t ro
         QMetaObject::invokeMethod(this, [this, id, message] { Q_EMIT exactRowsFailed(id, message); }, Qt::QueuedConnection);
         return id;
     };
-    if (!m_last || m_last->results.empty() || !m_last->results[0] || !m_engine->ck)
+    if (!m_last || m_last->results.empty() || !m_last->results[0] || !m_engine->model)
         return fail(tr("no result is shown"));
     const auto &source = m_last->results[0];
+    if (!m_engine->gau)
+        return fail(tr("exact rows are not available for %1 models (their analyses keep no layer inputs)")
+                        .arg(modelFamily()));
     if (!source->layerInputs)
         return fail(tr("the shown analysis kept no layer inputs"));
     auto job = std::make_shared<Job>();
@@ -543,7 +602,7 @@ quint64 AnalysisController::requestExactRows(int layer, int64_t row0, int64_t ro
     job->row0 = row0;
     job->rows = rows;
     try {
-        job->methods.push_back(resolveMethod(m_last->request.methods.value(0), m_engine->ck->config, job->trainLength));
+        job->methods.push_back(resolveMethod(m_last->request.methods.value(0), m_engine->model->methodDefaults(), job->trainLength));
     } catch (const std::exception &e) {
         return fail(QString::fromStdString(e.what()));
     }
@@ -556,18 +615,18 @@ quint64 AnalysisController::requestExactRows(int layer, int64_t row0, int64_t ro
 
 bool AnalysisController::isCached(const ViewRequest &req)
 {
-    if (!m_engine->ck || m_tokens.empty() || req.methods.isEmpty() || req.length < 1
+    if (!m_engine->model || m_tokens.empty() || req.methods.isEmpty() || req.length < 1
         || (m_foreground && m_foreground->kind == Job::Kind::Load))
         return false;
     auto job = std::make_shared<Job>();
     job->kind = Job::Kind::View;
     job->request = req;
     job->tokens = m_tokens;
-    job->trainLength = req.trainLength > 0 ? req.trainLength : m_engine->ck->config.trainLength();
+    job->trainLength = req.trainLength > 0 ? req.trainLength : m_engine->info.trainLength;
     job->context = contextKey(req);
     try {
         for (const QString &m : req.methods.mid(0, 4))
-            job->methods.push_back(resolveMethod(m, m_engine->ck->config, job->trainLength));
+            job->methods.push_back(resolveMethod(m, m_engine->model->methodDefaults(), job->trainLength));
     } catch (const std::exception &) {
         return false;
     }
@@ -661,12 +720,12 @@ std::shared_ptr<ViewResult> AnalysisController::partialResult(const Job &jobRef,
             miss.tasks.push_back({resultKey(job->context, T, spec, false), i, T, false});
         std::vector<double> et;
         if (rt)
-            for (const auto &l : rt->layers)
-                if (l.head == 0)
-                    et.push_back(l.entropyMean);
+            for (const auto &l : rt->layers) // layer-major, heads inner (one entry per layer for GAU-α)
+                et.push_back(l.entropyMean);
         result->entropyAtT.push_back(et);
     }
-    if (job->methods.size() >= 2) {
+    // The one-pass JS divergence needs both analyses' layer inputs: GAU-α only (hasLayerInputs()).
+    if (job->methods.size() >= 2 && e.gau) {
         miss.jsKey = job->context + "|" + std::to_string(n) + "|" + job->methods[0].spec().label() + "|"
                      + job->methods[1].spec().label() + "|js";
         auto it = e.jsCache.find(miss.jsKey);
@@ -773,9 +832,11 @@ void AnalysisController::startNext()
     if (job->kind != Job::Kind::Background)
         setBusy(true);
 
-    std::shared_ptr<const GauModel> model = m_engine->model;
+    std::shared_ptr<const AttentionModel> model = m_engine->model;
+    std::shared_ptr<const GauModel> gau = m_engine->gau;
+    const ModelInfo info = m_engine->info;
     const bool reportProgress = job->kind != Job::Kind::Background;
-    m_engine->pool.start([this, job, model, reportProgress] {
+    m_engine->pool.start([this, job, model, gau, info, reportProgress] {
         deprioritiseComputeThreads();
         auto out = std::make_shared<JobOutput>();
         QElapsedTimer timer;
@@ -797,12 +858,13 @@ void AnalysisController::startNext()
         };
         try {
             if (job->kind == Job::Kind::Load) {
-                out->ck = Checkpoint::load(job->dir.toStdString());
+                out->model = loadAttentionModel(job->dir.toStdString());
             } else if (job->kind == Job::Kind::Rows) {
-                out->rows = model->attentionRows(*job->source->layerInputs, job->layer, job->methods[0],
+                if (!gau)
+                    throw Error("exact rows: not available for " + info.family + " models");
+                out->rows = gau->attentionRows(*job->source->layerInputs, job->layer, job->methods[0],
                                                  job->trainLength, job->row0, job->rows, &job->cancel);
             } else {
-                const GauConfig &config = model->checkpoint().config;
                 std::map<int64_t, std::vector<int64_t>> idsByLength;
                 auto idsFor = [&](int64_t n) -> const std::vector<int64_t> & {
                     auto it = idsByLength.find(n);
@@ -815,9 +877,9 @@ void AnalysisController::startNext()
                 std::shared_ptr<const AnalysisResult> pair[2] = {job->known.size() > 0 ? job->known[0] : nullptr,
                                                                  job->known.size() > 1 ? job->known[1] : nullptr};
                 for (const auto &task : job->tasks) {
-                    const AnalysisRequest req = viewAnalysisRequest(config, job->methods[task.method], job->trainLength,
-                                                                    task.length, task.maps);
-                    checkAnalysisMemory(config, task.length, req);
+                    const AnalysisRequest req = viewAnalysisRequest(info, bool(gau), job->methods[task.method],
+                                                                    job->trainLength, task.length, task.maps);
+                    checkAnalysisMemory(*model, task.length, req);
                     auto r = std::make_shared<const AnalysisResult>(
                         model->analyze(idsFor(task.length), req, progress, &job->cancel));
                     out->results.emplace_back(task.key, r);
@@ -831,9 +893,9 @@ void AnalysisController::startNext()
                         this, [this, job, key, r, seconds] { takePiece(job, key, r, seconds); }, Qt::QueuedConnection);
                 }
                 if (job->jsNeeded) {
-                    if (!pair[0] || !pair[1] || !pair[0]->layerInputs || !pair[1]->layerInputs)
+                    if (!gau || !pair[0] || !pair[1] || !pair[0]->layerInputs || !pair[1]->layerInputs)
                         throw Error("internal: the compared analyses kept no layer inputs");
-                    out->js = model->jsDivergence(*pair[0]->layerInputs, job->methods[0], *pair[1]->layerInputs,
+                    out->js = gau->jsDivergence(*pair[0]->layerInputs, job->methods[0], *pair[1]->layerInputs,
                                                   job->methods[1], job->trainLength, progress, &job->cancel);
                 }
             }
@@ -855,9 +917,8 @@ void AnalysisController::finishJob(const std::shared_ptr<Job> &job, const std::s
     Engine &e = *m_engine;
 
     if (job->kind == Job::Kind::Load) {
-        if (out->ck) {
-            e.ck = out->ck;
-            e.model = std::make_shared<GauModel>(out->ck);
+        if (out->model) {
+            e.set(out->model);
             e.dir = job->dir;
             ++e.modelSerial;
             clearCache();
@@ -867,7 +928,7 @@ void AnalysisController::finishJob(const std::shared_ptr<Job> &job, const std::s
         } else if (!out->cancelled) {
             Q_EMIT modelLoadFailed(job->dir, out->error);
         }
-        if (m_foreground && m_foreground->kind == Job::Kind::View && out->ck)
+        if (m_foreground && m_foreground->kind == Job::Kind::View && out->model)
             m_foreground.reset(); // asked for with the old model's tokens
         startNext();
         updateBusy();
@@ -945,18 +1006,18 @@ void AnalysisController::updateBusy()
 
 std::string AnalysisController::contextKey(const ViewRequest &req) const
 {
-    const int64_t T = req.trainLength > 0 ? req.trainLength : m_engine->ck->config.trainLength();
+    const int64_t T = req.trainLength > 0 ? req.trainLength : m_engine->info.trainLength;
     return std::to_string(m_engine->modelSerial) + "|" + tokensHash(m_tokens) + "|" + req.fill.toStdString() + "|"
            + std::to_string(T);
 }
 
 void AnalysisController::queueBackground()
 {
-    if (!m_haveLastRequest || !m_engine->ck || m_tokens.empty())
+    if (!m_haveLastRequest || !m_engine->model || m_tokens.empty())
         return;
     m_background.clear();
     const ViewRequest &req = m_lastRequest;
-    const int64_t T = req.trainLength > 0 ? req.trainLength : m_engine->ck->config.trainLength();
+    const int64_t T = req.trainLength > 0 ? req.trainLength : m_engine->info.trainLength;
     const std::string context = contextKey(req);
     const QStringList methods = req.methods.mid(0, 4);
     const std::string sweepKey = context + "|" + methods.join(QLatin1Char(';')).toStdString();
@@ -989,7 +1050,7 @@ void AnalysisController::queueBackground()
     QStringList labels;
     for (const QString &m : methods) {
         try {
-            resolved.push_back(resolveMethod(m, m_engine->ck->config, T));
+            resolved.push_back(resolveMethod(m, m_engine->model->methodDefaults(), T));
             labels << methodLabel(m);
         } catch (const std::exception &) {
         }

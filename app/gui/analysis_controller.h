@@ -30,6 +30,12 @@
 // Errors. Engine exceptions are caught in the worker and become errorOccurred (requests) or
 // modelLoadFailed (a model that fails to load; the current model stays). The controller shows no dialog.
 //
+// Model families. Any folder loadAttentionModel opens (GAU-α, llama, mistral, qwen2) is analysed through
+// AttentionModel::analyze; results then hold one LayerMetrics and one map per (layer, head), layer-major.
+// GAU-α alone keeps layer inputs, so exact rows of a pooled map and the one-pass JS divergence are GAU-α
+// only (hasLayerInputs()); for the other families requestExactRows fails with the reason and a comparison
+// has no jsPerLayer. A folder without a tokenizer takes its input as token ids (setText).
+//
 // Shutdown: the destructor cancels the running job and waits for the worker.
 //
 // No LibTorch in this header: engine objects are behind a pimpl.
@@ -47,6 +53,7 @@
 namespace entroscope {
 
 struct GauConfig;
+class AttentionModel;
 
 /// What one view request asks for.
 struct ViewRequest
@@ -67,9 +74,12 @@ struct ViewResult
     int64_t trainLength = 0; ///< resolved T
     QStringList labels;      ///< display label per method (same order as results)
     std::vector<std::shared_ptr<const AnalysisResult>> results; ///< per method, at n: metrics + maps
-    /// Per method, entropy_mean per layer at length T (same input), for the reference lines.
+    /// Per method, entropy_mean per (layer, head) at length T (same input; layer-major, heads inner, so one
+    /// per layer for a one-head model), for the reference lines.
     std::vector<std::vector<double>> entropyAtT;
-    std::vector<double> jsPerLayer; ///< JS divergence (nats) per layer, methods[0] vs methods[1]; empty if < 2
+    /// JS divergence (nats) per layer, methods[0] vs methods[1]; empty if < 2 methods or the model keeps no
+    /// layer inputs (not GAU-α).
+    std::vector<double> jsPerLayer;
     double seconds = 0;             ///< worker time of this request (0 when served from the cache)
     bool fromCache = false;
     /// False for a progressive result (resultUpdated): the primary method is there, and `pending` names
@@ -110,10 +120,21 @@ public:
     /// The loaded model's config (nullptr without a model). Valid until the next model is loaded.
     const GauConfig *config() const;
     int layerCount() const;
+    /// Attention heads per layer (1 for GAU-α), key/value heads, causal visibility, the family name.
+    int headCount() const;
+    int kvHeadCount() const;
+    bool isCausal() const;
+    QString modelFamily() const;
+    /// Whether analyses keep layer inputs: exact rows and the JS divergence (GAU-α only).
+    bool hasLayerInputs() const;
+    bool hasTokenizer() const;
+    /// The loaded model (tests compare against it); nullptr without one.
+    std::shared_ptr<const AttentionModel> model() const;
     int64_t modelTrainLength() const;
 
     /// Tokenises the text with the model's tokenizer (GUI thread; linear and fast). Returns the token count;
-    /// -1 and *error when the model has no tokenizer or the text cannot be encoded.
+    /// -1 and *error when the text cannot be encoded. A model without a tokenizer reads the text as token ids
+    /// separated by spaces or commas (-1 and *error naming the first one that is not an id of its vocabulary).
     int setText(const QString &text, QString *error = nullptr);
     int tokenCount() const { return int(m_tokens.size()); }
     /// Share of the current tokens that are the tokenizer's unknown piece ([UNK]); 0 without tokens.

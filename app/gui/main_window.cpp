@@ -11,6 +11,8 @@
 #include "dilution_view.h"
 #include "distance_profile_view.h"
 #include "entropy_view.h"
+#include "head_heatmap_view.h"
+#include "head_selection.h"
 #include "layer_overview.h"
 #include "model/method.h"
 #include "method_editor.h"
@@ -254,6 +256,19 @@ void MainWindow::buildUi()
     m_tabs->addTab(m_overview, tr("&5 Layers"));
     m_tabs->addTab(m_compareView, tr("&6 Compare"));
     m_tabs->addTab(m_tokenView, tr("&7 Token"));
+    m_heatmap = new HeadHeatmapView;
+    m_heatmap->setObjectName(QStringLiteral("headHeatmap"));
+    m_tabs->addTab(m_heatmap, tr("&8 Heads"));
+    // A click on a (layer, head) cell selects both and opens that head's map.
+    connect(m_heatmap, &HeadHeatmapView::cellSelected, this, [this](int layer, int head) {
+        m_updatingControls = true; // one redraw for both changes
+        setLayer(layer);
+        setHead(head);
+        m_updatingControls = false;
+        if (m_controller->lastResult())
+            showResult();
+        m_tabs->setCurrentIndex(AttentionTab);
+    });
     // A click on a query row of the map opens its attention row in the token inspector.
     connect(m_mapView, &AttentionMapView::querySelected, this, [this](int64_t query) { inspectQuery(query); });
     // … and so does a click on a token in the inspector's text pane.
@@ -401,7 +416,22 @@ void MainWindow::buildUi()
         if (!m_updatingControls && m_controller->lastResult())
             showResult();
     });
-    lf->addRow(tr("Layer"), m_layerSpin);
+    // The head selector sits next to the layer's; it is hidden for one-head models (updateHeadRange).
+    m_headCombo = new QComboBox;
+    m_headCombo->setObjectName(QStringLiteral("headCombo"));
+    m_headCombo->setToolTip(tr("The head the map, entropy, distance, layers, compare and token views show, or the "
+                               "mean of the heads (maps averaged cell by cell, metrics averaged) — Alt+Up / Alt+Down"));
+    connect(m_headCombo, &QComboBox::currentIndexChanged, this, [this] {
+        if (!m_updatingControls && m_controller->lastResult())
+            showResult();
+    });
+    m_headLabel = new QLabel(tr("Head"));
+    auto *layerRow = new QHBoxLayout;
+    layerRow->addWidget(m_layerSpin, 1);
+    layerRow->addWidget(m_headLabel);
+    layerRow->addWidget(m_headCombo, 1);
+    lf->addRow(tr("Layer"), layerRow);
+    updateHeadRange();
     v->addWidget(lenBox);
 
     auto *methodBox = new QGroupBox(tr("Method"));
@@ -548,6 +578,11 @@ void MainWindow::buildMenus()
             openModel(dir);
     });
     m_recentMenu = file->addMenu(tr("Recent &models"));
+    m_bundledMenu = file->addMenu(tr("&Bundled models"));
+    m_bundledMenu->setObjectName(QStringLiteral("bundledModelsMenu"));
+    // Listed when opened, so that a model folder added while the workbench runs shows up.
+    connect(m_bundledMenu, &QMenu::aboutToShow, this, &MainWindow::rebuildBundledMenu);
+    rebuildBundledMenu();
     add(file, tr("Open &text file…"), {}, [this] {
         const QString f = QFileDialog::getOpenFileName(this, tr("Open text"), lastFolder(QStringLiteral("text")),
                                                        tr("Text files (*.txt *.text *.md *.csv *.tsv *.json);;All files (*)"));
@@ -619,6 +654,8 @@ void MainWindow::buildMenus()
         [this] { stepLayer(+1); });
     add(analysis, tr("Layer &down"), {QKeySequence(Qt::CTRL | Qt::Key_Down), QKeySequence(Qt::Key_PageDown)},
         [this] { stepLayer(-1); });
+    add(analysis, tr("Next &head"), {QKeySequence(Qt::ALT | Qt::Key_Up)}, [this] { stepHead(+1); });
+    add(analysis, tr("Previous h&ead"), {QKeySequence(Qt::ALT | Qt::Key_Down)}, [this] { stepHead(-1); });
     analysis->addSeparator();
     add(analysis, tr("&Next length stop"), {QKeySequence(Qt::CTRL | Qt::Key_Right)}, [this] { stepLength(+1); });
     add(analysis, tr("&Previous length stop"), {QKeySequence(Qt::CTRL | Qt::Key_Left)}, [this] { stepLength(-1); });
@@ -648,7 +685,7 @@ void MainWindow::buildMenus()
 QString MainWindow::viewTitle(int index)
 {
     const QStringList titles = {tr("Attention map"), tr("Entropy"), tr("Score dilution"), tr("Distance profile"),
-                                tr("Layers"),        tr("Compare"), tr("Token")};
+                                tr("Layers"),        tr("Compare"), tr("Token"),          tr("Heads")};
     return titles.value(index);
 }
 
@@ -687,7 +724,8 @@ void MainWindow::showShortcuts()
 
 QString MainWindow::viewName(int index)
 {
-    static const char *names[] = {"attention-map", "entropy", "dilution", "distance-profile", "layers", "compare", "token"};
+    static const char *names[] = {"attention-map", "entropy",  "dilution", "distance-profile",
+                                  "layers",        "compare", "token",    "heads"};
     return index >= 0 && index < ViewCount ? QString::fromLatin1(names[index]) : QString();
 }
 
@@ -713,6 +751,7 @@ void MainWindow::onModelLoaded(const QString &dir)
     updateWindowTitle();
     m_dilutionView->clearSeries();
     updateLayerRange();
+    updateHeadRange();
     if (m_pendingState) {
         SessionState s = *m_pendingState;
         m_pendingState.reset();
@@ -730,6 +769,81 @@ void MainWindow::updateLayerRange()
 {
     const int layers = std::max(1, m_controller->layerCount());
     m_layerSpin->setRange(0, layers - 1);
+}
+
+void MainWindow::updateHeadRange()
+{
+    const int heads = m_controller->headCount();
+    const int current = head();
+    m_updatingControls = true;
+    m_headCombo->clear();
+    m_headCombo->addItem(tr("mean of heads"), kHeadMean);
+    for (int h = 0; h < heads; ++h)
+        m_headCombo->addItem(tr("head %1").arg(h), h);
+    m_headCombo->setCurrentIndex(std::max(0, m_headCombo->findData(current < heads ? current : kHeadMean)));
+    m_updatingControls = false;
+    // One head: nothing to choose (GAU-α); the views show it as before.
+    m_headCombo->setVisible(heads > 1);
+    m_headLabel->setVisible(heads > 1);
+    if (m_tabs)
+        m_tabs->setTabToolTip(HeadsTab, heads > 1 ? QString()
+                                                  : tr("This model has one attention map per layer: one column"));
+}
+
+void MainWindow::setHead(int head)
+{
+    const int i = m_headCombo->findData(head);
+    if (i >= 0)
+        m_headCombo->setCurrentIndex(i);
+}
+
+int MainWindow::head() const
+{
+    if (m_controller->headCount() <= 1 || m_headCombo->currentIndex() < 0)
+        return m_controller->headCount() <= 1 ? 0 : kHeadMean;
+    return m_headCombo->currentData().toInt();
+}
+
+void MainWindow::stepHead(int delta)
+{
+    // Mean of heads, head 0, …, H-1: the combo's order; the ends stop (as the layer spin box does).
+    if (m_headCombo->count() <= 2)
+        return;
+    m_headCombo->setCurrentIndex(std::clamp(m_headCombo->currentIndex() + delta, 0, m_headCombo->count() - 1));
+}
+
+QStringList MainWindow::bundledModelDirs()
+{
+    QStringList roots = qEnvironmentVariable("ENTROSCOPE_MODELS_DIR").split(QLatin1Char(':'), Qt::SkipEmptyParts);
+#ifdef ENTROSCOPE_BUNDLED_MODELS_DIR
+    roots << QStringLiteral(ENTROSCOPE_BUNDLED_MODELS_DIR);
+#endif
+    // An installed workbench: <prefix>/bin/entroscope next to <prefix>/share/entroscope/models.
+    roots << QCoreApplication::applicationDirPath() + QStringLiteral("/../share/entroscope/models");
+    QStringList out;
+    for (const QString &root : roots) {
+        const QDir dir(root);
+        for (const QString &name : dir.entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name)) {
+            const QString path = QDir::cleanPath(dir.absoluteFilePath(name));
+            if (QFileInfo::exists(path + QStringLiteral("/config.json")) && !out.contains(path))
+                out << path;
+        }
+    }
+    return out;
+}
+
+void MainWindow::rebuildBundledMenu()
+{
+    m_bundledMenu->clear();
+    const QStringList dirs = bundledModelDirs();
+    for (const QString &dir : dirs) {
+        QAction *a = m_bundledMenu->addAction(QFileInfo(dir).fileName());
+        a->setToolTip(QDir::toNativeSeparators(dir));
+        a->setData(dir);
+        connect(a, &QAction::triggered, this, [this, dir] { openModel(dir); });
+    }
+    if (dirs.isEmpty())
+        m_bundledMenu->addAction(tr("(none found)"))->setEnabled(false);
 }
 
 void MainWindow::retokenize()
@@ -783,10 +897,11 @@ void MainWindow::updateDemoTextCoverage()
         const bool covered = unk >= 0 && unk <= kDemoTextMaxUnknown;
         if (auto *model = qobject_cast<QStandardItemModel *>(m_demoTextCombo->model()))
             model->item(i)->setEnabled(covered);
-        m_demoTextCombo->setItemData(i, covered ? QString()
-                                                : tr("Not for this model: %1 % of its tokens are [UNK] under the model's "
-                                                     "tokenizer").arg(100 * unk, 0, 'f', 0),
-                                     Qt::ToolTipRole);
+        const QString why = !m_controller->hasTokenizer()
+                                ? tr("Not for this model: it has no tokenizer (enter token ids)")
+                                : tr("Not for this model: %1 % of its tokens are [UNK] under the model's tokenizer")
+                                      .arg(100 * unk, 0, 'f', 0);
+        m_demoTextCombo->setItemData(i, covered ? QString() : why, Qt::ToolTipRole);
     }
 }
 
@@ -1046,39 +1161,63 @@ void MainWindow::updateView(int index) const
     const auto res = m_controller->lastResult();
     if (!res || res->results.empty() || !res->results[0])
         return;
-    const AnalysisResult &p = *res->results[0];
+    // Every view but the heatmap sees one head (or the mean of the heads) as a one-map-per-layer result.
+    const int selHead = head();
+    const int heads = m_controller->headCount();
+    std::vector<std::shared_ptr<const AnalysisResult>> proj;
+    for (const auto &r : res->results)
+        proj.push_back(projectHead(r, selHead));
+    const AnalysisResult &p = *proj[0];
     const int layer = std::clamp(m_layerSpin->value(), 0, int(p.layers.size()) - 1);
     const int64_t T = res->trainLength;
+    const QString headText = heads <= 1 ? QString()
+                             : selHead == kHeadMean ? tr(" · mean of %1 heads").arg(heads)
+                                                    : tr(" · head %1").arg(selHead);
     switch (index) {
+    case HeadsTab:
+        m_heatmap->setResult(*res->results[0], res->labels.value(0));
+        m_heatmap->setSelected(layer, heads <= 1 ? 0 : selHead);
+        break;
     case AttentionTab:
         if (const AttentionMap *m = mapFor(p, layer)) {
-            m_mapView->setTitlePrefix(res->labels.value(0));
+            m_mapView->setTitlePrefix(res->labels.value(0) + headText);
             m_mapView->setMap(*m, p.tokenTexts, T);
         } else {
             m_mapView->clear();
         }
         break;
     case EntropyTab: {
+        // entropyAtT is per (layer, head), heads inner: the selected head's, or the mean of the layer's.
         std::optional<double> hT;
-        if (!res->entropyAtT.empty() && size_t(layer) < res->entropyAtT[0].size())
-            hT = res->entropyAtT[0][size_t(layer)];
+        const size_t h = size_t(std::max(heads, 1));
+        if (!res->entropyAtT.empty() && (size_t(layer) + 1) * h <= res->entropyAtT[0].size()) {
+            const auto &et = res->entropyAtT[0];
+            if (selHead == kHeadMean) {
+                double sum = 0;
+                for (size_t k = 0; k < h; ++k)
+                    sum += et[size_t(layer) * h + k];
+                hT = sum / double(h);
+            } else {
+                hT = et[size_t(layer) * h + size_t(std::max(selHead, 0))];
+            }
+        }
         m_entropyView->setData(p, layer, hT);
         {
             std::vector<EntropyView::Compared> compared;
-            for (size_t i = 1; i < res->results.size(); ++i)
-                if (res->results[i])
-                    compared.push_back({res->labels.value(int(i)), res->results[i]->layers});
+            for (size_t i = 1; i < proj.size(); ++i)
+                if (proj[i])
+                    compared.push_back({res->labels.value(int(i)), proj[i]->layers});
             m_entropyView->setCompared(std::move(compared));
         }
         break;
     }
     case DistanceTab: {
         std::vector<DistanceProfileView::Profile> profiles;
-        for (size_t i = 0; i < res->results.size(); ++i)
-            if (res->results[i] && size_t(layer) < res->results[i]->layers.size())
-                profiles.emplace_back(res->labels.value(int(i)), res->results[i]->layers[size_t(layer)].distanceProfile);
+        for (size_t i = 0; i < proj.size(); ++i)
+            if (proj[i] && size_t(layer) < proj[i]->layers.size())
+                profiles.emplace_back(res->labels.value(int(i)), proj[i]->layers[size_t(layer)].distanceProfile);
         m_distanceView->setProfiles(profiles);
-        m_distanceView->setSubtitle(tr("layer %1 · n = %2").arg(layer).arg(p.length));
+        m_distanceView->setSubtitle(tr("layer %1%2 · n = %3").arg(layer).arg(headText).arg(p.length));
         break;
     }
     case LayersTab:
@@ -1090,12 +1229,12 @@ void MainWindow::updateView(int index) const
             // A pooled map's row is a cell row: the exact row is recomputed from the analysis's layer inputs
             // (one layer, one query) and replaces it when it arrives.
             const auto &exact = m_controller->lastExactRows();
-            if (m->pool > 1 && exact && exact->source == res->results[0] && exact->layer == layer
+            if (m->pool > 1 && exact && exact->source == proj[0] && exact->layer == layer
                 && exact->row0 == m_inspectQuery && exact->rows == 1) {
                 m_tokenView->setExactRow(exact->data, layer, m_inspectQuery, p.tokenTexts, T, res->labels.value(0));
             } else {
                 m_tokenView->setRow(*m, m_inspectQuery, p.tokenTexts, T, res->labels.value(0));
-                const auto key = std::make_tuple(static_cast<const void *>(res->results[0].get()), layer, m_inspectQuery);
+                const auto key = std::make_tuple(static_cast<const void *>(proj[0].get()), layer, m_inspectQuery);
                 if (m->pool > 1 && p.layerInputs && key != m_exactAsked) {
                     m_exactAsked = key;
                     m_controller->requestExactRows(layer, m_inspectQuery, 1);
@@ -1108,10 +1247,14 @@ void MainWindow::updateView(int index) const
     case CompareTab:
         if (res->results.size() >= 2) {
             std::vector<CompareView::LabelledMap> maps;
-            for (size_t i = 0; i < res->results.size(); ++i)
-                if (const AttentionMap *m = res->results[i] ? mapFor(*res->results[i], layer) : nullptr)
-                    maps.emplace_back(res->labels.value(int(i)), *m);
+            for (size_t i = 0; i < proj.size(); ++i)
+                if (const AttentionMap *m = proj[i] ? mapFor(*proj[i], layer) : nullptr)
+                    maps.emplace_back(res->labels.value(int(i)) + headText, *m);
             m_compareView->setMaps(std::move(maps), p.tokenTexts, T);
+            // The JS divergence is recomputed from kept layer inputs, which only GAU-α analyses keep.
+            m_compareView->setJsNote(m_controller->hasLayerInputs()
+                                         ? QString()
+                                         : tr("not available for %1 models").arg(m_controller->modelFamily()));
             m_compareView->setJsDivergence(res->jsPerLayer, res->labels.value(0) + tr(" vs ") + res->labels.value(1));
         } else {
             m_compareView->clear();
@@ -1375,7 +1518,9 @@ QJsonObject MainWindow::provenance(int index) const
     o[QStringLiteral("train_length")] = double(res->trainLength);
     o[QStringLiteral("fill")] = res->request.fill;
     o[QStringLiteral("layer")] = m_layerSpin->value();
-    o[QStringLiteral("head")] = 0;
+    o[QStringLiteral("head")] = head();
+    if (m_controller->headCount() > 1 && head() == kHeadMean)
+        o[QStringLiteral("head_mean_of")] = m_controller->headCount();
     if (!res->complete) // exported while the compared methods were still being computed
         o[QStringLiteral("pending")] = QJsonArray::fromStringList(res->pending);
     QJsonArray methods;

@@ -59,6 +59,7 @@ class TokenInspectorView;
 class DilutionView;
 class DistanceProfileView;
 class EntropyView;
+class HeadHeatmapView;
 class LayerOverview;
 class MethodEditor;
 class PlotView;
@@ -99,7 +100,7 @@ class MainWindow : public QMainWindow
 {
     Q_OBJECT
 public:
-    enum View { AttentionTab, EntropyTab, DilutionTab, DistanceTab, LayersTab, CompareTab, TokenTab, ViewCount };
+    enum View { AttentionTab, EntropyTab, DilutionTab, DistanceTab, LayersTab, CompareTab, TokenTab, HeadsTab, ViewCount };
 
     explicit MainWindow(QWidget *parent = nullptr);
     ~MainWindow() override;
@@ -120,6 +121,13 @@ public:
     QStringList compareMethods() const;
     void setLayer(int layer);
     int layer() const;
+    /// The head the views show: 0 … H-1, or kHeadMean (-1) for the mean of the heads (the default). The
+    /// head selector is hidden for one-head models (GAU-α), where this is always 0.
+    void setHead(int head);
+    int head() const;
+    /// Model folders (with a config.json) under the bundled models folder(s), sorted by name: File ▸
+    /// Bundled models. ENTROSCOPE_MODELS_DIR (colon-separated) adds folders to look in.
+    static QStringList bundledModelDirs();
     void setFill(const QString &fill);
     void setTrainLength(qint64 t); ///< 0 = the model's
 
@@ -214,6 +222,9 @@ private:
     void stepLength(int delta);
     void stepMethod(int delta);
     void stepLayer(int delta);
+    void stepHead(int delta);
+    void updateHeadRange();
+    void rebuildBundledMenu();
     void applyLogScale(bool on);
     void exportCurrentDialog();
     void exportReportDialog();
@@ -232,7 +243,8 @@ private:
     QString m_currentSessionPath;
 
     static constexpr unsigned kResultViews = (1u << AttentionTab) | (1u << EntropyTab) | (1u << DistanceTab)
-                                             | (1u << LayersTab) | (1u << CompareTab) | (1u << TokenTab);
+                                             | (1u << LayersTab) | (1u << CompareTab) | (1u << TokenTab)
+                                             | (1u << HeadsTab);
     mutable unsigned m_dirtyViews = 0; ///< bit per tab: the view has not taken the last result yet
     bool m_viewUpdateQueued = false;
     QTabWidget *m_tabs = nullptr;
@@ -269,6 +281,10 @@ private:
     MethodEditor *m_methodEditor = nullptr;
     QListWidget *m_compareList = nullptr;
     QSpinBox *m_layerSpin = nullptr;
+    QComboBox *m_headCombo = nullptr; ///< item 0 "mean of heads" (data -1), then heads 0 … H-1
+    QLabel *m_headLabel = nullptr;
+    HeadHeatmapView *m_heatmap = nullptr;
+    QMenu *m_bundledMenu = nullptr;
     QCheckBox *m_logCheck = nullptr;
 
     QProgressBar *m_progress = nullptr;

@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 EntroScope developers
+// Multi-head (Llama-family) models in the workbench: the controller's per-head results against
+// AttentionModel::analyze run directly, the layer × head heatmap's cells and clicks, the head selector and
+// its shortcuts, the compare view per head, the bundled-models list, and GAU-α's one-head views unchanged.
+// Every expected value comes from the engine API, never from numbers written here.
+
+#include "analysis_controller.h"
+#include "attention_map_view.h"
+#include "compare_view.h"
+#include "entropy_view.h"
+#include "head_heatmap_view.h"
+#include "head_selection.h"
+#include "main_window.h"
+#include "model/attention_model.h"
+#include "model/method.h"
+#include "session_state.h"
+#include "text/inputs.h"
+#include "qcustomplot_compat.h"
+
+#include <QAction>
+#include <QComboBox>
+#include <QDir>
+#include <QImage>
+#include <QMenu>
+#include <QMenuBar>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <cmath>
+
+using namespace entroscope;
+
+namespace {
+const QString kLlama = QStringLiteral(ENTROSCOPE_TEST_DATA "/llama/models/llama-gqa2");
+const QString kNeko = QStringLiteral(ENTROSCOPE_TEST_DATA "/models/tiny-neko");
+// The Llama fixtures have no tokenizer: the workbench takes their input as ids.
+const QString kIds = QStringLiteral("1 5 9 13 17 21 25 29 33 37 41 45 3 7 11");
+
+std::vector<int64_t> parseIds(const QString &text)
+{
+    std::vector<int64_t> ids;
+    for (const QString &p : text.split(QLatin1Char(' '), Qt::SkipEmptyParts))
+        ids.push_back(p.toLongLong());
+    return ids;
+}
+
+// The analysis the views should show, computed straight through the engine's model interface.
+AnalysisResult direct(const QString &dir, const std::string &method, int64_t n)
+{
+    const auto model = loadAttentionModel(dir.toStdString());
+    const ModelInfo info = model->info();
+    AnalysisRequest req;
+    req.method = Method::fromString(method, model->methodDefaults(), info.trainLength);
+    req.trainLength = info.trainLength;
+    req.mlmTop1 = false;
+    for (int l = 0; l < info.numLayers; ++l)
+        req.fullMapLayers.push_back(l);
+    return model->analyze(fillToLength(parseIds(kIds), n, "tile"), req);
+}
+
+const AttentionMap *fullMap(const AnalysisResult &r, int layer, int head)
+{
+    for (const auto &m : r.maps)
+        if (m.layer == layer && m.head == head && m.pool == 1)
+            return &m;
+    return nullptr;
+}
+
+double maxDiff(const std::vector<float> &a, const std::vector<float> &b)
+{
+    if (a.size() != b.size())
+        return INFINITY;
+    double worst = 0;
+    for (size_t i = 0; i < a.size(); ++i)
+        worst = std::max(worst, std::fabs(double(a[i]) - double(b[i])));
+    return worst;
+}
+
+void openLlama(MainWindow &w, qint64 n, QStringList compare = {})
+{
+    SessionState s;
+    s.modelDir = kLlama;
+    s.text = kIds;
+    s.length = n;
+    s.method = QStringLiteral("native");
+    s.compareMethods = compare;
+    w.applyState(s);
+    QTRY_VERIFY_WITH_TIMEOUT(w.isIdle() && w.controller()->headCount() == 4, 60000);
+}
+} // namespace
+
+class TestWorkbenchHeads : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        QCoreApplication::setOrganizationName(QStringLiteral("EntroScopeTest"));
+        QCoreApplication::setApplicationName(QStringLiteral("EntroScopeHeadsTest"));
+    }
+
+    void controllerGivesPerHeadResults()
+    {
+        AnalysisController c;
+        c.setBackgroundEnabled(false);
+        QString error;
+        QVERIFY2(c.loadModelNow(kLlama, &error), qPrintable(error));
+        const auto model = loadAttentionModel(kLlama.toStdString());
+        QCOMPARE(c.headCount(), int(model->info().numHeads));
+        QCOMPARE(c.kvHeadCount(), int(model->info().numKvHeads));
+        QCOMPARE(c.layerCount(), int(model->info().numLayers));
+        QVERIFY(c.isCausal());
+        QVERIFY(!c.hasLayerInputs());
+        QVERIFY(c.modelSummary().contains(QLatin1String("heads")));
+
+        // No tokenizer: ids, with one clear error for what is not an id of the vocabulary.
+        QCOMPARE(c.setText(QStringLiteral("1 2 x")), -1);
+        QVERIFY(c.setText(QStringLiteral("1 2 99999"), &error) < 0);
+        QVERIFY2(error.contains(QLatin1String("token ids")), qPrintable(error));
+        QCOMPARE(c.setText(kIds), int(parseIds(kIds).size()));
+
+        QSignalSpy ready(&c, &AnalysisController::resultReady);
+        const int64_t n = 40;
+        c.request([&] {
+            ViewRequest r;
+            r.length = n;
+            r.methods = {QStringLiteral("native"), QStringLiteral("infoscale")};
+            return r;
+        }());
+        QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, 60000);
+        const auto res = c.lastResult();
+        QVERIFY(res && res->complete);
+        QVERIFY(res->jsPerLayer.empty()); // GAU-α only
+        const char *methods[] = {"native", "infoscale"};
+        for (int mi = 0; mi < 2; ++mi) {
+            const AnalysisResult want = direct(kLlama, methods[mi], n);
+            const AnalysisResult &got = *res->results[size_t(mi)];
+            QCOMPARE(got.layers.size(), want.layers.size());
+            QCOMPARE(int(got.layers.size()), c.layerCount() * c.headCount());
+            for (size_t i = 0; i < want.layers.size(); ++i) {
+                QCOMPARE(got.layers[i].layer, want.layers[i].layer);
+                QCOMPARE(got.layers[i].head, want.layers[i].head);
+                QCOMPARE(got.layers[i].entropyMean, want.layers[i].entropyMean);
+                QCOMPARE(got.layers[i].sinkMassMean, want.layers[i].sinkMassMean);
+                QCOMPARE(got.layers[i].localMassMean, want.layers[i].localMassMean);
+                QCOMPARE(got.layers[i].entropy, want.layers[i].entropy);
+            }
+            for (int l = 0; l < c.layerCount(); ++l)
+                for (int h = 0; h < c.headCount(); ++h) {
+                    const AttentionMap *a = fullMap(got, l, h), *b = fullMap(want, l, h);
+                    QVERIFY(a && b);
+                    QCOMPARE(maxDiff(a->data, b->data), 0.0);
+                }
+            // The reference entropies at T: one per (layer, head).
+            QCOMPARE(res->entropyAtT[size_t(mi)].size(), want.layers.size());
+        }
+        // Exact rows need kept layer inputs: refused with the reason.
+        QSignalSpy failed(&c, &AnalysisController::exactRowsFailed);
+        c.requestExactRows(0, 3, 1);
+        QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 10000);
+        QVERIFY(failed.at(0).at(1).toString().contains(QLatin1String("not available")));
+    }
+
+    void heatmapCellsAndClick()
+    {
+        MainWindow w;
+        w.controller()->setSweepMaxLength(64);
+        w.show();
+        const qint64 n = 32;
+        openLlama(w, n);
+        const AnalysisResult want = direct(kLlama, "native", n);
+        w.setCurrentView(MainWindow::HeadsTab);
+        QTRY_VERIFY_WITH_TIMEOUT(w.isIdle(), 30000);
+        auto *heat = qobject_cast<HeadHeatmapView *>(w.view(MainWindow::HeadsTab));
+        QVERIFY(heat && !heat->isEmptyState());
+        QCOMPARE(heat->layerCount(), 2);
+        QCOMPARE(heat->headCount(), 4);
+        QCOMPARE(heat->colorMap()->data()->keySize(), 4);
+        QCOMPARE(heat->colorMap()->data()->valueSize(), 2);
+        // Each metric of the combo, cell by cell, against the direct analysis.
+        for (int m = 0; m < HeadHeatmapView::MetricCount; ++m) {
+            heat->metricCombo()->setCurrentIndex(m);
+            QCOMPARE(int(heat->metric()), m);
+            for (const auto &lm : want.layers) {
+                const double expected = m == HeadHeatmapView::Entropy             ? lm.entropyMean
+                                        : m == HeadHeatmapView::NormalizedEntropy ? lm.normalizedEntropyMean
+                                        : m == HeadHeatmapView::LocalMass         ? lm.localMassMean
+                                                                                  : lm.sinkMassMean;
+                QCOMPARE(heat->value(lm.layer, lm.head), expected);
+                QCOMPARE(heat->colorMap()->data()->cell(lm.head, lm.layer), expected);
+            }
+        }
+        QVERIFY(heat->csv().count(QLatin1Char('\n')) == 1 + 2 * 4);
+        heat->metricCombo()->setCurrentIndex(0);
+
+        // A click on cell (layer 1, head 2) selects both and opens that head's map.
+        heat->plot()->replot();
+        const QPoint at(int(heat->plot()->xAxis->coordToPixel(2)), int(heat->plot()->yAxis->coordToPixel(1)));
+        QTest::mouseClick(heat->plot(), Qt::LeftButton, Qt::NoModifier, at);
+        QCOMPARE(w.layer(), 1);
+        QCOMPARE(w.head(), 2);
+        QCOMPARE(heat->selectedHead(), 2);
+        QTRY_COMPARE_WITH_TIMEOUT(w.currentViewIndex(), int(MainWindow::AttentionTab), 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(w.isIdle(), 30000);
+        auto *map = qobject_cast<AttentionMapView *>(w.view(MainWindow::AttentionTab));
+        QVERIFY(map);
+        QCOMPARE(maxDiff(map->map().data, fullMap(want, 1, 2)->data), 0.0);
+        QVERIFY2(map->title().contains(QLatin1String("head 2")), qPrintable(map->title()));
+
+        // The heatmap exports like the other plots.
+        QTemporaryDir out;
+        QString error;
+        QVERIFY2(w.exportView(MainWindow::HeadsTab, out.filePath("heads.png"), &error), qPrintable(error));
+        QVERIFY(!QImage(out.filePath("heads.png")).isNull());
+        QVERIFY2(w.exportView(MainWindow::HeadsTab, out.filePath("heads.csv"), &error), qPrintable(error));
+    }
+
+    void headSelectorUpdatesViews()
+    {
+        MainWindow w;
+        w.controller()->setSweepMaxLength(64);
+        w.show();
+        const qint64 n = 24;
+        openLlama(w, n, {QStringLiteral("infoscale")});
+        const AnalysisResult want = direct(kLlama, "native", n);
+        const AnalysisResult wantB = direct(kLlama, "infoscale", n);
+        auto *combo = w.findChild<QComboBox *>(QStringLiteral("headCombo"));
+        QVERIFY(combo && combo->isVisible());
+        QCOMPARE(combo->count(), 1 + 4); // mean of heads, 0 … 3
+        QCOMPARE(w.head(), kHeadMean);
+        auto *map = qobject_cast<AttentionMapView *>(w.view(MainWindow::AttentionTab));
+        w.setCurrentView(MainWindow::AttentionTab);
+        QTRY_VERIFY_WITH_TIMEOUT(w.isIdle(), 30000);
+        // The mean of heads: the heads' maps averaged cell by cell.
+        {
+            std::vector<float> mean(fullMap(want, 0, 0)->data.size(), 0.f);
+            for (int h = 0; h < 4; ++h)
+                for (size_t i = 0; i < mean.size(); ++i)
+                    mean[i] += fullMap(want, 0, h)->data[i];
+            for (float &v : mean)
+                v /= 4.f;
+            QVERIFY(maxDiff(map->map().data, mean) < 1e-6);
+        }
+        // Alt+Up steps to head 0, 1; Alt+Down back to 0.
+        QTest::keyClick(&w, Qt::Key_Up, Qt::AltModifier);
+        QCOMPARE(w.head(), 0);
+        QTest::keyClick(&w, Qt::Key_Up, Qt::AltModifier);
+        QCOMPARE(w.head(), 1);
+        QTRY_VERIFY_WITH_TIMEOUT(w.isIdle(), 30000);
+        QCOMPARE(maxDiff(map->map().data, fullMap(want, 0, 1)->data), 0.0);
+        QTest::keyClick(&w, Qt::Key_Down, Qt::AltModifier);
+        QCOMPARE(w.head(), 0);
+
+        // Entropy view: the selected head's per-query entropy of the selected layer.
+        w.setHead(3);
+        w.setLayer(1);
+        w.setCurrentView(MainWindow::EntropyTab);
+        QTRY_VERIFY_WITH_TIMEOUT(w.isIdle(), 30000);
+        auto *entropy = qobject_cast<EntropyView *>(w.view(MainWindow::EntropyTab));
+        QVERIFY(entropy);
+        const LayerMetrics *m13 = metricsOf(want, 1, 3);
+        QVERIFY(m13);
+        auto graph = entropy->queryGraph()->data();
+        QCOMPARE(graph->size(), int(m13->entropy.size()));
+        for (int i = 0; i < graph->size(); ++i)
+            QCOMPARE(graph->at(i)->value, m13->entropy[size_t(i)]);
+
+        // Compare: both methods' maps of the selected (layer, head).
+        w.setCurrentView(MainWindow::CompareTab);
+        QTRY_VERIFY_WITH_TIMEOUT(w.isIdle(), 30000);
+        auto *compare = qobject_cast<CompareView *>(w.view(MainWindow::CompareTab));
+        QVERIFY(compare);
+        QCOMPARE(compare->mapCount(), 2);
+        QVERIFY(compare->mapLabel(0).contains(QLatin1String("head 3")));
+        const AttentionMap *a = fullMap(want, 1, 3), *b = fullMap(wantB, 1, 3);
+        for (int r = 0; r < int(n); r += 5)
+            for (int col = 0; col <= r; col += 3) {
+                QVERIFY(std::fabs(compare->colorMap(0)->data()->cell(col, r) - double(a->at(r, col))) < 1e-6);
+                QVERIFY(std::fabs(compare->colorMap(1)->data()->cell(col, r) - double(b->at(r, col))) < 1e-6);
+                QVERIFY(std::fabs(compare->differenceAt(r, col) - (double(a->at(r, col)) - double(b->at(r, col))))
+                        < 1e-6);
+            }
+
+        // A one-head model (GAU-α): no head selector, one heatmap column, views as before.
+        w.openModel(kNeko);
+        QTRY_VERIFY_WITH_TIMEOUT(w.controller()->headCount() == 1, 60000);
+        w.setText(QStringLiteral("今天天气很好，我要去公园玩。"));
+        QTRY_VERIFY_WITH_TIMEOUT(w.isIdle(), 60000);
+        QVERIFY(!combo->isVisible());
+        QCOMPARE(w.head(), 0);
+        w.setCurrentView(MainWindow::HeadsTab);
+        QTRY_VERIFY_WITH_TIMEOUT(w.isIdle(), 30000);
+        auto *heat = qobject_cast<HeadHeatmapView *>(w.view(MainWindow::HeadsTab));
+        QCOMPARE(heat->headCount(), 1);
+        QCOMPARE(heat->layerCount(), w.controller()->layerCount());
+        QVERIFY(!w.controller()->lastResult()->jsPerLayer.empty()); // GAU-α still compares in one pass
+    }
+
+    void bundledModelsAreListed()
+    {
+        // Every folder with a config.json under resources/models, found independently here.
+        QStringList expected;
+        const QDir root(QStringLiteral(ENTROSCOPE_SOURCE_DIR "/resources/models"));
+        for (const QString &name : root.entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name))
+            if (QFileInfo::exists(root.filePath(name + QStringLiteral("/config.json"))))
+                expected << QDir::cleanPath(root.absoluteFilePath(name));
+        const QStringList listed = MainWindow::bundledModelDirs();
+        for (const QString &dir : expected)
+            QVERIFY2(listed.contains(dir), qPrintable(dir));
+
+        // Extra folders (ENTROSCOPE_MODELS_DIR) are picked up too, and an entry opens its model.
+        qputenv("ENTROSCOPE_MODELS_DIR", QByteArray(ENTROSCOPE_TEST_DATA "/llama/models"));
+        const QStringList more = MainWindow::bundledModelDirs();
+        qunsetenv("ENTROSCOPE_MODELS_DIR");
+        const QString gqa2 = QDir::cleanPath(kLlama);
+        QVERIFY(more.contains(gqa2));
+        MainWindow w;
+        auto *menu = w.findChild<QMenu *>(QStringLiteral("bundledModelsMenu"));
+        QVERIFY(menu);
+        qputenv("ENTROSCOPE_MODELS_DIR", QByteArray(ENTROSCOPE_TEST_DATA "/llama/models"));
+        QMetaObject::invokeMethod(menu, "aboutToShow");
+        qunsetenv("ENTROSCOPE_MODELS_DIR");
+        QAction *entry = nullptr;
+        for (QAction *a : menu->actions())
+            if (a->data().toString() == gqa2)
+                entry = a;
+        QVERIFY(entry);
+        entry->trigger();
+        QTRY_COMPARE_WITH_TIMEOUT(w.controller()->modelDir(), QDir(kLlama).absolutePath(), 60000);
+        QCOMPARE(w.controller()->headCount(), 4);
+    }
+};
+
+QTEST_MAIN(TestWorkbenchHeads)
+#include "tst_workbench_heads.moc"
