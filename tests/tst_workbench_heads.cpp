@@ -11,6 +11,7 @@
 #include "entropy_view.h"
 #include "head_heatmap_view.h"
 #include "head_selection.h"
+#include "layer_overview.h"
 #include "main_window.h"
 #include "model/attention_model.h"
 #include "model/method.h"
@@ -22,6 +23,7 @@
 #include <QComboBox>
 #include <QDir>
 #include <QImage>
+#include <QJsonObject>
 #include <QMenu>
 #include <QMenuBar>
 #include <QSignalSpy>
@@ -79,6 +81,35 @@ double maxDiff(const std::vector<float> &a, const std::vector<float> &b)
     return worst;
 }
 
+// Jensen–Shannon divergence (nats) of two rows, each normalised by its sum, in plain double loops.
+double jsRows(const float *a, const float *b, int n)
+{
+    double sa = 0, sb = 0;
+    for (int j = 0; j < n; ++j) {
+        sa += a[j];
+        sb += b[j];
+    }
+    double js = 0;
+    for (int j = 0; j < n; ++j) {
+        const double x = a[j] / sa, y = b[j] / sb, m = 0.5 * (x + y);
+        if (x > 0)
+            js += 0.5 * x * std::log(x / m);
+        if (y > 0)
+            js += 0.5 * y * std::log(y / m);
+    }
+    return js;
+}
+
+// Mean over query rows of the JS divergence of (layer, head) between two direct analyses.
+double meanJs(const AnalysisResult &a, const AnalysisResult &b, int layer, int head)
+{
+    const AttentionMap *x = fullMap(a, layer, head), *y = fullMap(b, layer, head);
+    double sum = 0;
+    for (int r = 0; r < x->rows; ++r)
+        sum += jsRows(x->data.data() + size_t(r) * size_t(x->cols), y->data.data() + size_t(r) * size_t(y->cols), x->cols);
+    return sum / x->rows;
+}
+
 void openLlama(MainWindow &w, qint64 n, QStringList compare = {})
 {
     SessionState s;
@@ -134,8 +165,21 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, 60000);
         const auto res = c.lastResult();
         QVERIFY(res && res->complete);
-        QVERIFY(res->jsPerLayer.empty()); // GAU-α only
         const char *methods[] = {"native", "infoscale"};
+        // The JS divergence per (layer, head), layer-major, from the full maps: against plain loops.
+        {
+            const AnalysisResult a = direct(kLlama, "native", n), b = direct(kLlama, "infoscale", n);
+            QCOMPARE(int(res->jsPerLayer.size()), c.layerCount() * c.headCount());
+            for (int l = 0; l < c.layerCount(); ++l)
+                for (int h = 0; h < c.headCount(); ++h) {
+                    const double want = meanJs(a, b, l, h), got = res->jsPerLayer[size_t(l * c.headCount() + h)];
+                    QVERIFY2(std::fabs(got - want) < 1e-6 * std::max(1.0, want),
+                             qPrintable(QStringLiteral("layer %1 head %2: %3 vs %4").arg(l).arg(h).arg(got).arg(want)));
+                }
+            // n > T: InfoScale's temperature differs from native's, so the rows do somewhere.
+            QVERIFY(c.modelTrainLength() < n);
+            QVERIFY(*std::max_element(res->jsPerLayer.begin(), res->jsPerLayer.end()) > 1e-6);
+        }
         for (int mi = 0; mi < 2; ++mi) {
             const AnalysisResult want = direct(kLlama, methods[mi], n);
             const AnalysisResult &got = *res->results[size_t(mi)];
@@ -285,6 +329,42 @@ private Q_SLOTS:
                         < 1e-6);
             }
 
+        // Its JS bars: head 3's per layer, then the mean of the heads'.
+        {
+            QCOMPARE(compare->jsBars()->data()->size(), 2);
+            for (int l = 0; l < 2; ++l)
+                QVERIFY(std::fabs(compare->jsBars()->data()->at(l)->value - meanJs(want, wantB, l, 3)) < 1e-6);
+            w.setHead(kHeadMean);
+            QTRY_VERIFY_WITH_TIMEOUT(w.isIdle(), 30000);
+            for (int l = 0; l < 2; ++l) {
+                double mean = 0;
+                for (int h = 0; h < 4; ++h)
+                    mean += meanJs(want, wantB, l, h) / 4;
+                QVERIFY(std::fabs(compare->jsBars()->data()->at(l)->value - mean) < 1e-6);
+            }
+        }
+
+        // The layer overview: one thumbnail per (layer, head), a row per layer; a click on one selects its
+        // layer and head and opens that head's map.
+        w.setCurrentView(MainWindow::LayersTab);
+        QTRY_VERIFY_WITH_TIMEOUT(w.isIdle(), 30000);
+        auto *overview = qobject_cast<LayerOverview *>(w.view(MainWindow::LayersTab));
+        QVERIFY(overview);
+        QCOMPARE(overview->thumbnailCount(), 2 * 4);
+        QCOMPARE(overview->headsPerLayer(), 4);
+        QCOMPARE(overview->caption(6).left(4), QStringLiteral("L1h2"));
+        overview->plot()->replot();
+        const QRect r02 = overview->thumbnailRect(2), r12 = overview->thumbnailRect(6);
+        QCOMPARE(r02.left(), r12.left()); // heads are columns
+        QVERIFY(r12.top() > r02.bottom()); // layers are rows
+        QTest::mouseClick(overview->plot(), Qt::LeftButton, Qt::NoModifier, r12.center());
+        QCOMPARE(w.layer(), 1);
+        QCOMPARE(w.head(), 2);
+        QCOMPARE(overview->selectedHead(), 2);
+        QTRY_COMPARE_WITH_TIMEOUT(w.currentViewIndex(), int(MainWindow::AttentionTab), 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(w.isIdle(), 30000);
+        QCOMPARE(maxDiff(map->map().data, fullMap(want, 1, 2)->data), 0.0);
+
         // A one-head model (GAU-α): no head selector, one heatmap column, views as before.
         w.openModel(kNeko);
         QTRY_VERIFY_WITH_TIMEOUT(w.controller()->headCount() == 1, 60000);
@@ -298,6 +378,44 @@ private Q_SLOTS:
         QCOMPARE(heat->headCount(), 1);
         QCOMPARE(heat->layerCount(), w.controller()->layerCount());
         QVERIFY(!w.controller()->lastResult()->jsPerLayer.empty()); // GAU-α still compares in one pass
+    }
+
+    void sessionKeepsTheHead()
+    {
+        // The selected head is part of the session: state() → file → a new window shows the same head.
+        QTemporaryDir tmp;
+        QVERIFY(tmp.isValid());
+        const QString file = tmp.filePath(QStringLiteral("heads.entroscope"));
+        {
+            MainWindow w;
+            w.controller()->setSweepMaxLength(64);
+            w.show();
+            openLlama(w, 24);
+            QCOMPARE(w.state().head, kHeadMean);
+            w.setHead(2);
+            QCOMPARE(w.state().head, 2);
+            QString error;
+            QVERIFY2(w.saveSession(file, &error), qPrintable(error));
+        }
+        SessionState loaded;
+        QString error;
+        QVERIFY2(SessionState::load(file, &loaded, &error), qPrintable(error));
+        QCOMPARE(loaded.head, 2);
+        SessionState other = loaded;
+        other.head = kHeadMean;
+        QVERIFY(other != loaded);
+        MainWindow w;
+        w.controller()->setSweepMaxLength(64);
+        w.show();
+        w.applyState(loaded);
+        QTRY_VERIFY_WITH_TIMEOUT(w.isIdle() && w.controller()->headCount() == 4, 60000);
+        QCOMPARE(w.head(), 2);
+        // A session written before heads existed (no "head" key) opens on the mean of heads.
+        QJsonObject json = loaded.toJson();
+        json.remove(QStringLiteral("head"));
+        SessionState old;
+        QVERIFY(SessionState::fromJson(json, &old));
+        QCOMPARE(old.head, kHeadMean);
     }
 
     void bundledModelsAreListed()

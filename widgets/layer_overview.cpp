@@ -105,7 +105,10 @@ LayerOverview::LayerOverview(QWidget *parent)
         if (index < 0)
             return;
         const int layer = m_maps[size_t(index)].layer;
-        setSelectedLayer(layer);
+        const int head = m_maps[size_t(index)].head;
+        setSelected(layer, m_headsPerLayer > 1 ? head : -1);
+        if (m_headsPerLayer > 1)
+            Q_EMIT headSelected(layer, head);
         Q_EMIT layerSelected(layer);
     });
     connect(plot, &QCustomPlot::mouseMove, this, [this](QMouseEvent *event) {
@@ -146,6 +149,13 @@ void LayerOverview::setMaps(const std::vector<AttentionMap> &maps, const std::ve
     for (const AttentionMap &map : maps)
         if (!map.empty() && map.rows > 0 && map.cols > 0 && map.data.size() >= size_t(map.rows) * size_t(map.cols))
             m_maps.push_back(map);
+    // Layer-major, heads inner: the grid's rows are layers when there are several heads.
+    std::stable_sort(m_maps.begin(), m_maps.end(), [](const AttentionMap &a, const AttentionMap &b) {
+        return std::make_pair(a.layer, a.head) < std::make_pair(b.layer, b.head);
+    });
+    m_headsPerLayer = 1;
+    for (const AttentionMap &map : m_maps)
+        m_headsPerLayer = std::max(m_headsPerLayer, map.head + 1);
     m_layers = layers;
     rebuildItems();
 }
@@ -222,7 +232,7 @@ QString LayerOverview::caption(int index) const
         return QString();
     const AttentionMap &map = m_maps[size_t(index)];
     QString text = QStringLiteral("L%1").arg(map.layer);
-    if (map.head > 0)
+    if (m_headsPerLayer > 1)
         text += QStringLiteral("h%1").arg(map.head);
     if (const LayerMetrics *m = metricsFor(map))
         text += QStringLiteral(" H=%1").arg(m->entropyMean, 0, 'f', 2);
@@ -239,8 +249,15 @@ std::vector<QRectF> LayerOverview::cellRects(const QSize &size) const
     const int height = std::max(size.height(), 1);
     const int captionHeight = QFontMetrics(m_thumbs.front().caption->font()).height() + 4;
     const int top = kGap + QFontMetrics(m_title->font()).height() + 6; // below the title line
-    // The largest thumbnail size at which the whole grid fits.
+    // The largest thumbnail size at which the whole grid fits; with several heads one row per layer.
     int side = kMinThumb, cols = 1;
+    if (m_headsPerLayer > 1) {
+        cols = m_headsPerLayer;
+        const int rows = (count + cols - 1) / cols;
+        const int byWidth = (width - kGap) / cols - kGap;
+        const int byHeight = (height - top) / std::max(rows, 1) - captionHeight - kGap;
+        side = std::clamp(std::min(byWidth, byHeight), 8, kMaxThumb);
+    } else
     for (int s = kMaxThumb; s >= kMinThumb; s -= 2) {
         const int c = std::max(1, (width - kGap) / (s + kGap));
         const int rows = (count + c - 1) / c;
@@ -271,13 +288,25 @@ void LayerOverview::relayout(const QSize &size)
         t.pixmap->topLeft->setCoords(cell.topLeft());
         t.pixmap->bottomRight->setCoords(cell.bottomRight());
         t.caption->position->setCoords(cell.center().x(), cell.bottom() + 2);
-        if (m_maps[i].layer == m_selectedLayer && !m_highlight->visible()) {
-            const QRectF r = cell.adjusted(-3, -3, 3, 3);
-            m_highlight->topLeft->setCoords(r.topLeft());
-            m_highlight->bottomRight->setCoords(r.bottomRight());
-            m_highlight->setVisible(true);
-        }
     }
+    // The selected thumbnail, or with the mean of several heads the selected layer's whole row.
+    QRectF outline;
+    for (size_t i = 0; i < cells.size(); ++i)
+        if (m_maps[i].layer == m_selectedLayer
+            && (m_headsPerLayer <= 1 || m_selectedHead < 0 || m_maps[i].head == m_selectedHead))
+            outline = outline.isNull() ? cells[i] : outline.united(cells[i]);
+    if (!outline.isNull()) {
+        const QRectF r = outline.adjusted(-3, -3, 3, 3);
+        m_highlight->topLeft->setCoords(r.topLeft());
+        m_highlight->bottomRight->setCoords(r.bottomRight());
+        m_highlight->setVisible(true);
+    }
+}
+
+void LayerOverview::setSelected(int layer, int head)
+{
+    m_selectedHead = head;
+    setSelectedLayer(layer);
 }
 
 void LayerOverview::setSelectedLayer(int layer)
@@ -323,7 +352,7 @@ QString LayerOverview::toolTipAt(const QPointF &pixel) const
         return QString();
     const AttentionMap &map = m_maps[size_t(index)];
     QString text = tr("layer %1").arg(map.layer);
-    if (map.head > 0)
+    if (m_headsPerLayer > 1)
         text += tr(", head %1").arg(map.head);
     text += tr("\nn = %1").arg(map.length);
     if (map.pool > 1)
@@ -371,6 +400,7 @@ QJsonObject LayerOverview::json() const
     }
     return QJsonObject{{QStringLiteral("kind"), QStringLiteral("layer_overview")},
                        {QStringLiteral("selected_layer"), m_selectedLayer},
+                       {QStringLiteral("selected_head"), m_selectedHead},
                        {QStringLiteral("log_scale"), m_log},
                        {QStringLiteral("thumbnails"), thumbs}};
 }

@@ -39,9 +39,15 @@ public:
     void setResult(const AnalysisResult &result);
     void clear();
 
-    /// Highlights the thumbnail of `layer` (no signal). -1 clears the highlight.
+    /// Highlights the thumbnail of `layer` (no signal). -1 clears the highlight. With several heads per
+    /// layer, the grid has one row per layer and one column per head; the highlight then outlines the
+    /// selected head's thumbnail, or the whole layer row when the head is -1 (the mean of the heads).
     void setSelectedLayer(int layer);
+    void setSelected(int layer, int head);
     int selectedLayer() const { return m_selectedLayer; }
+    int selectedHead() const { return m_selectedHead; }
+    /// Heads per layer among the maps shown (1 for GAU-α): the grid's column count when > 1.
+    int headsPerLayer() const { return m_headsPerLayer; }
 
     void setLogScale(bool log);
     bool logScale() const { return m_log; }
@@ -64,6 +70,8 @@ public:
 Q_SIGNALS:
     /// The user clicked the thumbnail of `layer`.
     void layerSelected(int layer);
+    /// The user clicked the thumbnail of (layer, head) (emitted before layerSelected).
+    void headSelected(int layer, int head);
 
 private:
     struct Thumb
@@ -86,6 +94,8 @@ private:
     std::vector<QImage> m_images;
     QCPItemRect *m_highlight = nullptr;
     int m_selectedLayer = -1;
+    int m_selectedHead = -1;
+    int m_headsPerLayer = 1;
     bool m_log = false;
 };
 

@@ -4,6 +4,7 @@
 
 #include "errors.h"
 #include "analysis/experiments.h"
+#include "analysis/map_compare.h"
 #include "model/attention_model.h"
 #include "model/gau_model.h"
 #include "text/tokenizer.h"
@@ -724,8 +725,9 @@ std::shared_ptr<ViewResult> AnalysisController::partialResult(const Job &jobRef,
                 et.push_back(l.entropyMean);
         result->entropyAtT.push_back(et);
     }
-    // The one-pass JS divergence needs both analyses' layer inputs: GAU-α only (hasLayerInputs()).
-    if (job->methods.size() >= 2 && e.gau) {
+    // The JS divergence: GAU-α's in one pass from both analyses' layer inputs; other families' (no layer
+    // inputs) from the full maps of every (layer, head), which the views hold up to kFullMapMaxLength.
+    if (job->methods.size() >= 2 && (e.gau || n <= kFullMapMaxLength)) {
         miss.jsKey = job->context + "|" + std::to_string(n) + "|" + job->methods[0].spec().label() + "|"
                      + job->methods[1].spec().label() + "|js";
         auto it = e.jsCache.find(miss.jsKey);
@@ -892,8 +894,14 @@ void AnalysisController::startNext()
                     QMetaObject::invokeMethod(
                         this, [this, job, key, r, seconds] { takePiece(job, key, r, seconds); }, Qt::QueuedConnection);
                 }
-                if (job->jsNeeded) {
-                    if (!gau || !pair[0] || !pair[1] || !pair[0]->layerInputs || !pair[1]->layerInputs)
+                if (job->jsNeeded && !gau) {
+                    if (!pair[0] || !pair[1])
+                        throw Error("internal: the compared analyses are missing");
+                    out->js = jsDivergenceFromFullMaps(*pair[0], *pair[1]);
+                    if (out->js.empty())
+                        throw Error("internal: the compared analyses hold no full maps of every head");
+                } else if (job->jsNeeded) {
+                    if (!pair[0] || !pair[1] || !pair[0]->layerInputs || !pair[1]->layerInputs)
                         throw Error("internal: the compared analyses kept no layer inputs");
                     out->js = gau->jsDivergence(*pair[0]->layerInputs, job->methods[0], *pair[1]->layerInputs,
                                                   job->methods[1], job->trainLength, progress, &job->cancel);

@@ -33,8 +33,9 @@
 // Model families. Any folder loadAttentionModel opens (GAU-α, llama, mistral, qwen2) is analysed through
 // AttentionModel::analyze; results then hold one LayerMetrics and one map per (layer, head), layer-major.
 // GAU-α alone keeps layer inputs, so exact rows of a pooled map and the one-pass JS divergence are GAU-α
-// only (hasLayerInputs()); for the other families requestExactRows fails with the reason and a comparison
-// has no jsPerLayer. A folder without a tokenizer takes its input as token ids (setText).
+// only (hasLayerInputs()); for the other families requestExactRows fails with the reason and a comparison's
+// jsPerLayer comes from the full maps of every (layer, head), so only up to kFullMapMaxLength. A folder
+// without a tokenizer takes its input as token ids (setText).
 //
 // Shutdown: the destructor cancels the running job and waits for the worker.
 //
@@ -77,8 +78,9 @@ struct ViewResult
     /// Per method, entropy_mean per (layer, head) at length T (same input; layer-major, heads inner, so one
     /// per layer for a one-head model), for the reference lines.
     std::vector<std::vector<double>> entropyAtT;
-    /// JS divergence (nats) per layer, methods[0] vs methods[1]; empty if < 2 methods or the model keeps no
-    /// layer inputs (not GAU-α).
+    /// JS divergence (nats) per (layer, head), layer-major (one per layer for GAU-α), methods[0] vs
+    /// methods[1]; empty with < 2 methods, or for a model without layer inputs (not GAU-α) above
+    /// kFullMapMaxLength, where it is computed from the full maps.
     std::vector<double> jsPerLayer;
     double seconds = 0;             ///< worker time of this request (0 when served from the cache)
     bool fromCache = false;

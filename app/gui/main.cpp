@@ -97,10 +97,14 @@ int main(int argc, char **argv)
     QCommandLineOption freshOpt(QStringLiteral("fresh"), QStringLiteral("Do not restore the last session."));
     QCommandLineOption inspectOpt(QStringLiteral("inspect"), QStringLiteral("Show query token Q in the token inspector."),
                                   QStringLiteral("Q"));
+    QCommandLineOption layerOpt(QStringLiteral("layer"), QStringLiteral("Show layer L (0-based)."), QStringLiteral("L"));
+    QCommandLineOption headOpt(QStringLiteral("head"),
+                               QStringLiteral("Show head H (0-based) of multi-head models; 'mean' for the mean of heads."),
+                               QStringLiteral("H"));
     QCommandLineOption sizeOpt(QStringLiteral("window-size"), QStringLiteral("Window size, e.g. 1280x720."),
                                QStringLiteral("WxH"));
     parser.addOptions({modelOpt, textOpt, lengthOpt, presetOpt, compareOpt, sessionOpt, shotOpt, sweepOpt, freshOpt,
-                       inspectOpt, sizeOpt});
+                       inspectOpt, layerOpt, headOpt, sizeOpt});
     parser.process(app);
 
     MainWindow window;
@@ -163,6 +167,25 @@ int main(int argc, char **argv)
                                           Qt::SkipEmptyParts);
     }
 
+    if (parser.isSet(layerOpt)) {
+        bool ok = false;
+        state.layer = parser.value(layerOpt).toInt(&ok);
+        if (!ok || state.layer < 0) {
+            std::fprintf(stderr, "entroscope: --layer: expected a layer index (0, 1, ...), got '%s'\n",
+                         qPrintable(parser.value(layerOpt)));
+            return 2;
+        }
+    }
+    if (parser.isSet(headOpt)) {
+        bool ok = true;
+        const QString h = parser.value(headOpt);
+        state.head = h == QLatin1String("mean") ? -1 : h.toInt(&ok);
+        if (!ok || state.head < -1) {
+            std::fprintf(stderr, "entroscope: --head: expected a head index (0, 1, ...) or 'mean', got '%s'\n",
+                         qPrintable(h));
+            return 2;
+        }
+    }
     if (parser.isSet(inspectOpt))
         state.inspectQuery = parser.value(inspectOpt).toLongLong();
 

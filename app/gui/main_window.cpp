@@ -65,6 +65,26 @@ namespace entroscope {
 
 namespace {
 
+// Per (layer, head) values (layer-major, heads inner) → one per layer: head `head`'s, or with kHeadMean the
+// mean of the layer's heads. One head per layer: the values as they are.
+std::vector<double> jsOfHead(const std::vector<double> &perLayerHead, int heads, int head)
+{
+    if (heads <= 1 || perLayerHead.size() % size_t(heads) != 0)
+        return perLayerHead;
+    std::vector<double> out;
+    for (size_t l = 0; l < perLayerHead.size() / size_t(heads); ++l) {
+        double v = 0;
+        if (head == kHeadMean) {
+            for (int h = 0; h < heads; ++h)
+                v += perLayerHead[l * size_t(heads) + size_t(h)] / double(heads);
+        } else {
+            v = perLayerHead[l * size_t(heads) + size_t(std::clamp(head, 0, heads - 1))];
+        }
+        out.push_back(v);
+    }
+    return out;
+}
+
 // The controls dock scrolls at its preferred height (its labels wrap, so QScrollArea lays it out by
 // height-for-width); QPlainTextEdit's default preferred height (192 px) would push the method controls
 // off a 1280×720 screen. The editor still grows with the dock in taller windows (stretch 1).
@@ -278,6 +298,15 @@ void MainWindow::buildUi()
     connect(m_overview, &LayerOverview::layerSelected, this, [this](int l) {
         setLayer(l);
         m_tabs->setCurrentIndex(AttentionTab);
+    });
+    // With several heads a thumbnail is one head's: it selects that head too (before layerSelected).
+    connect(m_overview, &LayerOverview::headSelected, this, [this](int l, int h) {
+        m_updatingControls = true; // one redraw for both changes
+        setLayer(l);
+        setHead(h);
+        m_updatingControls = false;
+        if (m_controller->lastResult())
+            showResult();
     });
     connect(m_entropyView, &EntropyView::layerSelected, this, &MainWindow::setLayer);
 
@@ -1221,8 +1250,9 @@ void MainWindow::updateView(int index) const
         break;
     }
     case LayersTab:
-        m_overview->setResult(p);
-        m_overview->setSelectedLayer(layer);
+        // One thumbnail per (layer, head): a row per layer, a column per head (GAU-α: one per layer).
+        m_overview->setResult(*res->results[0]);
+        m_overview->setSelected(layer, heads <= 1 ? -1 : selHead);
         break;
     case TokenTab:
         if (const AttentionMap *m = mapFor(p, layer); m && m_inspectQuery >= 0 && m_inspectQuery < p.length) {
@@ -1251,11 +1281,16 @@ void MainWindow::updateView(int index) const
                 if (const AttentionMap *m = proj[i] ? mapFor(*proj[i], layer) : nullptr)
                     maps.emplace_back(res->labels.value(int(i)) + headText, *m);
             m_compareView->setMaps(std::move(maps), p.tokenTexts, T);
-            // The JS divergence is recomputed from kept layer inputs, which only GAU-α analyses keep.
-            m_compareView->setJsNote(m_controller->hasLayerInputs()
+            // GAU-α's JS divergence comes from kept layer inputs at any n; the other families' from the full
+            // maps of every head, so up to the full-map length. Per (layer, head) → the selected head's per
+            // layer, or the mean of the layer's heads.
+            m_compareView->setJsNote(m_controller->hasLayerInputs() || p.length <= AnalysisController::kFullMapMaxLength
                                          ? QString()
-                                         : tr("not available for %1 models").arg(m_controller->modelFamily()));
-            m_compareView->setJsDivergence(res->jsPerLayer, res->labels.value(0) + tr(" vs ") + res->labels.value(1));
+                                         : tr("%1 models: computed up to n = %2, from the full maps")
+                                               .arg(m_controller->modelFamily())
+                                               .arg(AnalysisController::kFullMapMaxLength));
+            m_compareView->setJsDivergence(jsOfHead(res->jsPerLayer, heads, selHead),
+                                           res->labels.value(0) + tr(" vs ") + res->labels.value(1) + headText);
         } else {
             m_compareView->clear();
         }
@@ -1316,6 +1351,7 @@ SessionState MainWindow::state() const
     s.compareReference = m_reference;
     s.trainLength = m_trainSpin->value();
     s.layer = layer();
+    s.head = head();
     s.view = currentViewIndex();
     s.logScale = m_logCheck->isChecked();
     s.inspectQuery = m_inspectQuery;
@@ -1341,6 +1377,8 @@ void MainWindow::applyState(const SessionState &s)
     setCompareMethods(s.compareMethods);
     updateLayerRange();
     m_layerSpin->setValue(s.layer);
+    updateHeadRange();
+    setHead(s.head);
     m_inspectQuery = s.inspectQuery;
     m_dirtyViews |= 1u << unsigned(TokenTab);
     m_tabs->setCurrentIndex(std::clamp(s.view, 0, ViewCount - 1));

@@ -31,6 +31,7 @@ QJsonObject SessionState::toJson() const
         o[QStringLiteral("compare_reference")] = compareReference;
     o[QStringLiteral("train_length")] = double(trainLength);
     o[QStringLiteral("layer")] = layer;
+    o[QStringLiteral("head")] = head;
     QJsonObject v;
     v[QStringLiteral("tab")] = view;
     v[QStringLiteral("log_scale")] = logScale;
@@ -95,6 +96,7 @@ bool SessionState::fromJson(const QJsonObject &o, SessionState *state, QString *
     s.compareReference = o.value(QStringLiteral("compare_reference")).toString();
     s.trainLength = integerValue(o.value(QStringLiteral("train_length")), 0, &numbersOk);
     s.layer = o.value(QStringLiteral("layer")).toInt(0);
+    s.head = std::max(-1, o.value(QStringLiteral("head")).toInt(-1));
     const QJsonObject v = o.value(QStringLiteral("view")).toObject();
     s.view = v.value(QStringLiteral("tab")).toInt(0);
     s.logScale = v.value(QStringLiteral("log_scale")).toBool(false);
@@ -160,6 +162,7 @@ bool SessionState::operator==(const SessionState &o) const
     return modelDir == o.modelDir && text == o.text && length == o.length && fill == o.fill && method == o.method
            && compareMethods == o.compareMethods
            && compareReference == o.compareReference && trainLength == o.trainLength && layer == o.layer
+           && head == o.head
            && view == o.view && logScale == o.logScale && inspectQuery == o.inspectQuery;
 }
 

@@ -24,6 +24,7 @@ struct SessionState
     QString compareReference; ///< which compared method the difference and JS use (empty: the first)
     qint64 trainLength = 0;                     ///< 0 = the model's T
     int layer = 0;
+    int head = -1; ///< the selected head; -1: the mean of the heads (one-head models ignore it)
     int view = 0; ///< tab index
     bool logScale = false;
     qint64 inspectQuery = -1; ///< the token inspector's query (-1: none)

@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: Apache-2.0
+// SPDX-FileCopyrightText: 2026 EntroScope developers
+#pragma once
+
+// Comparisons of two analyses of the same input from the full maps they already hold (no model run): what
+// the workbench uses for models whose analyses keep no layer inputs (the Llama family), where the maps of
+// every (layer, head) are full up to the view's full-map length. Value types only, no LibTorch.
+
+#include "analysis/result_types.h"
+
+#include <vector>
+
+namespace entroscope {
+
+/// Per (layer, head) of `a`'s full maps (pool 1), layer-major with heads inner, the mean over query rows of
+/// the Jensen–Shannon divergence (nats) between `a`'s row and `b`'s row of the same (layer, head) — METHODS.md
+/// §2's comparison. Each row is normalised by its sum (a row of zeros counts as divergence 0). Empty when
+/// either side lacks the full map of some (layer, head) or the shapes differ.
+std::vector<double> jsDivergenceFromFullMaps(const AnalysisResult &a, const AnalysisResult &b);
+
+} // namespace entroscope
