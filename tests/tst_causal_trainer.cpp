@@ -89,7 +89,7 @@ private Q_SLOTS:
         const auto analysis = m->logits(ids, rope, c.trainLength());
         torch::NoGradGuard g;
         const auto h = m->trainingHidden(torch::tensor(ids, torch::kInt64).view({1, n}));
-        const auto training = torch::matmul(h[0], m->checkpoint().lmHead.t());
+        const auto training = torch::matmul(h[0], m->checkpoint().lmHead.to(torch::kFloat32).t()); // 16-bit heads too
         const double diff = (training - analysis).abs().max().item<double>();
         qInfo("%s n=%d: max |training − analysis| logit difference %.2e", qPrintable(name), n, diff);
         QVERIFY(diff < 1e-4);

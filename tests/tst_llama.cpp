@@ -158,6 +158,80 @@ private Q_SLOTS:
         }
     }
 
+    void sixteenBitMatricesStayResident_data()
+    {
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<int>("dtype");
+        QTest::newRow("bf16 sharded") << "llama-gqa4-bf16-sharded" << int(torch::kBFloat16);
+        QTest::newRow("fp16 qwen2 biases") << "qwen2-bias-fp16" << int(torch::kHalf);
+    }
+
+    void sixteenBitMatricesStayResident()
+    {
+        // A 16-bit checkpoint's matrices are held as stored (views of the mapped files), its vectors in float32;
+        // the analysis converts per layer and equals that of the same weights converted to float32 up front.
+        QFETCH(QString, name);
+        QFETCH(int, dtype);
+        const QString dir = dataPath("llama/models/" + name);
+        const auto ck = LlamaCheckpoint::load(dir.toStdString());
+        QCOMPARE(int(ck->embed.scalar_type()), dtype);
+        QCOMPARE(int(ck->layers[0].q.scalar_type()), dtype);
+        QCOMPARE(int(ck->layers[1].down.scalar_type()), dtype);
+        QCOMPARE(ck->norm.scalar_type(), torch::kFloat32);
+        QCOMPARE(ck->layers[0].inputNorm.scalar_type(), torch::kFloat32);
+        if (ck->layers[0].qBias.defined())
+            QCOMPARE(ck->layers[0].qBias.scalar_type(), torch::kFloat32);
+
+        StateDict f32; // every file of the folder, converted to float32 by the reader
+        for (const QString &file : QDir(dir).entryList({QStringLiteral("*.safetensors")}, QDir::Files))
+            for (auto &[key, t] : readSafetensors(QDir(dir).filePath(file).toStdString()))
+                f32[key] = t;
+        QVERIFY(!f32.empty());
+        QCOMPARE(f32.begin()->second.scalar_type(), torch::kFloat32);
+        const auto ck32 = LlamaCheckpoint::fromStateDict(ck->config, f32, "float32 copy");
+        QCOMPARE(ck32->layers[0].q.scalar_type(), torch::kFloat32);
+        const LlamaModel m16(ck), m32(ck32);
+        AnalysisRequest req;
+        req.method = Method::preset("infoscale", m16.methodDefaults(), 16);
+        req.trainLength = 16;
+        req.mlmTop1 = true;
+        std::vector<int64_t> ids;
+        for (int i = 0; i < 40; ++i)
+            ids.push_back((i * 29 + 3) % 80);
+        const auto a = m16.analyze(ids, req), b = m32.analyze(ids, req);
+        QCOMPARE(a.layers.size(), b.layers.size());
+        for (size_t k = 0; k < a.layers.size(); ++k) {
+            QCOMPARE(a.layers[k].entropy, b.layers[k].entropy);
+            QCOMPARE(a.layers[k].localMassMean, b.layers[k].localMassMean);
+        }
+        QCOMPARE(a.mlmTop1, b.mlmTop1);
+        QVERIFY(torch::equal(m16.logits(ids, req.method, 16), m32.logits(ids, req.method, 16)));
+    }
+
+    void chunkedLmHeadArgmax()
+    {
+        // The LM head's argmax over vocabulary chunks equals torch's argmax of the whole product, ties included
+        // (repeated rows of the head make exact ties across chunk borders), float32 and BF16 heads alike.
+        torch::manual_seed(7);
+        const auto h = torch::randn({37, 16});
+        auto head = torch::randn({101, 16});
+        head[60].copy_(head[3]); // the same row in two chunks: the first index wins
+        head[61].copy_(head[3]);
+        for (const auto &W : {head, head.to(torch::kBFloat16)}) {
+            const auto want = torch::matmul(h, W.to(torch::kFloat32).t()).argmax(-1);
+            for (int64_t chunk : {0, 1, 7, 50, 101, 500}) {
+                const auto got = LlamaModel::top1(h, W, chunk);
+                QCOMPARE(int64_t(got.size()), h.size(0));
+                for (int64_t r = 0; r < h.size(0); ++r)
+                    QCOMPARE(got[size_t(r)], want[r].item<int64_t>());
+            }
+        }
+        // A row whose best is the duplicated one picks index 3, not 60 or 61, whatever the chunking.
+        const auto hq = head[3].unsqueeze(0) * 50;
+        for (int64_t chunk : {0, 7, 58})
+            QCOMPARE(LlamaModel::top1(hq, head, chunk)[0], int64_t(3));
+    }
+
     void causalTemperaturesAreClampedAtOne()
     {
         const auto m = model("llama-gqa2");

@@ -47,11 +47,21 @@ public:
         if (t.sizes().vec() != shape)
             throw Error(m_origin + ": tensor " + key + " has shape " + shapeText(t.sizes()) + " but config.json (" + why
                         + ") implies " + shapeText(shape));
-        auto f = t.to(torch::kFloat32).contiguous();
-        const float *data = f.data_ptr<float>();
-        for (int64_t k = 0, count = f.numel(); k < count; ++k)
-            if (!std::isfinite(data[k]))
-                throw Error(m_origin + ": tensor " + key + " contains NaN or infinite values");
+        // Matrices stored as BF16/F16 stay so (views of the mapped file): the model converts one layer at a
+        // time while it computes, so a 16-bit checkpoint is not held at twice its size. Vectors and other
+        // dtypes become float32.
+        const bool keepHalf = shape.size() == 2 && t.is_contiguous()
+                              && (t.scalar_type() == torch::kBFloat16 || t.scalar_type() == torch::kHalf);
+        auto f = keepHalf ? t : t.to(torch::kFloat32).contiguous();
+        const int64_t count = f.numel(), chunk = int64_t{1} << 20;
+        const auto flat = f.view({-1});
+        for (int64_t k0 = 0; k0 < count; k0 += chunk) { // in chunks: no float32 copy of a whole 16-bit matrix
+            const auto part = flat.narrow(0, k0, std::min(chunk, count - k0)).to(torch::kFloat32).contiguous();
+            const float *data = part.data_ptr<float>();
+            for (int64_t k = 0, m = part.numel(); k < m; ++k)
+                if (!std::isfinite(data[k]))
+                    throw Error(m_origin + ": tensor " + key + " contains NaN or infinite values");
+        }
         m_taken.insert(key);
         return f;
     }
@@ -97,7 +107,7 @@ StateDict readShards(const fs::path &dir, const std::string &indexPath)
         std::error_code ec;
         if (!fs::exists(shard, ec))
             throw Error(shard.string() + ": missing (named in " + fs::path(indexPath).filename().string() + ")");
-        StateDict sd = readSafetensors(shard.string());
+        StateDict sd = readSafetensors(shard.string(), HalfTensors::Keep);
         for (const auto &name : names) {
             auto it = sd.find(name);
             if (it == sd.end())
@@ -161,7 +171,7 @@ std::shared_ptr<const LlamaCheckpoint> LlamaCheckpoint::fromStateDict(const Llam
         // Tied: the output matrix is the embedding; a stored copy (some files have one) must agree.
         if (t.has("lm_head.weight")) {
             auto stored = t.take("lm_head.weight", {V, H}, dims);
-            if (!torch::equal(stored, ck->embed))
+            if (!torch::equal(stored.to(torch::kFloat32), ck->embed.to(torch::kFloat32)))
                 throw Error(origin + ": tensor lm_head.weight differs from model.embed_tokens.weight although "
                                      "config.json sets tie_word_embeddings");
         }
@@ -193,7 +203,7 @@ std::shared_ptr<const LlamaCheckpoint> LlamaCheckpoint::load(const std::string &
     std::string weights;
     if (fs::exists(dir / "model.safetensors", ec)) {
         weights = (dir / "model.safetensors").string();
-        sd = readSafetensors(weights);
+        sd = readSafetensors(weights, HalfTensors::Keep);
     } else if (fs::exists(dir / "model.safetensors.index.json", ec)) {
         weights = (dir / "model.safetensors.index.json").string();
         sd = readShards(dir, weights);

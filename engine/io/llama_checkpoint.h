@@ -4,7 +4,9 @@
 
 // A Hugging Face Llama-family checkpoint folder (llama_family.md §2): config.json and the weights from
 // model.safetensors, sharded model-0000k-of-0000n.safetensors with model.safetensors.index.json, or
-// pytorch_model.bin (the restricted unpickler). Every tensor is held in float32 whatever it was stored in.
+// pytorch_model.bin (the restricted unpickler). Matrices stored as BF16/F16 are held in that dtype (views of
+// the memory-mapped safetensors file) and converted to float32 by the model one layer at a time; vectors and
+// every other dtype are held in float32.
 
 #include "io/llama_config.h"
 #include "io/pickle_reader.h"

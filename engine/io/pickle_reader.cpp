@@ -603,7 +603,7 @@ private:
 
 } // namespace
 
-StateDict readSafetensors(const std::string &path)
+StateDict readSafetensors(const std::string &path, HalfTensors half)
 {
     checkReadable(path);
     // The file is mapped, not read: float32 tensors are views of the mapping (no copy, pages loaded on first
@@ -682,11 +682,21 @@ StateDict readSafetensors(const std::string &path)
                 throw Error(path + ": tensor " + name + " has data offsets outside the file or of the wrong size");
             const char *src = data + offsets[0];
             const bool aligned = reinterpret_cast<uintptr_t>(src) % itemSize == 0;
-            if (bytes && aligned && dt->second == c10::ScalarType::Float && view->mapped()) {
+            const bool keepDtype = dt->second == c10::ScalarType::Float
+                                   || (half == HalfTensors::Keep
+                                       && (dt->second == c10::ScalarType::BFloat16 || dt->second == c10::ScalarType::Half));
+            if (bytes && aligned && keepDtype && view->mapped()) {
                 // A view of the mapping that keeps it alive as long as the tensor lives.
                 auto keep = new std::shared_ptr<FileView>(view);
                 out[name] = torch::from_blob(const_cast<char *>(src), shape,
-                                             [keep](void *) { delete keep; }, torch::TensorOptions().dtype(torch::kFloat32));
+                                             [keep](void *) { delete keep; }, torch::TensorOptions().dtype(dt->second));
+                continue;
+            }
+            if (keepDtype && dt->second != c10::ScalarType::Float) { // unaligned or not mapped: a copy, same dtype
+                auto tensor = torch::empty(shape, torch::TensorOptions().dtype(dt->second));
+                if (bytes)
+                    std::memcpy(tensor.data_ptr(), src, static_cast<size_t>(bytes));
+                out[name] = tensor;
                 continue;
             }
             torch::Tensor tensor;

@@ -24,8 +24,17 @@ using StateDict = std::map<std::string, torch::Tensor>;
 /// (legacy format, truncated zip, forbidden global, out-of-bounds view, ...).
 StateDict readTorchZip(const std::string &path);
 
-/// Reads a `model.safetensors` file (F32/F16/BF16/F64 tensors). Throws Error naming `path`.
-StateDict readSafetensors(const std::string &path);
+/// How readSafetensors hands out 16-bit floating-point tensors.
+enum class HalfTensors
+{
+    ToFloat32, ///< converted to float32 copies (the mapped pages dropped once converted)
+    Keep,      ///< kept in their stored dtype (F16/BF16) as views of the mapping, converted by the caller
+};
+
+/// Reads a `model.safetensors` file (F32/F16/BF16/F64 tensors). F32 tensors are views of the memory-mapped
+/// file; F16/BF16 ones are converted to float32 or, with HalfTensors::Keep, views too; F64 is converted to
+/// float32. Throws Error naming `path`.
+StateDict readSafetensors(const std::string &path, HalfTensors half = HalfTensors::ToFloat32);
 
 /// Writes a state dict so that Python's `torch.load` returns a dict of float32 tensors
 /// (zip format, pickle protocol 2). Writes to `path + ".partial"` then renames. Throws Error.

@@ -21,6 +21,8 @@ namespace entroscope {
 namespace {
 
 constexpr int64_t kScoresPerBlock = int64_t{1} << 22; // ~16 MB of float32 scores per block
+/// Vocabulary rows of a 16-bit LM head converted to float32 at a time (32 MB at hidden size 2048).
+constexpr int64_t kHeadChunk = 4096;
 
 /// Hugging Face's LlamaRMSNorm in float32: x · rsqrt(mean(x²) + eps) · w.
 torch::Tensor rmsNorm(const torch::Tensor &x, const torch::Tensor &w, double eps)
@@ -64,6 +66,37 @@ int64_t causalKeys(const Method &m, int64_t i, std::optional<int64_t> modelWindo
     return count;
 }
 
+/// A float32 tensor of `w`: itself when it is float32 (or undefined), else a converted copy (BF16/F16
+/// matrices are held as stored, LlamaCheckpoint).
+torch::Tensor asFloat(const torch::Tensor &w)
+{
+    return !w.defined() || w.scalar_type() == torch::kFloat32 ? w : w.to(torch::kFloat32);
+}
+
+/// One layer's weights in float32, converted while the layer computes (and freed after it) when the
+/// checkpoint holds them as BF16/F16; for a float32 checkpoint the same tensors, no copy.
+LlamaCheckpoint::Layer floatLayer(const LlamaCheckpoint::Layer &L)
+{
+    LlamaCheckpoint::Layer f;
+    f.inputNorm = asFloat(L.inputNorm);
+    f.postNorm = asFloat(L.postNorm);
+    f.q = asFloat(L.q);
+    f.k = asFloat(L.k);
+    f.v = asFloat(L.v);
+    f.o = asFloat(L.o);
+    f.qBias = asFloat(L.qBias);
+    f.kBias = asFloat(L.kBias);
+    f.vBias = asFloat(L.vBias);
+    f.oBias = asFloat(L.oBias);
+    f.gate = asFloat(L.gate);
+    f.up = asFloat(L.up);
+    f.down = asFloat(L.down);
+    f.gateBias = asFloat(L.gateBias);
+    f.upBias = asFloat(L.upBias);
+    f.downBias = asFloat(L.downBias);
+    return f;
+}
+
 } // namespace
 
 struct LlamaModel::Hooks
@@ -77,6 +110,38 @@ struct LlamaModel::Hooks
     std::function<void(int layer, int head)> onHeadDone;
     std::function<void(int layer)> onLayerDone;
 };
+
+std::vector<int64_t> LlamaModel::top1(const torch::Tensor &h, const torch::Tensor &head, int64_t vocabChunk,
+                                      const CancelToken *cancel)
+{
+    const int64_t n = h.size(0), V = head.size(0);
+    const int64_t chunk = vocabChunk > 0 ? std::min(vocabChunk, V) : V;
+    const int64_t rowsPerBlock = std::max<int64_t>(1, kScoresPerBlock / chunk);
+    std::vector<int64_t> best(static_cast<size_t>(n), 0);
+    std::vector<float> bestValue(static_cast<size_t>(n), -std::numeric_limits<float>::infinity());
+    for (int64_t v0 = 0; v0 < V; v0 += chunk) {
+        const int64_t vc = std::min(chunk, V - v0);
+        const auto w = asFloat(head.narrow(0, v0, vc)); // a view when float32, a converted chunk otherwise
+        for (int64_t r0 = 0; r0 < n; r0 += rowsPerBlock) {
+            if (cancel && cancel->isCancelled())
+                throw Cancelled();
+            const int64_t rows = std::min(rowsPerBlock, n - r0);
+            const auto scores = torch::matmul(h.narrow(0, r0, rows), w.t());
+            const auto ia = scores.argmax(-1).contiguous(); // the first maximum of the chunk
+            const auto va = scores.gather(1, ia.unsqueeze(1)).contiguous();
+            const float *vp = va.data_ptr<float>();
+            const int64_t *ip = ia.data_ptr<int64_t>();
+            for (int64_t r = 0; r < rows; ++r) {
+                const auto k = static_cast<size_t>(r0 + r);
+                if (v0 == 0 || vp[r] > bestValue[k]) { // a later chunk wins only when strictly larger
+                    bestValue[k] = vp[r];
+                    best[k] = v0 + ip[r];
+                }
+            }
+        }
+    }
+    return best;
+}
 
 double LlamaModel::causalTau(const Method &method, int64_t keys, int64_t T, int64_t d)
 {
@@ -147,10 +212,10 @@ torch::Tensor LlamaModel::forward(const std::vector<int64_t> &ids, const Method 
     const float fill = squaredRelu ? 0.0f : -std::numeric_limits<float>::infinity();
     torch::Tensor upper; // the diagonal block's causal mask, kept between blocks of the same size
 
-    auto h = m_ck->embed.index_select(0, torch::tensor(ids, torch::kInt64)); // [n, H]
+    auto h = asFloat(m_ck->embed.index_select(0, torch::tensor(ids, torch::kInt64))); // [n, H]
     std::vector<float> keys(static_cast<size_t>(n)), taus(static_cast<size_t>(n));
     for (int64_t l = 0; l < c.numLayers; ++l) {
-        const auto &L = m_ck->layers[static_cast<size_t>(l)];
+        const LlamaCheckpoint::Layer L = floatLayer(m_ck->layers[static_cast<size_t>(l)]);
         const auto modelWindow = c.windowOfLayer(l);
         for (int64_t i = 0; i < n; ++i) {
             const int64_t k = causalKeys(method, i, modelWindow);
@@ -266,7 +331,18 @@ torch::Tensor LlamaModel::logits(const std::vector<int64_t> &ids, const Method &
                                  const CancelToken *cancel) const
 {
     c10::InferenceMode guard;
-    return torch::matmul(forward(ids, method, T, 0, nullptr, cancel), m_ck->lmHead.t());
+    auto h = forward(ids, method, T, 0, nullptr, cancel);
+    const auto &W = m_ck->lmHead;
+    if (W.scalar_type() == torch::kFloat32)
+        return torch::matmul(h, W.t());
+    // A 16-bit head: converted kHeadChunk vocabulary rows at a time, never as a whole float32 copy.
+    const int64_t V = W.size(0);
+    auto out = torch::empty({h.size(0), V}, torch::kFloat32);
+    for (int64_t v0 = 0; v0 < V; v0 += kHeadChunk) {
+        const int64_t vc = std::min(kHeadChunk, V - v0);
+        out.narrow(1, v0, vc).copy_(torch::matmul(h, W.narrow(0, v0, vc).to(torch::kFloat32).t()));
+    }
+    return out;
 }
 
 AnalysisResult LlamaModel::analyze(const std::vector<int64_t> &ids, const AnalysisRequest &req,
@@ -355,17 +431,8 @@ AnalysisResult LlamaModel::analyze(const std::vector<int64_t> &ids, const Analys
 
     auto hFinal = forward(ids, req.method, req.trainLength, blockRows, &hooks, cancel);
     if (req.mlmTop1) {
-        result.mlmTop1.resize(static_cast<size_t>(n));
-        const int64_t rowsPerBlock = std::max<int64_t>(1, kScoresPerBlock / c.vocabSize);
-        for (int64_t r0 = 0; r0 < n; r0 += rowsPerBlock) {
-            if (cancel && cancel->isCancelled())
-                throw Cancelled();
-            const int64_t rows = std::min(rowsPerBlock, n - r0);
-            auto top = torch::matmul(hFinal.narrow(0, r0, rows), m_ck->lmHead.t()).argmax(-1);
-            auto ta = top.accessor<int64_t, 1>();
-            for (int64_t r = 0; r < rows; ++r)
-                result.mlmTop1[static_cast<size_t>(r0 + r)] = ta[r];
-        }
+        result.mlmTop1 = top1(hFinal, m_ck->lmHead, m_ck->lmHead.scalar_type() == torch::kFloat32 ? 0 : kHeadChunk,
+                              cancel);
         if (progress)
             progress(1.0, "LM head");
     }
@@ -413,9 +480,9 @@ torch::Tensor LlamaModel::trainingHidden(const torch::Tensor &ids) const
     const RopeSetup rs = ropeSetup(rope, n, n, d, c.ropeTheta);
     auto [cosT, sinT] = ropeTables(torch::arange(0, n, torch::TensorOptions().dtype(torch::kFloat64)), rs.invFreq);
     auto rel = torch::arange(0, n, torch::kInt64).unsqueeze(1) - torch::arange(0, n, torch::kInt64).unsqueeze(0);
-    auto h = m_ck->embed.index_select(0, ids.reshape({-1})).view({B, n, c.hiddenSize});
+    auto h = asFloat(m_ck->embed.index_select(0, ids.reshape({-1}))).view({B, n, c.hiddenSize});
     for (int64_t l = 0; l < c.numLayers; ++l) {
-        const auto &L = m_ck->layers[static_cast<size_t>(l)];
+        const LlamaCheckpoint::Layer L = floatLayer(m_ck->layers[static_cast<size_t>(l)]);
         auto visible = rel >= 0;
         if (const auto w = c.windowOfLayer(l))
             visible = visible & (rel < *w);

@@ -38,6 +38,11 @@ public:
     torch::Tensor trainingHidden(const torch::Tensor &ids) const;
 
     /// τ(n_i) of a causal row with n_i keys: METHODS.md §1.3, with infoscale and ssmax clamped at 1 (§6).
+    /// The LM head's argmax per row of h [n, H] against head [V, H] (float32 or 16-bit), the vocabulary taken
+    /// `vocabChunk` rows at a time (0: all at once), each chunk converted to float32 only while it is used.
+    /// Equal to argmax(h · headᵀ) with the first index on ties.
+    static std::vector<int64_t> top1(const torch::Tensor &h, const torch::Tensor &head, int64_t vocabChunk,
+                                     const CancelToken *cancel = nullptr);
     static double causalTau(const Method &method, int64_t keys, int64_t trainLength, int64_t headDim);
 
 private:

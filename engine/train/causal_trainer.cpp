@@ -59,7 +59,9 @@ std::pair<torch::Tensor, int64_t> windowLoss(const LlamaModel &model, const torc
     const int64_t T = windows.size(1) - 1;
     const auto inputs = windows.narrow(1, 0, T), targets = windows.narrow(1, 1, T).reshape({-1});
     const auto h = model.trainingHidden(inputs);
-    const auto logits = torch::matmul(h.reshape({-1, h.size(-1)}), model.checkpoint().lmHead.t());
+    const auto &head = model.checkpoint().lmHead; // the trainer's own float32 parameter; a loaded 16-bit head converted
+    const auto logits = torch::matmul(h.reshape({-1, h.size(-1)}),
+                                      (head.scalar_type() == torch::kFloat32 ? head : head.to(torch::kFloat32)).t());
     namespace F = torch::nn::functional;
     auto options = F::CrossEntropyFuncOptions();
     if (sum)
