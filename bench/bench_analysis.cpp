@@ -6,6 +6,10 @@
 //
 //   bench_analysis --length 4096 [--threads 2] [--layers 6] [--save-model DIR] [--model DIR] [--no-metrics] [--no-pooled]
 //                  [--repeat N] [--block-rows R] [--no-probe]
+//   bench_analysis --probe-only M,K,N,REPEATS [--threads 2]
+//
+// --probe-only prints only the float32 matmul peak of that shape (best of 5, and REPEATS products back to
+// back), for the benchmarks of other paths (bench/bench_llama.py) to report their fraction of it.
 //
 // --save-model writes the random checkpoint (pytorch_model.bin + config.json) so that
 // bench/baseline_pytorch.py runs the same weights.
@@ -18,6 +22,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -100,6 +105,7 @@ int main(int argc, char **argv)
     int64_t blockRows = 0; // 0: the engine's choice
     bool probes = true;
     int repeat = 1; // the fastest of `repeat` analyses is reported (these machines are noisy)
+    std::string probeShape; // --probe-only M,K,N,R: only the matmul peak of that shape (for bench_llama.py)
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         auto next = [&]() { return std::string(i + 1 < argc ? argv[++i] : ""); };
@@ -123,12 +129,28 @@ int main(int argc, char **argv)
             probes = false;
         else if (a == "--repeat")
             repeat = std::max(1, std::stoi(next()));
+        else if (a == "--probe-only")
+            probeShape = next();
         else {
             std::cerr << "bench_analysis: unknown option " << a << "\n";
             return 2;
         }
     }
     torch::set_num_threads(threads);
+    if (!probeShape.empty()) {
+        int m = 0, k = 0, cols = 0, reps = 0;
+        if (std::sscanf(probeShape.c_str(), "%d,%d,%d,%d", &m, &k, &cols, &reps) != 4 || m < 1 || k < 1 || cols < 1
+            || reps < 1) {
+            std::cerr << "bench_analysis: --probe-only: expected M,K,N,REPEATS, got '" << probeShape << "'\n";
+            return 2;
+        }
+        const double burst = measureMatmulRates(m, k, cols, 5).best;
+        const MatmulRates sustained = measureMatmulRates(m, k, cols, reps);
+        std::cout << "{\"m\": " << m << ", \"k\": " << k << ", \"n\": " << cols << ", \"threads\": " << threads
+                  << ", \"burst_gflops\": " << std::max(burst, sustained.best)
+                  << ", \"sustained_gflops\": " << sustained.sustained << "}" << std::endl;
+        return 0;
+    }
     const double rssBefore = peakRssMb();
     auto ck = model.empty() ? randomModel(layers, save) : Checkpoint::load(model);
     const auto &c = ck->config;

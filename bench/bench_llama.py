@@ -10,6 +10,10 @@ into --workdir). The baseline is what a user writes with Hugging Face's eager at
 [heads, n, n] probabilities (float32 softmax of q·kᵀ/√d + causal mask), the per-query entropy, max weight, sink
 and local mass from them, then the LM head at every position and its argmax. EntroScope computes every
 metric of METHODS.md §3 per head and next_top1. Peak RSS of each is measured as its own process's (GNU time).
+The GEMM fraction is the forward's useful FLOPs (causal attention counted over the visible keys) per second of
+the analysis against the matmul peak of the MLP's product shape, measured before and after each analysis with
+bench_analysis --probe-only (sustained: as many products back to back as the analysis has FLOPs; burst:
+the best single product), as bench_analysis reports it for GAU-α.
 
     /usr/bin/python3 bench/bench_llama.py --cli build/app/entroscope-cli --lengths 1024,4096 [--layers 4] [--json]
 """
@@ -124,6 +128,26 @@ def timed(cmd):
     return p.stdout, p.stderr, rss
 
 
+def forward_gflop(n, layers, hidden, heads, kv, inter, vocab):
+    """The useful float32 FLOPs of one causal forward with the LM head at every position, in GFLOP: the
+    projections, the MLP, the LM head and q·kᵀ and p·v over the visible (lower-triangle) keys only."""
+    hd = hidden // heads
+    per_layer = 2 * n * hidden * (heads * hd + 2 * kv * hd) + 2 * n * heads * hd * hidden + 3 * 2 * n * hidden * inter \
+        + 2 * 2 * heads * hd * n * (n + 1) / 2
+    return (layers * per_layer + 2 * n * hidden * vocab) / 1e9
+
+
+def probe(tool, threads, m, k, cols, gflop):
+    """The matmul peak of the dominant product shape (bench_analysis --probe-only), with enough products back
+    to back to last as long as the analysis's FLOPs at that rate (the sustained peak) and a best-of-5 (burst)."""
+    reps = max(5, int(math.ceil(gflop * 1e9 / (2.0 * m * k * cols))))
+    p = subprocess.run([tool, "--probe-only", "%d,%d,%d,%d" % (m, k, cols, reps), "--threads", str(threads)],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit("bench_llama: %s failed:\n%s" % (tool, p.stderr[-2000:]))
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cli", default=os.path.join(HERE, "..", "build", "app", "entroscope-cli"))
@@ -132,6 +156,9 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "entroscope-bench-llama"))
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--probe", default=os.path.join(HERE, "..", "build", "bench", "bench_analysis"),
+                    help="bench_analysis, whose --probe-only measures the matmul peak (GEMM fraction)")
+    ap.add_argument("--no-probe", action="store_true", help="skip the matmul peak and the GEMM fraction")
     ap.add_argument("--baseline", type=int, help=argparse.SUPPRESS)  # internal: run the baseline at this n
     a = ap.parse_args()
     folder = os.path.join(a.workdir, "model")
@@ -141,10 +168,15 @@ def main():
     rows = []
     for n in [int(x) for x in a.lengths.split(",")]:
         ids = ",".join(str((i * 7919 + 13) % cfg["vocab_size"]) for i in range(n))
+        gflop = forward_gflop(n, a.layers, 2048, 32, 4, 5632, 32000)
+        # The peak of the MLP's product (most of the FLOPs) at this n, measured before and after the analysis.
+        shape_mkn = (min(n, 2048), 2048, 5632)
+        before = None if a.no_probe else probe(a.probe, a.threads, *shape_mkn, gflop)
         out = os.path.join(a.workdir, "out-%d" % n)
         _, err, rss = timed([a.cli, "analyze", "--model", folder, "--ids", ids, "--length", str(n), "--preset", "native",
                              "--threads", str(a.threads), "--out", out, "--overwrite"])
         es = int(re.search(r"in (\d+) ms", err).group(1)) / 1000.0
+        after = None if a.no_probe else probe(a.probe, a.threads, *shape_mkn, gflop)
         bout, _, brss = timed([sys.executable, os.path.abspath(__file__), "--baseline", str(n), "--threads", str(a.threads),
                                "--workdir", a.workdir])
         b = json.loads(bout.strip().splitlines()[-1])
@@ -152,7 +184,14 @@ def main():
         rows.append({"n": n, "entroscope_s": es, "baseline_s": b["seconds"], "speedup": b["seconds"] / es,
                      "entroscope_rss_mb": rss, "baseline_rss_mb": brss, "rss_ratio": rss / brss,
                      "same_top1": summary["next_top1"][:4] == b["top"],
-                     "entropy_mean_l0h0_diff": abs(summary["layers"][0]["entropy_mean"] - b["entropy_mean_l0h0"])})
+                     "entropy_mean_l0h0_diff": abs(summary["layers"][0]["entropy_mean"] - b["entropy_mean_l0h0"]),
+                     "gflop": gflop, "entroscope_gflops": gflop / es, "baseline_gflops": gflop / b["seconds"]})
+        if before and after:
+            sustained = (before["sustained_gflops"] + after["sustained_gflops"]) / 2
+            burst = max(before["burst_gflops"], after["burst_gflops"])
+            rows[-1].update({"probe_shape": list(shape_mkn), "sustained_peak_gflops": sustained,
+                             "burst_peak_gflops": burst, "gemm_fraction_sustained": gflop / es / sustained,
+                             "gemm_fraction_burst": gflop / es / burst})
     shape = {"layers": a.layers, "hidden": 2048, "heads": 32, "kv_heads": 4, "intermediate": 5632, "vocab": 32000,
              "threads": a.threads}
     if a.json:
@@ -165,6 +204,13 @@ def main():
         print("%6d %12.2f %12.2f %7.2fx %12.0f %12.0f %9.2f %s, %.1e" % (
             r["n"], r["entroscope_s"], r["baseline_s"], r["speedup"], r["entroscope_rss_mb"], r["baseline_rss_mb"],
             r["rss_ratio"], r["same_top1"], r["entropy_mean_l0h0_diff"]))
+    print("%6s %8s %14s %14s %16s %14s %14s" % ("n", "GFLOP", "ES GFLOP/s", "base GFLOP/s", "sustained peak",
+                                                "ES / sustained", "ES / burst"))
+    for r in rows:
+        if "sustained_peak_gflops" in r:
+            print("%6d %8.0f %14.1f %14.1f %16.1f %13.0f%% %13.0f%%" % (
+                r["n"], r["gflop"], r["entroscope_gflops"], r["baseline_gflops"], r["sustained_peak_gflops"],
+                100 * r["gemm_fraction_sustained"], 100 * r["gemm_fraction_burst"]))
     return 0
 
 
