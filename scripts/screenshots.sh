@@ -20,16 +20,20 @@ XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data" XDG_CACHE_HOME="$tmp/cac
   "$build/app/entroscope" --model "$model" --text-file "$root/resources/texts/en-attention.txt" \
   --length 256 --compare 'infoscale;log-n;window' --inspect 120 --screenshot "$out" "$@"
 rm -f "$out/session.entroscope" # it names this machine's paths
-# The heads view of a multi-head (Llama-family) model: the tiny fixture has no tokenizer, so its input is ids.
-llama="$root/tests/data/llama/models/llama-gqa2"
+# A multi-head causal model: the bundled demo-llama (T = 64) at n = 16 T = 1024 on held-out text long enough that
+# nothing is repeated; the heads view, and the map of one head (layer 1, head 2) next to infoscale.
+llama="$root/resources/models/demo-llama"
 if [ -f "$llama/config.json" ]; then
-  echo "1 5 9 13 17 21 25 29 33 37 41 45 3 7 11 19 23 31 43 47" > "$tmp/ids.txt"
+  gzip -dc "$root/resources/corpus/kjv-heldout.txt.gz" | head -c 16000 > "$tmp/heldout.txt"
   mkdir -p "$tmp/llama"
   XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data" XDG_CACHE_HOME="$tmp/cache" \
     xvfb-run -a -s "-screen 0 1600x1000x24" \
-    "$build/app/entroscope" --fresh --model "$llama" --text-file "$tmp/ids.txt" --length 64 --compare infoscale \
-    --screenshot "$tmp/llama"
+    "$build/app/entroscope" --fresh --model "$llama" --text-file "$tmp/heldout.txt" --length 1024 \
+    --compare infoscale --layer 1 --head 2 --inspect 700 --screenshot "$tmp/llama"
   cp "$tmp/llama/08-heads.png" "$out/llama-head-heatmap.png"
+  cp "$tmp/llama/01-attention-map.png" "$out/llama-head-map.png"
+  cp "$tmp/llama/05-layers.png" "$out/llama-layer-overview.png"
+  cp "$tmp/llama/06-compare.png" "$out/llama-compare-per-head.png"
 fi
 echo "screenshots in $out:"
 ls "$out"
