@@ -208,6 +208,63 @@ private Q_SLOTS:
         QVERIFY(torch::equal(m16.logits(ids, req.method, 16), m32.logits(ids, req.method, 16)));
     }
 
+    void exactRowsEqualTheAnalysisRows_data()
+    {
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<QString>("method");
+        for (const char *m : {"native", "infoscale", "cosscale", "rerope", "window", "alibi", "streamingllm",
+                              "lminfinite", "squared_relu,,"})
+            QTest::newRow(qPrintable(QStringLiteral("gqa2 ") + m)) << "llama-gqa2" << m;
+        QTest::newRow("qwen2 biases fp16 infoscale") << "qwen2-bias-fp16" << "infoscale";
+        QTest::newRow("mistral window native") << "mistral-window-bin" << "native";
+        QTest::newRow("llama3 scaling native") << "llama3-scaling" << "native";
+    }
+
+    void exactRowsEqualTheAnalysisRows()
+    {
+        // Rows recomputed from the kept layer inputs (one layer, a row range, no other layer run) equal the
+        // full maps of the analysis, every head, for every kind of position and mask.
+        QFETCH(QString, name);
+        QFETCH(QString, method);
+        const auto m = model(name);
+        const auto &c = m->checkpoint().config;
+        const int64_t T = 16, n = 70;
+        AnalysisRequest req;
+        req.method = Method::fromString(method.toStdString(), m->methodDefaults(), T);
+        req.trainLength = T;
+        req.keepLayerInputs = true;
+        for (int l = 0; l < c.numLayers; ++l)
+            req.fullMapLayers.push_back(l);
+        std::vector<int64_t> ids;
+        for (int i = 0; i < n; ++i)
+            ids.push_back((i * 53 + 5) % c.vocabSize);
+        const auto r = m->analyze(ids, req);
+        QVERIFY(r.layerInputs);
+        QCOMPARE(int64_t(r.layerInputs->layers.size()), c.numLayers);
+        double worst = 0;
+        for (int l = 0; l < c.numLayers; ++l)
+            for (const auto &[row0, rows] : std::vector<std::pair<int64_t, int64_t>>{{0, 1}, {0, 9}, {17, 30}, {69, 1}, {0, n}}) {
+                const auto got = m->attentionRows(*r.layerInputs, l, req.method, T, row0, rows);
+                QCOMPARE(int64_t(got.size()), c.numHeads * rows * n);
+                for (const auto &map : r.maps) {
+                    if (map.layer != l || map.pool != 1)
+                        continue;
+                    for (int64_t i = 0; i < rows; ++i)
+                        for (int64_t j = 0; j < n; ++j) {
+                            const float want = map.at(int(row0 + i), int(j));
+                            const float g = got[size_t((map.head * rows + i) * n + j)];
+                            // float32 rounding only (the row subset's products block differently): absolute for
+                            // weights ≤ 1, relative for squared_relu's raw weights above 1
+                            worst = std::max(worst, double(std::fabs(g - want)) / std::max(1.0, double(std::fabs(want))));
+                        }
+                }
+            }
+        QVERIFY2(worst < 1e-5, qPrintable(QString("max |exact row − analysis row| %1").arg(worst)));
+        // Out of range: one clear error each.
+        QVERIFY_THROWS_EXCEPTION(Error, m->attentionRows(*r.layerInputs, int(c.numLayers), req.method, T, 0, 1));
+        QVERIFY_THROWS_EXCEPTION(Error, m->attentionRows(*r.layerInputs, 0, req.method, T, n - 1, 2));
+    }
+
     void chunkedLmHeadArgmax()
     {
         // The LM head's argmax over vocabulary chunks equals torch's argmax of the whole product, ties included

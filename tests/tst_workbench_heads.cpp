@@ -16,6 +16,7 @@
 #include "model/attention_model.h"
 #include "model/method.h"
 #include "session_state.h"
+#include "token_inspector_view.h"
 #include "text/inputs.h"
 #include "qcustomplot_compat.h"
 
@@ -202,11 +203,82 @@ private Q_SLOTS:
             // The reference entropies at T: one per (layer, head).
             QCOMPARE(res->entropyAtT[size_t(mi)].size(), want.layers.size());
         }
-        // Exact rows need kept layer inputs: refused with the reason.
+        // Up to the full-map length the maps are full and no layer inputs are kept: exact rows are refused.
         QSignalSpy failed(&c, &AnalysisController::exactRowsFailed);
         c.requestExactRows(0, 3, 1);
         QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 10000);
-        QVERIFY(failed.at(0).at(1).toString().contains(QLatin1String("not available")));
+        QVERIFY(failed.at(0).at(1).toString().contains(QLatin1String("layer inputs")));
+    }
+
+    void exactRowsOfAPooledHeadMap()
+    {
+        // Above n = 1024 the maps are pooled and the analysis keeps the layer inputs; a query's exact row is
+        // recomputed from them (one layer, every head) and equals the full map's row of a direct analysis.
+        const int64_t n = 1536, query = 1200;
+        const AnalysisResult want = direct(kLlama, "native", n); // full maps of every (layer, head)
+        {
+            AnalysisController c;
+            c.setBackgroundEnabled(false);
+            QString error;
+            QVERIFY2(c.loadModelNow(kLlama, &error), qPrintable(error));
+            QCOMPARE(c.setText(kIds), int(parseIds(kIds).size()));
+            QSignalSpy ready(&c, &AnalysisController::resultReady);
+            c.request([&] {
+                ViewRequest r;
+                r.length = n;
+                r.methods = {QStringLiteral("native")};
+                return r;
+            }());
+            QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, 60000);
+            QVERIFY(c.lastResult()->results[0]->layerInputs);
+            QSignalSpy rowsReady(&c, &AnalysisController::exactRowsReady);
+            c.requestExactRows(1, query, 1);
+            QTRY_COMPARE_WITH_TIMEOUT(rowsReady.count(), 1, 30000);
+            const auto &rows = c.lastExactRows();
+            QCOMPARE(rows->heads, 4);
+            QCOMPARE(rows->data.size(), size_t(4 * n));
+            double worst = 0;
+            for (int h = 0; h < 4; ++h) {
+                const AttentionMap *m = fullMap(want, 1, h);
+                QVERIFY(m);
+                for (int64_t j = 0; j < n; ++j)
+                    worst = std::max(worst, double(std::fabs(rows->data[size_t(h * n + j)] - m->at(int(query), int(j)))));
+            }
+            QVERIFY2(worst < 1e-5, qPrintable(QString::number(worst)));
+        }
+        // In the window: the token view turns exact, for a head and for the mean of the heads; its text pane's
+        // highlights are that row's weights over the row's largest.
+        MainWindow w;
+        w.controller()->setSweepMaxLength(64);
+        w.show();
+        openLlama(w, n);
+        w.setLayer(1);
+        w.setCurrentView(MainWindow::TokenTab);
+        auto *token = qobject_cast<TokenInspectorView *>(w.view(MainWindow::TokenTab));
+        QVERIFY(token);
+        for (const int head : {2, kHeadMean}) {
+            w.setHead(head);
+            w.inspectQuery(query);
+            QTRY_VERIFY_WITH_TIMEOUT(w.isIdle() && token->isExact(), 30000);
+            std::vector<double> row(size_t(n), 0.0);
+            for (int h = 0; h < 4; ++h)
+                if (head == kHeadMean || h == head)
+                    for (int64_t j = 0; j < n; ++j)
+                        row[size_t(j)] += fullMap(want, 1, h)->at(int(query), int(j)) / (head == kHeadMean ? 4.0 : 1.0);
+            // The view redraws from a timer after the head changes: wait until it shows this head's row.
+            auto worstKey = [&]() {
+                const auto [first, last] = token->textWindow();
+                if (first > query || query >= last)
+                    return 1.0;
+                const double top = *std::max_element(row.begin(), row.end()); // the whole row's largest weight
+                double worst = 0;
+                for (int64_t j = first; j < last; ++j)
+                    worst = std::max(worst, std::fabs(token->highlightOf(j) - row[size_t(j)] / top));
+                return worst;
+            };
+            QTRY_VERIFY2_WITH_TIMEOUT(worstKey() < 1e-4, qPrintable(QStringLiteral("head %1: %2").arg(head).arg(worstKey())),
+                                      10000);
+        }
     }
 
     void heatmapCellsAndClick()

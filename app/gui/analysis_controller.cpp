@@ -351,7 +351,7 @@ QString AnalysisController::modelFamily() const
 {
     return m_engine->model ? QString::fromStdString(m_engine->info.family) : QString();
 }
-bool AnalysisController::hasLayerInputs() const { return bool(m_engine->gau); }
+bool AnalysisController::hasLayerInputs() const { return bool(m_engine->gau); } // the one-pass JS's
 bool AnalysisController::hasTokenizer() const { return bool(m_engine->tokenizer); }
 std::shared_ptr<const AttentionModel> AnalysisController::model() const { return m_engine->model; }
 int64_t AnalysisController::modelTrainLength() const { return m_engine->model ? m_engine->info.trainLength : 0; }
@@ -587,11 +587,12 @@ quint64 AnalysisController::requestExactRows(int layer, int64_t row0, int64_t ro
     if (!m_last || m_last->results.empty() || !m_last->results[0] || !m_engine->model)
         return fail(tr("no result is shown"));
     const auto &source = m_last->results[0];
-    if (!m_engine->gau)
-        return fail(tr("exact rows are not available for %1 models (their analyses keep no layer inputs)")
-                        .arg(modelFamily()));
     if (!source->layerInputs)
-        return fail(tr("the shown analysis kept no layer inputs"));
+        return fail(m_engine->gau || source->length <= kFullMapMaxLength
+                        ? tr("the shown analysis kept no layer inputs")
+                        : tr("the layer inputs of this model at n = %1 would take more than %2, so they are not kept")
+                              .arg(source->length)
+                              .arg(QString::fromStdString(formatBytes(double(kLayerInputsMaxBytes)))));
     auto job = std::make_shared<Job>();
     job->kind = Job::Kind::Rows;
     job->generation = m_generation; // a view request made later makes these rows stale: they are dropped
@@ -862,9 +863,7 @@ void AnalysisController::startNext()
             if (job->kind == Job::Kind::Load) {
                 out->model = loadAttentionModel(job->dir.toStdString());
             } else if (job->kind == Job::Kind::Rows) {
-                if (!gau)
-                    throw Error("exact rows: not available for " + info.family + " models");
-                out->rows = gau->attentionRows(*job->source->layerInputs, job->layer, job->methods[0],
+                out->rows = model->attentionRows(*job->source->layerInputs, job->layer, job->methods[0],
                                                  job->trainLength, job->row0, job->rows, &job->cancel);
             } else {
                 std::map<int64_t, std::vector<int64_t>> idsByLength;
@@ -879,7 +878,13 @@ void AnalysisController::startNext()
                 std::shared_ptr<const AnalysisResult> pair[2] = {job->known.size() > 0 ? job->known[0] : nullptr,
                                                                  job->known.size() > 1 ? job->known[1] : nullptr};
                 for (const auto &task : job->tasks) {
-                    const AnalysisRequest req = viewAnalysisRequest(info, bool(gau), job->methods[task.method],
+                    // Layer inputs: GAU-α's always (its one-pass JS divergence reads them); the other families'
+                    // where the maps are pooled (for exact rows) and they fit kLayerInputsMaxBytes.
+                    const bool keepInputs = gau || (task.length > kFullMapMaxLength
+                                                    && double(info.numLayers) * double(task.length)
+                                                               * double(info.hiddenSize) * 4.0
+                                                           <= double(kLayerInputsMaxBytes));
+                    const AnalysisRequest req = viewAnalysisRequest(info, keepInputs, job->methods[task.method],
                                                                     job->trainLength, task.length, task.maps);
                     checkAnalysisMemory(*model, task.length, req);
                     auto r = std::make_shared<const AnalysisResult>(
@@ -956,6 +961,7 @@ void AnalysisController::finishJob(const std::shared_ptr<Job> &job, const std::s
                 rows->row0 = job->row0;
                 rows->rows = job->rows;
                 rows->length = job->source->length;
+                rows->heads = int(m_engine->info.numHeads);
                 rows->data = std::move(out->rows);
                 rows->seconds = out->seconds;
                 m_exactRows = rows;

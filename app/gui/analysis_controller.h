@@ -32,10 +32,11 @@
 //
 // Model families. Any folder loadAttentionModel opens (GAU-α, llama, mistral, qwen2) is analysed through
 // AttentionModel::analyze; results then hold one LayerMetrics and one map per (layer, head), layer-major.
-// GAU-α alone keeps layer inputs, so exact rows of a pooled map and the one-pass JS divergence are GAU-α
-// only (hasLayerInputs()); for the other families requestExactRows fails with the reason and a comparison's
-// jsPerLayer comes from the full maps of every (layer, head), so only up to kFullMapMaxLength. A folder
-// without a tokenizer takes its input as token ids (setText).
+// Exact rows of a pooled map come from the layer inputs an analysis keeps: GAU-α's always, the other
+// families' above kFullMapMaxLength when they fit kLayerInputsMaxBytes (requestExactRows otherwise fails
+// with the reason). The one-pass JS divergence is GAU-α's (hasLayerInputs()); for the other families a
+// comparison's jsPerLayer comes from the full maps of every (layer, head), so only up to kFullMapMaxLength.
+// A folder without a tokenizer takes its input as token ids (setText).
 //
 // Shutdown: the destructor cancels the running job and waits for the worker.
 //
@@ -90,7 +91,8 @@ struct ViewResult
     QStringList pending;
 };
 
-/// Exact attention rows of the shown result's primary method, recomputed on demand (requestExactRows).
+/// Exact attention rows of the shown result's primary method, every head of the layer, recomputed on demand
+/// (requestExactRows).
 struct ExactRows
 {
     quint64 id = 0;
@@ -99,7 +101,8 @@ struct ExactRows
     int64_t row0 = 0;
     int64_t rows = 0;
     int64_t length = 0;       ///< n (columns per row)
-    std::vector<float> data;  ///< [rows, n] row-major, as applied to the values
+    int heads = 1;            ///< attention maps per layer (GAU-α: 1)
+    std::vector<float> data;  ///< [heads, rows, n] row-major, as applied to the values
     double seconds = 0;
 };
 
@@ -194,6 +197,8 @@ public:
     int64_t sweepMaxLength() const { return m_sweepMax; }
     /// Largest length a full map is kept for; above it the views get the pooled max map.
     static constexpr int64_t kFullMapMaxLength = 1024;
+    /// The most bytes of layer inputs a non-GAU analysis keeps for exact rows (L · n · H floats).
+    static constexpr int64_t kLayerInputsMaxBytes = int64_t{512} << 20;
 
     /// The slider's stops: log-spaced 16, 24, 32, 48, … 65536.
     static const std::vector<int64_t> &lengthStops();

@@ -111,6 +111,24 @@ QString pngTooLarge(qint64 w, qint64 h)
     return {};
 }
 
+// One exact row of ExactRows ([heads, 1, n]): head `head`'s, or with kHeadMean the mean of the heads.
+std::vector<float> exactRowOfHead(const ExactRows &rows, int head)
+{
+    const size_t n = size_t(rows.length), heads = size_t(std::max(1, rows.heads));
+    if (heads == 1 || rows.data.size() != heads * n)
+        return rows.data;
+    if (head != kHeadMean)
+        return std::vector<float>(rows.data.begin() + ptrdiff_t(size_t(std::clamp(head, 0, int(heads) - 1)) * n),
+                                  rows.data.begin() + ptrdiff_t((size_t(std::clamp(head, 0, int(heads) - 1)) + 1) * n));
+    std::vector<float> mean(n, 0.f);
+    for (size_t h = 0; h < heads; ++h)
+        for (size_t j = 0; j < n; ++j)
+            mean[j] += rows.data[h * n + j];
+    for (float &v : mean)
+        v /= float(heads);
+    return mean;
+}
+
 const AttentionMap *mapFor(const AnalysisResult &r, int layer)
 {
     const AttentionMap *pooled = nullptr;
@@ -1258,14 +1276,17 @@ void MainWindow::updateView(int index) const
         if (const AttentionMap *m = mapFor(p, layer); m && m_inspectQuery >= 0 && m_inspectQuery < p.length) {
             // A pooled map's row is a cell row: the exact row is recomputed from the analysis's layer inputs
             // (one layer, one query) and replaces it when it arrives.
+            // The rows hold every head of the layer: the selected head's, or their mean, is shown.
             const auto &exact = m_controller->lastExactRows();
-            if (m->pool > 1 && exact && exact->source == proj[0] && exact->layer == layer
+            const auto &source = res->results[0];
+            if (m->pool > 1 && exact && exact->source == source && exact->layer == layer
                 && exact->row0 == m_inspectQuery && exact->rows == 1) {
-                m_tokenView->setExactRow(exact->data, layer, m_inspectQuery, p.tokenTexts, T, res->labels.value(0));
+                m_tokenView->setExactRow(exactRowOfHead(*exact, selHead), layer, m_inspectQuery, p.tokenTexts, T,
+                                         res->labels.value(0) + headText);
             } else {
-                m_tokenView->setRow(*m, m_inspectQuery, p.tokenTexts, T, res->labels.value(0));
-                const auto key = std::make_tuple(static_cast<const void *>(proj[0].get()), layer, m_inspectQuery);
-                if (m->pool > 1 && p.layerInputs && key != m_exactAsked) {
+                m_tokenView->setRow(*m, m_inspectQuery, p.tokenTexts, T, res->labels.value(0) + headText);
+                const auto key = std::make_tuple(static_cast<const void *>(source.get()), layer, m_inspectQuery);
+                if (m->pool > 1 && source->layerInputs && key != m_exactAsked) {
                     m_exactAsked = key;
                     m_controller->requestExactRows(layer, m_inspectQuery, 1);
                 }

@@ -33,8 +33,8 @@ struct AnalysisRequest
     /// values): layer, head, first row, row count, n, row-major float32 data. Used to stream --maps to disk.
     std::function<void(int layer, int head, int64_t row0, int64_t rows, int64_t n, const float *data)> rowSink;
     int64_t blockRows = 0; ///< query rows per block; 0 = automatic (about 4M scores per block)
-    /// Keep every layer's input (AnalysisResult::layerInputs, L·n·H floats) for attentionRows and
-    /// jsDivergence later (GAU-α only for now).
+    /// Keep every layer's input (AnalysisResult::layerInputs, L·n·H floats) for attentionRows (every
+    /// family) and GAU-α's one-pass jsDivergence later.
     bool keepLayerInputs = false;
 };
 
@@ -69,6 +69,13 @@ public:
                                    const ProgressFn &progress = {}, const CancelToken *cancel = nullptr) const = 0;
     /// Bytes an analysis at length n is expected to need at its peak (the memory guard's estimate).
     virtual int64_t estimateAnalysisBytes(int64_t n, const AnalysisRequest &request) const = 0;
+    /// The exact attention rows row0 .. row0+rows-1 of every head of one layer, recomputed from the layer
+    /// inputs an analysis kept (AnalysisRequest::keepLayerInputs) under the same method and T, without
+    /// running the other layers: row-major float32 [heads, rows, n] (GAU-α: one head), as applied to the
+    /// values. Throws Error for a layer or a row range the inputs do not have.
+    virtual std::vector<float> attentionRows(const LayerInputs &inputs, int layer, const Method &method,
+                                             int64_t trainLength, int64_t row0, int64_t rows,
+                                             const CancelToken *cancel = nullptr) const = 0;
 };
 
 /// Opens a Hugging Face model folder by its config.json's model_type: gau_alpha (GauModel) or llama,

@@ -53,7 +53,7 @@ public:
     /// applied to the values (raw for squared_relu), equal to the rows the analysis saw. Throws Error for
     /// a layer or a row range the inputs do not have.
     std::vector<float> attentionRows(const LayerInputs &inputs, int layer, const Method &method, int64_t trainLength,
-                                     int64_t row0, int64_t rows, const CancelToken *cancel = nullptr) const;
+                                     int64_t row0, int64_t rows, const CancelToken *cancel = nullptr) const override;
 
     /// Per layer, the mean over queries of the Jensen–Shannon divergence (nats) between the attention rows
     /// of two analyses of the same input (same n), each under its own method, recomputed block by block

@@ -177,17 +177,30 @@ ModelInfo LlamaModel::info() const
     return i;
 }
 
-torch::Tensor LlamaModel::forward(const std::vector<int64_t> &ids, const Method &method, int64_t T, int64_t blockRowsIn,
-                                  Hooks *hooks, const CancelToken *cancel) const
+torch::Tensor LlamaModel::embed(const std::vector<int64_t> &ids) const
 {
     const auto &c = m_ck->config;
-    const int64_t n = static_cast<int64_t>(ids.size());
-    if (n < 1)
+    if (ids.empty())
         throw Error("input: no tokens to analyse");
     for (auto id : ids)
         if (id < 0 || id >= c.vocabSize)
             throw Error("input: token id " + std::to_string(id) + " is outside the vocabulary (0.."
                         + std::to_string(c.vocabSize - 1) + ")");
+    return asFloat(m_ck->embed.index_select(0, torch::tensor(ids, torch::kInt64))); // [n, H]
+}
+
+torch::Tensor LlamaModel::forward(torch::Tensor h, const Method &method, int64_t T, int64_t blockRowsIn, Hooks *hooks,
+                                  const CancelToken *cancel, const Span *spanIn) const
+{
+    const Span span = spanIn ? *spanIn : Span();
+    const auto &c = m_ck->config;
+    const int64_t n = h.size(0);
+    // The span: every layer and row (an analysis), or one layer's rows qa .. qa + qn − 1 from its input h
+    // (exact rows): then only those rows' queries and the keys they can see are projected, and the layer's
+    // output (values, MLP) is not computed.
+    const bool rowsOnly = span.layer >= 0;
+    const int64_t qa = rowsOnly ? span.row0 : 0, qn = rowsOnly ? span.rows : n, kN = qa + qn;
+    const int64_t firstLayer = rowsOnly ? span.layer : 0, endLayer = rowsOnly ? span.layer + 1 : c.numLayers;
     const int64_t d = c.headDim, nh = c.numHeads, rep = c.queriesPerKvHead();
     const double eps = c.rmsNormEps;
     const bool squaredRelu = method.temperature == Temperature::SquaredRelu;
@@ -212,9 +225,12 @@ torch::Tensor LlamaModel::forward(const std::vector<int64_t> &ids, const Method 
     const float fill = squaredRelu ? 0.0f : -std::numeric_limits<float>::infinity();
     torch::Tensor upper; // the diagonal block's causal mask, kept between blocks of the same size
 
-    auto h = asFloat(m_ck->embed.index_select(0, torch::tensor(ids, torch::kInt64))); // [n, H]
     std::vector<float> keys(static_cast<size_t>(n)), taus(static_cast<size_t>(n));
-    for (int64_t l = 0; l < c.numLayers; ++l) {
+    for (int64_t l = firstLayer; l < endLayer; ++l) {
+        if (span.keepInputs) { // the hidden states entering layer l, for exact rows later
+            const auto hc = h.contiguous();
+            span.keepInputs->emplace_back(hc.data_ptr<float>(), hc.data_ptr<float>() + hc.numel());
+        }
         const LlamaCheckpoint::Layer L = floatLayer(m_ck->layers[static_cast<size_t>(l)]);
         const auto modelWindow = c.windowOfLayer(l);
         for (int64_t i = 0; i < n; ++i) {
@@ -225,19 +241,24 @@ torch::Tensor LlamaModel::forward(const std::vector<int64_t> &ids, const Method 
         const auto rowTau = torch::from_blob(taus.data(), {n, 1}, torch::kFloat32).clone();
         const auto rowKeys = torch::from_blob(keys.data(), {n, 1}, torch::kFloat32).clone();
 
-        auto x = rmsNorm(h, L.inputNorm, eps);
-        auto q = linear(x, L.q, L.qBias).view({n, nh, d}).transpose(0, 1);              // [nh, n, d]
-        auto k = linear(x, L.k, L.kBias).view({n, c.numKvHeads, d}).transpose(0, 1);    // [nkv, n, d]
-        auto v = linear(x, L.v, L.vBias).view({n, c.numKvHeads, d}).transpose(0, 1).contiguous();
+        auto x = rmsNorm(rowsOnly ? h.narrow(0, 0, kN) : h, L.inputNorm, eps); // [kN, H]
+        auto q = linear(rowsOnly ? x.narrow(0, qa, qn) : x, L.q, L.qBias).view({qn, nh, d}).transpose(0, 1); // [nh, qn, d]
+        auto k = linear(x, L.k, L.kBias).view({kN, c.numKvHeads, d}).transpose(0, 1);                    // [nkv, kN, d]
+        torch::Tensor v;
+        if (!rowsOnly)
+            v = linear(x, L.v, L.vBias).view({n, c.numKvHeads, d}).transpose(0, 1).contiguous();
         x = torch::Tensor();
+        const auto cosQ = cosT.narrow(0, qa, qn), sinQ = sinT.narrow(0, qa, qn);
+        const auto cosK = cosT.narrow(0, 0, kN), sinK = sinT.narrow(0, 0, kN);
         if (method.qk.cosScale) { // METHODS.md §1.1, per head, before the rotation
             q = q / (q.norm(2, -1, true) + 1e-9) * (method.qk.scale * std::sqrt(static_cast<double>(d)));
             k = k / (k.norm(2, -1, true) + 1e-9);
         }
         // z = τ_i (s_ij + bias_ij): τ_i and the score scale go into q's rows (and τ_i into ALiBi's bias below).
-        const auto qRowScale = squaredRelu ? torch::full({n, 1}, static_cast<float>(qScale)) : rowTau * qScale;
-        auto qr = ((method.rotates() ? rotateHalf(q, cosT, sinT) : q) * qRowScale).contiguous();
-        auto kr = (method.rotates() ? rotateHalf(k, cosT, sinT) : k).contiguous();
+        const auto qRowScale =
+            squaredRelu ? torch::full({qn, 1}, static_cast<float>(qScale)) : rowTau.narrow(0, qa, qn) * qScale;
+        auto qr = ((method.rotates() ? rotateHalf(q, cosQ, sinQ) : q) * qRowScale).contiguous();
+        auto kr = (method.rotates() ? rotateHalf(k, cosK, sinK) : k).contiguous();
         torch::Tensor qW, kPlain; // the clamped window's far side: q at relative position W − 1, k at 0
         if (clamped) {
             qW = (rotateHalf(q, cosW, sinW) * qRowScale).contiguous();
@@ -245,15 +266,17 @@ torch::Tensor LlamaModel::forward(const std::vector<int64_t> &ids, const Method 
         }
         q = k = torch::Tensor();
 
-        auto out = torch::empty({n, nh * d}, torch::kFloat32);
+        torch::Tensor out;
+        if (!rowsOnly)
+            out = torch::empty({n, nh * d}, torch::kFloat32);
         for (int64_t hh = 0; hh < nh; ++hh) {
             const int64_t kv = hh / rep; // query head hh reads KV head hh // (heads / KV heads)
             const double slope = alibi ? method.position.slope * 256.0 * std::pow(2.0, -8.0 * (hh + 1) / nh) : 0.0;
-            for (int64_t r0 = 0; r0 < n; r0 += blockRows) {
+            for (int64_t r0 = qa; r0 < qa + qn; r0 += blockRows) {
                 if (cancel && cancel->isCancelled())
                     throw Cancelled();
-                const int64_t rows = std::min(blockRows, n - r0), kEnd = r0 + rows; // keys past kEnd are all masked
-                auto s = torch::matmul(qr[hh].narrow(0, r0, rows), kr[kv].narrow(0, 0, kEnd).t()); // [rows, kEnd]
+                const int64_t rows = std::min(blockRows, qa + qn - r0), kEnd = r0 + rows; // keys past kEnd: masked
+                auto s = torch::matmul(qr[hh].narrow(0, r0 - qa, rows), kr[kv].narrow(0, 0, kEnd).t()); // [rows, kEnd]
                 // Plain causal rows need a mask on the diagonal block only; windows, sinks, ALiBi and clamps
                 // need the distances i − j of the whole block.
                 const bool plainCausal = !clamped && !alibi && !method.hasVisibilityMask() && !modelWindow;
@@ -262,7 +285,7 @@ torch::Tensor LlamaModel::forward(const std::vector<int64_t> &ids, const Method 
                     auto rel = torch::arange(r0, kEnd, torch::kInt64).unsqueeze(1)
                                - torch::arange(0, kEnd, torch::kInt64).unsqueeze(0);
                     if (clamped)
-                        s = torch::where(rel > W - 1, torch::matmul(qW[hh].narrow(0, r0, rows), kPlain[kv].narrow(0, 0, kEnd).t()), s);
+                        s = torch::where(rel > W - 1, torch::matmul(qW[hh].narrow(0, r0 - qa, rows), kPlain[kv].narrow(0, 0, kEnd).t()), s);
                     if (alibi)
                         s = s - rel.to(torch::kFloat32) * (squaredRelu ? torch::full({rows, 1}, static_cast<float>(slope))
                                                                        : rowTau.narrow(0, r0, rows) * slope);
@@ -310,13 +333,16 @@ torch::Tensor LlamaModel::forward(const std::vector<int64_t> &ids, const Method 
                         }
                     });
                 }
-                out.narrow(0, r0, rows).narrow(1, hh * d, d).copy_(torch::matmul(a.narrow(1, 0, kEnd), v[kv].narrow(0, 0, kEnd)));
+                if (!rowsOnly)
+                    out.narrow(0, r0, rows).narrow(1, hh * d, d).copy_(torch::matmul(a.narrow(1, 0, kEnd), v[kv].narrow(0, 0, kEnd)));
                 if (hooks && hooks->onBlock)
                     hooks->onBlock(static_cast<int>(l), static_cast<int>(hh), r0, a);
             }
             if (hooks && hooks->onHeadDone)
                 hooks->onHeadDone(static_cast<int>(l), static_cast<int>(hh));
         }
+        if (rowsOnly)
+            return {};
         h = h + linear(out, L.o, L.oBias);
         out = torch::Tensor();
         auto y = rmsNorm(h, L.postNorm, eps);
@@ -331,7 +357,7 @@ torch::Tensor LlamaModel::logits(const std::vector<int64_t> &ids, const Method &
                                  const CancelToken *cancel) const
 {
     c10::InferenceMode guard;
-    auto h = forward(ids, method, T, 0, nullptr, cancel);
+    auto h = forward(embed(ids), method, T, 0, nullptr, cancel);
     const auto &W = m_ck->lmHead;
     if (W.scalar_type() == torch::kFloat32)
         return torch::matmul(h, W.t());
@@ -355,8 +381,6 @@ AnalysisResult LlamaModel::analyze(const std::vector<int64_t> &ids, const Analys
     const int64_t H = c.numHeads;
     if (n < 1)
         throw Error("input: no tokens to analyse");
-    if (req.keepLayerInputs)
-        throw Error("layer inputs: exact rows and one-pass comparisons are not available for the Llama family yet");
     for (int l : req.fullMapLayers)
         if (l < 0 || l >= c.numLayers)
             throw Error("layer " + std::to_string(l) + " does not exist (the model has " + std::to_string(c.numLayers)
@@ -429,7 +453,17 @@ AnalysisResult LlamaModel::analyze(const std::vector<int64_t> &ids, const Analys
                      "layer " + std::to_string(layer + 1) + "/" + std::to_string(c.numLayers));
     };
 
-    auto hFinal = forward(ids, req.method, req.trainLength, blockRows, &hooks, cancel);
+    Span span;
+    std::shared_ptr<LayerInputs> inputs;
+    if (req.keepLayerInputs) {
+        inputs = std::make_shared<LayerInputs>();
+        inputs->length = n;
+        inputs->hiddenSize = c.hiddenSize;
+        inputs->layers.reserve(static_cast<size_t>(c.numLayers));
+        span.keepInputs = &inputs->layers;
+    }
+    auto hFinal = forward(embed(ids), req.method, req.trainLength, blockRows, &hooks, cancel, &span);
+    result.layerInputs = std::move(inputs);
     if (req.mlmTop1) {
         result.mlmTop1 = top1(hFinal, m_ck->lmHead, m_ck->lmHead.scalar_type() == torch::kFloat32 ? 0 : kHeadChunk,
                               cancel);
@@ -441,6 +475,41 @@ AnalysisResult LlamaModel::analyze(const std::vector<int64_t> &ids, const Analys
     result.rowThreads = static_cast<int>(std::bitset<64>(rowThreadMask.load()).count());
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return result;
+}
+
+std::vector<float> LlamaModel::attentionRows(const LayerInputs &inputs, int layer, const Method &method,
+                                            int64_t trainLength, int64_t row0, int64_t rows,
+                                            const CancelToken *cancel) const
+{
+    c10::InferenceMode guard;
+    const auto &c = m_ck->config;
+    const int64_t n = inputs.length;
+    if (layer < 0 || layer >= c.numLayers || static_cast<size_t>(layer) >= inputs.layers.size())
+        throw Error("exact rows: layer " + std::to_string(layer) + " is not in the kept layer inputs ("
+                    + std::to_string(inputs.layers.size()) + " layers)");
+    if (inputs.hiddenSize != c.hiddenSize
+        || inputs.layers[static_cast<size_t>(layer)].size() != static_cast<size_t>(n * c.hiddenSize))
+        throw Error("exact rows: the kept layer inputs do not belong to this model");
+    if (row0 < 0 || rows < 1 || row0 + rows > n)
+        throw Error("exact rows: rows " + std::to_string(row0) + ".." + std::to_string(row0 + rows - 1)
+                    + " are outside the analysed length " + std::to_string(n));
+    const int64_t H = c.numHeads;
+    std::vector<float> out(static_cast<size_t>(H * rows * n));
+    Hooks hooks;
+    hooks.onBlock = [&](int, int head, int64_t r0, const torch::Tensor &block) {
+        const float *src = block.data_ptr<float>();
+        std::copy(src, src + block.size(0) * n,
+                  out.data() + (static_cast<size_t>(head) * static_cast<size_t>(rows) + static_cast<size_t>(r0 - row0))
+                                   * static_cast<size_t>(n));
+    };
+    Span span;
+    span.layer = layer;
+    span.row0 = row0;
+    span.rows = rows;
+    auto h = torch::from_blob(const_cast<float *>(inputs.layers[static_cast<size_t>(layer)].data()), {n, c.hiddenSize},
+                              torch::kFloat32);
+    forward(h, method, trainLength, 0, &hooks, cancel, &span);
+    return out;
 }
 
 int64_t LlamaModel::estimateAnalysisBytes(int64_t n, const AnalysisRequest &req) const
@@ -458,6 +527,8 @@ int64_t LlamaModel::estimateAnalysisBytes(int64_t n, const AnalysisRequest &req)
     bytes += rows * nn * 4.0 * 12;
     bytes += nn * (5.0 + distanceBinCount(n)) * 8.0 + nn * L * 8.0;
     bytes += static_cast<double>(req.fullMapLayers.size()) * heads * nn * nn * 4.0;
+    if (req.keepLayerInputs)
+        bytes += L * nn * Hd * 4.0;
     if (req.pooledMaps) {
         const double side = std::min<double>(nn, req.maxPooledSize);
         bytes += L * heads * 2 * side * side * 4.0;

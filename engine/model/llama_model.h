@@ -27,6 +27,14 @@ public:
                            const ProgressFn &progress = {}, const CancelToken *cancel = nullptr) const override;
     int64_t estimateAnalysisBytes(int64_t n, const AnalysisRequest &request) const override;
 
+    /// The exact attention rows row0 .. row0+rows-1 of every head of one layer, recomputed from an analysis's
+    /// layer inputs (AnalysisRequest::keepLayerInputs) under the same method and T: only that layer's
+    /// queries of those rows and the keys they see are projected, no other layer runs. Row-major float32
+    /// [heads, rows, n] as applied to the values (raw for squared_relu), equal to the analysis's rows.
+    /// Throws Error for a layer or a row range the inputs do not have.
+    std::vector<float> attentionRows(const LayerInputs &inputs, int layer, const Method &method, int64_t trainLength,
+                                     int64_t row0, int64_t rows, const CancelToken *cancel = nullptr) const override;
+
     /// Next-token logits [n, V] of one sequence under a method (tests, evaluation).
     torch::Tensor logits(const std::vector<int64_t> &ids, const Method &method, int64_t trainLength,
                          const CancelToken *cancel = nullptr) const;
@@ -37,18 +45,29 @@ public:
     /// checks the two agree); the analysis forward streams blocks through buffers, which autograd cannot follow.
     torch::Tensor trainingHidden(const torch::Tensor &ids) const;
 
-    /// τ(n_i) of a causal row with n_i keys: METHODS.md §1.3, with infoscale and ssmax clamped at 1 (§6).
     /// The LM head's argmax per row of h [n, H] against head [V, H] (float32 or 16-bit), the vocabulary taken
     /// `vocabChunk` rows at a time (0: all at once), each chunk converted to float32 only while it is used.
     /// Equal to argmax(h · headᵀ) with the first index on ties.
     static std::vector<int64_t> top1(const torch::Tensor &h, const torch::Tensor &head, int64_t vocabChunk,
                                      const CancelToken *cancel = nullptr);
+    /// τ(n_i) of a causal row with n_i keys: METHODS.md §1.3, with infoscale and ssmax clamped at 1 (§6).
     static double causalTau(const Method &method, int64_t keys, int64_t trainLength, int64_t headDim);
 
 private:
     struct Hooks;
-    torch::Tensor forward(const std::vector<int64_t> &ids, const Method &method, int64_t trainLength, int64_t blockRows,
-                          Hooks *hooks, const CancelToken *cancel) const;
+    /// What forward() runs: every layer and row, or one layer's rows from its input (Span::layer ≥ 0).
+    struct Span
+    {
+        int layer = -1;
+        int64_t row0 = 0, rows = 0;
+        std::vector<std::vector<float>> *keepInputs = nullptr; ///< receives each layer's input when set
+    };
+    /// The token embeddings [n, H] in float32; throws Error for an empty input or an id outside the vocabulary.
+    torch::Tensor embed(const std::vector<int64_t> &ids) const;
+    /// The layers over the hidden states h [n, H] (the embeddings, or with a span one layer's input); returns
+    /// the final normalised states (nothing with a span).
+    torch::Tensor forward(torch::Tensor h, const Method &method, int64_t trainLength, int64_t blockRows, Hooks *hooks,
+                          const CancelToken *cancel, const Span *span = nullptr) const;
 
     std::shared_ptr<const LlamaCheckpoint> m_ck;
     GauConfig m_defaults;
