@@ -34,6 +34,24 @@ if [ -f "$llama/config.json" ]; then
   cp "$tmp/llama/01-attention-map.png" "$out/llama-head-map.png"
   cp "$tmp/llama/05-layers.png" "$out/llama-layer-overview.png"
   cp "$tmp/llama/06-compare.png" "$out/llama-compare-per-head.png"
+  # Past the full-map length: a token's exact row (layer 1, head 2) at n = 16384 on the whole held-out text;
+  # with ENTROSCOPE_SHOTS_LONG=1 also at n = 65536 on 320 kB of the training text (about 4 minutes on 2 cores).
+  gzip -dc "$root/resources/corpus/kjv-heldout.txt.gz" > "$tmp/heldout-all.txt"
+  mkdir -p "$tmp/llama16k"
+  XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data" XDG_CACHE_HOME="$tmp/cache" \
+    xvfb-run -a -s "-screen 0 1600x1000x24" \
+    "$build/app/entroscope" --fresh --model "$llama" --text-file "$tmp/heldout-all.txt" --length 16384 \
+    --compare infoscale --layer 1 --head 2 --inspect 9000 --sweep-max 64 --screenshot "$tmp/llama16k"
+  cp "$tmp/llama16k/07-token.png" "$out/llama-token-exact-16384.png"
+  if [ "${ENTROSCOPE_SHOTS_LONG:-0}" = 1 ]; then
+    gzip -dc "$root/resources/corpus/kjv-train.txt.gz" | head -c 320000 > "$tmp/train-320k.txt"
+    mkdir -p "$tmp/llama64k"
+    XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data" XDG_CACHE_HOME="$tmp/cache" \
+      xvfb-run -a -s "-screen 0 1600x1000x24" \
+      "$build/app/entroscope" --fresh --model "$llama" --text-file "$tmp/train-320k.txt" --length 65536 \
+      --layer 1 --head 2 --inspect 40000 --sweep-max 64 --screenshot "$tmp/llama64k"
+    cp "$tmp/llama64k/07-token.png" "$out/llama-token-exact-65536.png"
+  fi
 fi
 echo "screenshots in $out:"
 ls "$out"
