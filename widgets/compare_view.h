@@ -50,7 +50,7 @@ public:
     void setMaps(std::vector<LabelledMap> maps, const std::vector<std::string> &tokenTexts,
                  int64_t trainLength);
     /// Why there is no JS divergence (shown in the JS panel's title instead of "not computed"); empty: the
-    /// default. The workbench sets it for model families whose analyses keep no layer inputs.
+    /// default. The workbench sets it for model families whose JS divergence it computes up to a length only.
     void setJsNote(const QString &note);
     /// Per-layer JS divergence (nats) between the methods; `label` names the pair ("A vs B").
     void setJsDivergence(const std::vector<double> &perLayer, const QString &label);

@@ -130,7 +130,8 @@ public:
     int kvHeadCount() const;
     bool isCausal() const;
     QString modelFamily() const;
-    /// Whether analyses keep layer inputs: exact rows and the JS divergence (GAU-α only).
+    /// Whether every view analysis keeps its layer inputs and the JS divergence comes from them in one pass at
+    /// any n (GAU-α). The other families keep them only above kFullMapMaxLength, for exact rows.
     bool hasLayerInputs() const;
     bool hasTokenizer() const;
     /// The loaded model (tests compare against it); nullptr without one.

@@ -3,7 +3,7 @@
 #pragma once
 
 // Comparisons of two analyses of the same input from the full maps they already hold (no model run): what
-// the workbench uses for models whose analyses keep no layer inputs (the Llama family), where the maps of
+// the workbench uses for the families without a one-pass JS divergence (the Llama family), where the maps of
 // every (layer, head) are full up to the view's full-map length. Value types only, no LibTorch.
 
 #include "analysis/result_types.h"
