@@ -265,6 +265,76 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(Error, m->attentionRows(*r.layerInputs, 0, req.method, T, n - 1, 2));
     }
 
+    void jsDivergenceFromLayerInputs_data()
+    {
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<QString>("a");
+        QTest::addColumn<QString>("b");
+        QTest::newRow("gqa2 native/infoscale") << "llama-gqa2" << "native" << "infoscale";
+        QTest::newRow("gqa2 window/alibi") << "llama-gqa2" << "window" << "alibi";
+        QTest::newRow("gqa2 rerope/squared_relu") << "llama-gqa2" << "rerope" << "squared_relu,,";
+        QTest::newRow("mistral (own window) native/infoscale") << "mistral-window-bin" << "native" << "infoscale";
+    }
+
+    void jsDivergenceFromLayerInputs()
+    {
+        // Per (layer, head), from the two analyses' layer inputs block by block, against a plain double loop
+        // over the analyses' full maps (rows normalised by their sums).
+        QFETCH(QString, name);
+        QFETCH(QString, a);
+        QFETCH(QString, b);
+        const auto m = model(name);
+        const auto &c = m->checkpoint().config;
+        const int64_t T = 16, n = 70;
+        std::vector<int64_t> ids;
+        for (int i = 0; i < n; ++i)
+            ids.push_back((i * 31 + 2) % c.vocabSize);
+        auto run = [&](const QString &method) {
+            AnalysisRequest req;
+            req.method = Method::fromString(method.toStdString(), m->methodDefaults(), T);
+            req.trainLength = T;
+            req.keepLayerInputs = true;
+            for (int l = 0; l < c.numLayers; ++l)
+                req.fullMapLayers.push_back(l);
+            return m->analyze(ids, req);
+        };
+        const auto ra = run(a), rb = run(b);
+        const auto js = m->jsDivergence(*ra.layerInputs, Method::fromString(a.toStdString(), m->methodDefaults(), T),
+                                        *rb.layerInputs, Method::fromString(b.toStdString(), m->methodDefaults(), T), T);
+        QCOMPARE(int64_t(js.size()), c.numLayers * c.numHeads);
+        auto mapOf = [](const AnalysisResult &r, int l, int h) -> const AttentionMap & {
+            for (const auto &mp : r.maps)
+                if (mp.layer == l && mp.head == h && mp.pool == 1)
+                    return mp;
+            qFatal("no full map");
+        };
+        for (int l = 0; l < c.numLayers; ++l)
+            for (int h = 0; h < c.numHeads; ++h) {
+                const auto &x = mapOf(ra, l, h), &y = mapOf(rb, l, h);
+                double sum = 0;
+                for (int r = 0; r < n; ++r) {
+                    double sx = 0, sy = 0;
+                    for (int j = 0; j < n; ++j) {
+                        sx += x.at(r, j);
+                        sy += y.at(r, j);
+                    }
+                    if (sx <= 0 || sy <= 0)
+                        continue;
+                    for (int j = 0; j < n; ++j) {
+                        const double p = x.at(r, j) / sx, q = y.at(r, j) / sy, mid = 0.5 * (p + q);
+                        if (p > 0)
+                            sum += 0.5 * p * std::log(p / mid);
+                        if (q > 0)
+                            sum += 0.5 * q * std::log(q / mid);
+                    }
+                }
+                const double want = sum / n, got = js[size_t(l * c.numHeads + h)];
+                QVERIFY2(std::fabs(got - want) < 1e-6 + 1e-4 * want,
+                         qPrintable(QString("layer %1 head %2: %3 vs %4").arg(l).arg(h).arg(got).arg(want)));
+            }
+        QVERIFY(*std::max_element(js.begin(), js.end()) > 1e-4); // the methods differ somewhere at n > T
+    }
+
     void chunkedLmHeadArgmax()
     {
         // The LM head's argmax over vocabulary chunks equals torch's argmax of the whole product, ties included

@@ -213,7 +213,8 @@ private Q_SLOTS:
     void exactRowsOfAPooledHeadMap()
     {
         // Above n = 1024 the maps are pooled and the analysis keeps the layer inputs; a query's exact row is
-        // recomputed from them (one layer, every head) and equals the full map's row of a direct analysis.
+        // recomputed from them (one layer, every head) and equals the full map's row of a direct analysis, and
+        // the comparison's JS divergence comes from them too.
         const int64_t n = 1536, query = 1200;
         const AnalysisResult want = direct(kLlama, "native", n); // full maps of every (layer, head)
         {
@@ -222,15 +223,28 @@ private Q_SLOTS:
             QString error;
             QVERIFY2(c.loadModelNow(kLlama, &error), qPrintable(error));
             QCOMPARE(c.setText(kIds), int(parseIds(kIds).size()));
-            QSignalSpy ready(&c, &AnalysisController::resultReady);
             c.request([&] {
                 ViewRequest r;
                 r.length = n;
-                r.methods = {QStringLiteral("native")};
+                r.methods = {QStringLiteral("native"), QStringLiteral("infoscale")};
                 return r;
             }());
-            QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, 60000);
+            QTRY_VERIFY_WITH_TIMEOUT(c.lastResult() && c.lastResult()->complete, 120000);
             QVERIFY(c.lastResult()->results[0]->layerInputs);
+            // The JS divergence per (layer, head) above the full-map length, from both analyses' layer inputs:
+            // against plain loops over a direct analysis's full maps.
+            {
+                const AnalysisResult b = direct(kLlama, "infoscale", n);
+                const auto &js = c.lastResult()->jsPerLayer;
+                QCOMPARE(int(js.size()), c.layerCount() * c.headCount());
+                for (int l = 0; l < c.layerCount(); ++l)
+                    for (int h = 0; h < c.headCount(); ++h) {
+                        const double wantJs = meanJs(want, b, l, h), got = js[size_t(l * c.headCount() + h)];
+                        QVERIFY2(std::fabs(got - wantJs) < 1e-6 + 1e-4 * wantJs,
+                                 qPrintable(QStringLiteral("layer %1 head %2: %3 vs %4").arg(l).arg(h).arg(got).arg(wantJs)));
+                    }
+                QVERIFY(*std::max_element(js.begin(), js.end()) > 1e-4); // n = 1536 ≫ T: the methods differ
+            }
             QSignalSpy rowsReady(&c, &AnalysisController::exactRowsReady);
             c.requestExactRows(1, query, 1);
             QTRY_COMPARE_WITH_TIMEOUT(rowsReady.count(), 1, 30000);

@@ -352,6 +352,20 @@ QString AnalysisController::modelFamily() const
     return m_engine->model ? QString::fromStdString(m_engine->info.family) : QString();
 }
 bool AnalysisController::hasLayerInputs() const { return bool(m_engine->gau); } // the one-pass JS's
+
+bool AnalysisController::jsAvailableAt(int64_t n) const
+{
+    return m_engine->model && (keepsLayerInputs(m_engine->info, n) || n <= kFullMapMaxLength);
+}
+
+bool AnalysisController::keepsLayerInputs(const ModelInfo &info, int64_t n)
+{
+    // GAU-α's always (its JS divergence and exact rows read them); the other families' where the maps are
+    // pooled, when they fit kLayerInputsMaxBytes.
+    return info.family == "gau_alpha"
+           || (n > kFullMapMaxLength
+               && double(info.numLayers) * double(n) * double(info.hiddenSize) * 4.0 <= double(kLayerInputsMaxBytes));
+}
 bool AnalysisController::hasTokenizer() const { return bool(m_engine->tokenizer); }
 std::shared_ptr<const AttentionModel> AnalysisController::model() const { return m_engine->model; }
 int64_t AnalysisController::modelTrainLength() const { return m_engine->model ? m_engine->info.trainLength : 0; }
@@ -726,9 +740,9 @@ std::shared_ptr<ViewResult> AnalysisController::partialResult(const Job &jobRef,
                 et.push_back(l.entropyMean);
         result->entropyAtT.push_back(et);
     }
-    // The JS divergence: GAU-α's in one pass from both analyses' layer inputs; other families' (no layer
-    // inputs) from the full maps of every (layer, head), which the views hold up to kFullMapMaxLength.
-    if (job->methods.size() >= 2 && (e.gau || n <= kFullMapMaxLength)) {
+    // The JS divergence: from both analyses' layer inputs where they keep them, else (other families up to
+    // kFullMapMaxLength) from the full maps of every (layer, head).
+    if (job->methods.size() >= 2 && (keepsLayerInputs(e.info, n) || n <= kFullMapMaxLength)) {
         miss.jsKey = job->context + "|" + std::to_string(n) + "|" + job->methods[0].spec().label() + "|"
                      + job->methods[1].spec().label() + "|js";
         auto it = e.jsCache.find(miss.jsKey);
@@ -878,12 +892,7 @@ void AnalysisController::startNext()
                 std::shared_ptr<const AnalysisResult> pair[2] = {job->known.size() > 0 ? job->known[0] : nullptr,
                                                                  job->known.size() > 1 ? job->known[1] : nullptr};
                 for (const auto &task : job->tasks) {
-                    // Layer inputs: GAU-α's always (its one-pass JS divergence reads them); the other families'
-                    // where the maps are pooled (for exact rows) and they fit kLayerInputsMaxBytes.
-                    const bool keepInputs = gau || (task.length > kFullMapMaxLength
-                                                    && double(info.numLayers) * double(task.length)
-                                                               * double(info.hiddenSize) * 4.0
-                                                           <= double(kLayerInputsMaxBytes));
+                    const bool keepInputs = keepsLayerInputs(info, task.length);
                     const AnalysisRequest req = viewAnalysisRequest(info, keepInputs, job->methods[task.method],
                                                                     job->trainLength, task.length, task.maps);
                     checkAnalysisMemory(*model, task.length, req);
@@ -899,17 +908,19 @@ void AnalysisController::startNext()
                     QMetaObject::invokeMethod(
                         this, [this, job, key, r, seconds] { takePiece(job, key, r, seconds); }, Qt::QueuedConnection);
                 }
-                if (job->jsNeeded && !gau) {
+                if (job->jsNeeded) {
+                    // From both analyses' layer inputs, block by block (GAU-α at any n, the other families above
+                    // the full-map length); else from the full maps of every (layer, head).
                     if (!pair[0] || !pair[1])
                         throw Error("internal: the compared analyses are missing");
-                    out->js = jsDivergenceFromFullMaps(*pair[0], *pair[1]);
-                    if (out->js.empty())
-                        throw Error("internal: the compared analyses hold no full maps of every head");
-                } else if (job->jsNeeded) {
-                    if (!pair[0] || !pair[1] || !pair[0]->layerInputs || !pair[1]->layerInputs)
-                        throw Error("internal: the compared analyses kept no layer inputs");
-                    out->js = gau->jsDivergence(*pair[0]->layerInputs, job->methods[0], *pair[1]->layerInputs,
-                                                  job->methods[1], job->trainLength, progress, &job->cancel);
+                    if (pair[0]->layerInputs && pair[1]->layerInputs) {
+                        out->js = model->jsDivergence(*pair[0]->layerInputs, job->methods[0], *pair[1]->layerInputs,
+                                                      job->methods[1], job->trainLength, progress, &job->cancel);
+                    } else {
+                        out->js = jsDivergenceFromFullMaps(*pair[0], *pair[1]);
+                        if (out->js.empty())
+                            throw Error("internal: the compared analyses kept neither layer inputs nor full maps");
+                    }
                 }
             }
         } catch (const Cancelled &) {

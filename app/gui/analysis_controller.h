@@ -56,6 +56,7 @@ namespace entroscope {
 
 struct GauConfig;
 class AttentionModel;
+struct ModelInfo;
 
 /// What one view request asks for.
 struct ViewRequest
@@ -133,6 +134,10 @@ public:
     /// Whether every view analysis keeps its layer inputs and the JS divergence comes from them in one pass at
     /// any n (GAU-α). The other families keep them only above kFullMapMaxLength, for exact rows.
     bool hasLayerInputs() const;
+    /// Whether a view analysis of this model at length n keeps its layer inputs (exact rows, the JS divergence).
+    static bool keepsLayerInputs(const ModelInfo &info, int64_t n);
+    /// Whether a comparison at length n gets its JS divergence (from layer inputs or from full maps).
+    bool jsAvailableAt(int64_t n) const;
     bool hasTokenizer() const;
     /// The loaded model (tests compare against it); nullptr without one.
     std::shared_ptr<const AttentionModel> model() const;

@@ -1302,14 +1302,15 @@ void MainWindow::updateView(int index) const
                 if (const AttentionMap *m = proj[i] ? mapFor(*proj[i], layer) : nullptr)
                     maps.emplace_back(res->labels.value(int(i)) + headText, *m);
             m_compareView->setMaps(std::move(maps), p.tokenTexts, T);
-            // GAU-α's JS divergence comes from kept layer inputs at any n; the other families' from the full
-            // maps of every head, so up to the full-map length. Per (layer, head) → the selected head's per
-            // layer, or the mean of the layer's heads.
-            m_compareView->setJsNote(m_controller->hasLayerInputs() || p.length <= AnalysisController::kFullMapMaxLength
+            // The JS divergence comes from kept layer inputs (GAU-α at any n, the other families above the
+            // full-map length while they fit) or from the full maps. Per (layer, head) → the selected head's
+            // per layer, or the mean of the layer's heads.
+            m_compareView->setJsNote(m_controller->jsAvailableAt(p.length)
                                          ? QString()
-                                         : tr("%1 models: computed up to n = %2, from the full maps")
+                                         : tr("%1 models: not computed at n = %2 (the layer inputs would exceed %3)")
                                                .arg(m_controller->modelFamily())
-                                               .arg(AnalysisController::kFullMapMaxLength));
+                                               .arg(p.length)
+                                               .arg(locale().formattedDataSize(AnalysisController::kLayerInputsMaxBytes)));
             m_compareView->setJsDivergence(jsOfHead(res->jsPerLayer, heads, selHead),
                                            res->labels.value(0) + tr(" vs ") + res->labels.value(1) + headText);
         } else {

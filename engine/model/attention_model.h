@@ -76,6 +76,14 @@ public:
     virtual std::vector<float> attentionRows(const LayerInputs &inputs, int layer, const Method &method,
                                              int64_t trainLength, int64_t row0, int64_t rows,
                                              const CancelToken *cancel = nullptr) const = 0;
+    /// Per (layer, head), layer-major (GAU-α: per layer), the mean over queries of the Jensen–Shannon
+    /// divergence (nats) between the attention rows of two analyses of the same input and length, each under
+    /// its own method, recomputed block by block from the layer inputs both kept: no map is held, no layer
+    /// runs again. Rows are normalised to sum 1 first; an all-zero row counts as 0.
+    virtual std::vector<double> jsDivergence(const LayerInputs &a, const Method &methodA, const LayerInputs &b,
+                                             const Method &methodB, int64_t trainLength,
+                                             const ProgressFn &progress = {},
+                                             const CancelToken *cancel = nullptr) const = 0;
 };
 
 /// Opens a Hugging Face model folder by its config.json's model_type: gau_alpha (GauModel) or llama,

@@ -61,7 +61,7 @@ public:
     /// (squared_relu); an all-zero row counts as 0.
     std::vector<double> jsDivergence(const LayerInputs &a, const Method &methodA, const LayerInputs &b,
                                      const Method &methodB, int64_t trainLength, const ProgressFn &progress = {},
-                                     const CancelToken *cancel = nullptr) const;
+                                     const CancelToken *cancel = nullptr) const override;
 
     /// MLM logits [B, n, V] of a batch of equal-length sequences under a method (tests, evaluation).
     torch::Tensor logits(const torch::Tensor &ids, const Method &method, int64_t trainLength,

@@ -189,6 +189,160 @@ torch::Tensor LlamaModel::embed(const std::vector<int64_t> &ids) const
     return asFloat(m_ck->embed.index_select(0, torch::tensor(ids, torch::kInt64))); // [n, H]
 }
 
+/// What one method needs at length n, shared by the layers: the rotation tables (RoPE base rope_theta),
+/// the clamped window's far side, YaRN's score factor and 1/√d folded into q.
+struct LlamaModel::MethodTables
+{
+    torch::Tensor cosT, sinT, cosW, sinW;
+    double qScale = 1;
+};
+
+/// One layer's queries (rows qa .. qa + qn − 1) and keys (0 .. qa + qn − 1) under one method, ready for
+/// blocks of rows (blockWeights); the values are not part of it.
+struct LlamaModel::LayerPass
+{
+    const Method *method = nullptr;
+    int layer = 0;
+    int64_t n = 0, qa = 0, qn = 0;
+    bool squaredRelu = false, alibi = false, clamped = false;
+    float fill = 0;
+    std::optional<int64_t> modelWindow;
+    torch::Tensor qr, kr, qW, kPlain; ///< [nh, qn, d], [nkv, kN, d]; the clamped window's far side
+    torch::Tensor rowTau, rowKeys;    ///< [n, 1]: τ_i and n_i of every row
+    torch::Tensor upper;              ///< the diagonal block's causal mask, kept between blocks of one size
+};
+
+LlamaModel::MethodTables LlamaModel::methodTables(const Method &method, int64_t n, int64_t T) const
+{
+    const auto &c = m_ck->config;
+    const int64_t d = c.headDim;
+    const RopeSetup rs = ropeSetup(method, n, T, d, c.ropeTheta);
+    const auto dbl = torch::TensorOptions().dtype(torch::kFloat64);
+    MethodTables t;
+    std::tie(t.cosT, t.sinT) = ropeTables(torch::arange(0, n, dbl) * rs.positionScale, rs.invFreq);
+    if (method.clampsRelative())
+        std::tie(t.cosW, t.sinW) =
+            ropeTables(torch::full({1}, static_cast<double>(method.position.window - 1), dbl), rs.invFreq);
+    t.qScale = rs.scoreScale / std::sqrt(static_cast<double>(d));
+    return t;
+}
+
+LlamaModel::LayerPass LlamaModel::preparePass(const torch::Tensor &x, const LlamaCheckpoint::Layer &L, int layer,
+                                              const Method &method, int64_t T, const MethodTables &t, int64_t n,
+                                              int64_t qa, int64_t qn) const
+{
+    const auto &c = m_ck->config;
+    const int64_t d = c.headDim, nh = c.numHeads, kN = qa + qn;
+    LayerPass p;
+    p.method = &method;
+    p.layer = layer;
+    p.n = n;
+    p.qa = qa;
+    p.qn = qn;
+    p.squaredRelu = method.temperature == Temperature::SquaredRelu;
+    p.alibi = method.position.kind == PositionKind::Alibi;
+    p.clamped = method.clampsRelative();
+    p.fill = p.squaredRelu ? 0.0f : -std::numeric_limits<float>::infinity();
+    p.modelWindow = c.windowOfLayer(layer);
+    std::vector<float> keys(static_cast<size_t>(n)), taus(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+        const int64_t k = causalKeys(method, i, p.modelWindow);
+        keys[static_cast<size_t>(i)] = static_cast<float>(k);
+        taus[static_cast<size_t>(i)] = p.squaredRelu ? 1.0f : static_cast<float>(causalTau(method, k, T, d));
+    }
+    p.rowTau = torch::from_blob(taus.data(), {n, 1}, torch::kFloat32).clone();
+    p.rowKeys = torch::from_blob(keys.data(), {n, 1}, torch::kFloat32).clone();
+
+    // x: the normalised input of rows 0 .. kN − 1.
+    auto q = linear(x.narrow(0, qa, qn), L.q, L.qBias).view({qn, nh, d}).transpose(0, 1); // [nh, qn, d]
+    auto k = linear(x, L.k, L.kBias).view({kN, c.numKvHeads, d}).transpose(0, 1);        // [nkv, kN, d]
+    const auto cosQ = t.cosT.narrow(0, qa, qn), sinQ = t.sinT.narrow(0, qa, qn);
+    const auto cosK = t.cosT.narrow(0, 0, kN), sinK = t.sinT.narrow(0, 0, kN);
+    if (method.qk.cosScale) { // METHODS.md §1.1, per head, before the rotation
+        q = q / (q.norm(2, -1, true) + 1e-9) * (method.qk.scale * std::sqrt(static_cast<double>(d)));
+        k = k / (k.norm(2, -1, true) + 1e-9);
+    }
+    // z = τ_i (s_ij + bias_ij): τ_i and the score scale go into q's rows (and τ_i into ALiBi's bias below).
+    const auto qRowScale =
+        p.squaredRelu ? torch::full({qn, 1}, static_cast<float>(t.qScale)) : p.rowTau.narrow(0, qa, qn) * t.qScale;
+    p.qr = ((method.rotates() ? rotateHalf(q, cosQ, sinQ) : q) * qRowScale).contiguous();
+    p.kr = (method.rotates() ? rotateHalf(k, cosK, sinK) : k).contiguous();
+    if (p.clamped) { // the clamped window's far side: q at relative position W − 1, k at 0
+        p.qW = (rotateHalf(q, t.cosW, t.sinW) * qRowScale).contiguous();
+        p.kPlain = k.contiguous();
+    }
+    return p;
+}
+
+void LlamaModel::blockWeights(LayerPass &p, int64_t hh, int64_t r0, int64_t rows, const torch::Tensor &a,
+                              Hooks *hooks) const
+{
+    const auto &c = m_ck->config;
+    const Method &method = *p.method;
+    const int64_t n = p.n, nh = c.numHeads, kv = hh / c.queriesPerKvHead(), W = method.position.window;
+    const int64_t kEnd = r0 + rows; // keys past kEnd are all masked
+    const double slope = p.alibi ? method.position.slope * 256.0 * std::pow(2.0, -8.0 * (hh + 1) / nh) : 0.0;
+    auto s = torch::matmul(p.qr[hh].narrow(0, r0 - p.qa, rows), p.kr[kv].narrow(0, 0, kEnd).t()); // [rows, kEnd]
+    // Plain causal rows need a mask on the diagonal block only; windows, sinks, ALiBi and clamps need the
+    // distances i − j of the whole block.
+    const bool plainCausal = !p.clamped && !p.alibi && !method.hasVisibilityMask() && !p.modelWindow;
+    torch::Tensor visible;
+    if (!plainCausal) {
+        auto rel = torch::arange(r0, kEnd, torch::kInt64).unsqueeze(1) - torch::arange(0, kEnd, torch::kInt64).unsqueeze(0);
+        if (p.clamped)
+            s = torch::where(rel > W - 1,
+                             torch::matmul(p.qW[hh].narrow(0, r0 - p.qa, rows), p.kPlain[kv].narrow(0, 0, kEnd).t()), s);
+        if (p.alibi)
+            s = s - rel.to(torch::kFloat32) * (p.squaredRelu ? torch::full({rows, 1}, static_cast<float>(slope))
+                                                             : p.rowTau.narrow(0, r0, rows) * slope);
+        visible = rel >= 0;
+        if (method.hasVisibilityMask()) {
+            auto inWindow = rel < W;
+            if (method.position.kind != PositionKind::Window)
+                inWindow = inWindow | (torch::arange(0, kEnd, torch::kInt64).unsqueeze(0) < method.position.sinks);
+            visible = visible & inWindow;
+        }
+        if (p.modelWindow)
+            visible = visible & (rel < *p.modelWindow);
+    }
+    auto dst = a.narrow(1, 0, kEnd);
+    if (p.squaredRelu)
+        s = torch::relu(s).pow(2) / p.rowKeys.narrow(0, r0, rows);
+    if (visible.defined()) {
+        dst.copy_(s.masked_fill(visible.logical_not(), p.fill));
+    } else {
+        dst.copy_(s);
+        if (!p.upper.defined() || p.upper.size(0) != rows)
+            p.upper = torch::ones({rows, rows}, torch::kBool).triu(1); // keys j > i of the diagonal block
+        dst.narrow(1, r0, rows).masked_fill_(p.upper, p.fill);
+    }
+    if (kEnd < n)
+        a.narrow(1, kEnd, n - kEnd).fill_(p.fill);
+    s = visible = torch::Tensor();
+
+    // Softmax and the caller's per-row work, groups of rows in parallel while they are in cache.
+    const bool rowHook = hooks && hooks->onRows;
+    if (!p.squaredRelu || rowHook) {
+        const auto &kern = kernels::kernels();
+        float *data = a.data_ptr<float>();
+        const int64_t group = rowHook ? std::max<int64_t>(1, hooks->groupRows) : 16;
+        const int64_t groups = (rows + group - 1) / group;
+        const bool squaredRelu = p.squaredRelu;
+        const int layer = p.layer;
+        at::parallel_for(0, groups, 1, [&](int64_t g0, int64_t g1) {
+            std::vector<double> entropy(static_cast<size_t>(group));
+            double *ent = !squaredRelu && rowHook ? entropy.data() : nullptr;
+            for (int64_t g = g0; g < g1; ++g) {
+                const int64_t q0 = g * group, count = std::min(group, rows - q0);
+                if (!squaredRelu)
+                    kern.softmaxRows(data + q0 * n, count, n, ent);
+                if (rowHook)
+                    hooks->onRows(layer, static_cast<int>(hh), r0 + q0, count, data + q0 * n, ent);
+            }
+        });
+    }
+}
+
 torch::Tensor LlamaModel::forward(torch::Tensor h, const Method &method, int64_t T, int64_t blockRowsIn, Hooks *hooks,
                                   const CancelToken *cancel, const Span *spanIn) const
 {
@@ -203,136 +357,36 @@ torch::Tensor LlamaModel::forward(torch::Tensor h, const Method &method, int64_t
     const int64_t firstLayer = rowsOnly ? span.layer : 0, endLayer = rowsOnly ? span.layer + 1 : c.numLayers;
     const int64_t d = c.headDim, nh = c.numHeads, rep = c.queriesPerKvHead();
     const double eps = c.rmsNormEps;
-    const bool squaredRelu = method.temperature == Temperature::SquaredRelu;
-    const bool alibi = method.position.kind == PositionKind::Alibi;
-    const bool clamped = method.clampsRelative();
-    const int64_t W = method.position.window;
-
-    // What the method needs at length n, shared by the layers: the rotation tables (RoPE base rope_theta),
-    // YaRN's score factor and 1/√d folded into q.
-    const RopeSetup rs = ropeSetup(method, n, T, d, c.ropeTheta);
-    const auto dbl = torch::TensorOptions().dtype(torch::kFloat64);
-    auto [cosT, sinT] = ropeTables(torch::arange(0, n, dbl) * rs.positionScale, rs.invFreq);
-    torch::Tensor cosW, sinW;
-    if (clamped)
-        std::tie(cosW, sinW) = ropeTables(torch::full({1}, static_cast<double>(W - 1), dbl), rs.invFreq);
-    const double qScale = rs.scoreScale / std::sqrt(static_cast<double>(d));
+    const MethodTables tables = methodTables(method, n, T);
 
     int64_t blockRows = blockRowsIn > 0 ? blockRowsIn : std::max<int64_t>(16, kScoresPerBlock / n);
     blockRows = std::min(blockRows, n);
     auto buffer = torch::empty({blockRows * n}, torch::kFloat32);
-    const auto &kern = kernels::kernels();
-    const float fill = squaredRelu ? 0.0f : -std::numeric_limits<float>::infinity();
-    torch::Tensor upper; // the diagonal block's causal mask, kept between blocks of the same size
 
-    std::vector<float> keys(static_cast<size_t>(n)), taus(static_cast<size_t>(n));
     for (int64_t l = firstLayer; l < endLayer; ++l) {
         if (span.keepInputs) { // the hidden states entering layer l, for exact rows later
             const auto hc = h.contiguous();
             span.keepInputs->emplace_back(hc.data_ptr<float>(), hc.data_ptr<float>() + hc.numel());
         }
         const LlamaCheckpoint::Layer L = floatLayer(m_ck->layers[static_cast<size_t>(l)]);
-        const auto modelWindow = c.windowOfLayer(l);
-        for (int64_t i = 0; i < n; ++i) {
-            const int64_t k = causalKeys(method, i, modelWindow);
-            keys[static_cast<size_t>(i)] = static_cast<float>(k);
-            taus[static_cast<size_t>(i)] = squaredRelu ? 1.0f : static_cast<float>(causalTau(method, k, T, d));
-        }
-        const auto rowTau = torch::from_blob(taus.data(), {n, 1}, torch::kFloat32).clone();
-        const auto rowKeys = torch::from_blob(keys.data(), {n, 1}, torch::kFloat32).clone();
-
         auto x = rmsNorm(rowsOnly ? h.narrow(0, 0, kN) : h, L.inputNorm, eps); // [kN, H]
-        auto q = linear(rowsOnly ? x.narrow(0, qa, qn) : x, L.q, L.qBias).view({qn, nh, d}).transpose(0, 1); // [nh, qn, d]
-        auto k = linear(x, L.k, L.kBias).view({kN, c.numKvHeads, d}).transpose(0, 1);                    // [nkv, kN, d]
+        LayerPass pass = preparePass(x, L, static_cast<int>(l), method, T, tables, n, qa, qn);
         torch::Tensor v;
         if (!rowsOnly)
             v = linear(x, L.v, L.vBias).view({n, c.numKvHeads, d}).transpose(0, 1).contiguous();
         x = torch::Tensor();
-        const auto cosQ = cosT.narrow(0, qa, qn), sinQ = sinT.narrow(0, qa, qn);
-        const auto cosK = cosT.narrow(0, 0, kN), sinK = sinT.narrow(0, 0, kN);
-        if (method.qk.cosScale) { // METHODS.md §1.1, per head, before the rotation
-            q = q / (q.norm(2, -1, true) + 1e-9) * (method.qk.scale * std::sqrt(static_cast<double>(d)));
-            k = k / (k.norm(2, -1, true) + 1e-9);
-        }
-        // z = τ_i (s_ij + bias_ij): τ_i and the score scale go into q's rows (and τ_i into ALiBi's bias below).
-        const auto qRowScale =
-            squaredRelu ? torch::full({qn, 1}, static_cast<float>(qScale)) : rowTau.narrow(0, qa, qn) * qScale;
-        auto qr = ((method.rotates() ? rotateHalf(q, cosQ, sinQ) : q) * qRowScale).contiguous();
-        auto kr = (method.rotates() ? rotateHalf(k, cosK, sinK) : k).contiguous();
-        torch::Tensor qW, kPlain; // the clamped window's far side: q at relative position W − 1, k at 0
-        if (clamped) {
-            qW = (rotateHalf(q, cosW, sinW) * qRowScale).contiguous();
-            kPlain = k.contiguous();
-        }
-        q = k = torch::Tensor();
 
         torch::Tensor out;
         if (!rowsOnly)
             out = torch::empty({n, nh * d}, torch::kFloat32);
         for (int64_t hh = 0; hh < nh; ++hh) {
             const int64_t kv = hh / rep; // query head hh reads KV head hh // (heads / KV heads)
-            const double slope = alibi ? method.position.slope * 256.0 * std::pow(2.0, -8.0 * (hh + 1) / nh) : 0.0;
             for (int64_t r0 = qa; r0 < qa + qn; r0 += blockRows) {
                 if (cancel && cancel->isCancelled())
                     throw Cancelled();
-                const int64_t rows = std::min(blockRows, qa + qn - r0), kEnd = r0 + rows; // keys past kEnd: masked
-                auto s = torch::matmul(qr[hh].narrow(0, r0 - qa, rows), kr[kv].narrow(0, 0, kEnd).t()); // [rows, kEnd]
-                // Plain causal rows need a mask on the diagonal block only; windows, sinks, ALiBi and clamps
-                // need the distances i − j of the whole block.
-                const bool plainCausal = !clamped && !alibi && !method.hasVisibilityMask() && !modelWindow;
-                torch::Tensor visible;
-                if (!plainCausal) {
-                    auto rel = torch::arange(r0, kEnd, torch::kInt64).unsqueeze(1)
-                               - torch::arange(0, kEnd, torch::kInt64).unsqueeze(0);
-                    if (clamped)
-                        s = torch::where(rel > W - 1, torch::matmul(qW[hh].narrow(0, r0 - qa, rows), kPlain[kv].narrow(0, 0, kEnd).t()), s);
-                    if (alibi)
-                        s = s - rel.to(torch::kFloat32) * (squaredRelu ? torch::full({rows, 1}, static_cast<float>(slope))
-                                                                       : rowTau.narrow(0, r0, rows) * slope);
-                    visible = rel >= 0;
-                    if (method.hasVisibilityMask()) {
-                        auto inWindow = rel < W;
-                        if (method.position.kind != PositionKind::Window)
-                            inWindow = inWindow | (torch::arange(0, kEnd, torch::kInt64).unsqueeze(0) < method.position.sinks);
-                        visible = visible & inWindow;
-                    }
-                    if (modelWindow)
-                        visible = visible & (rel < *modelWindow);
-                }
+                const int64_t rows = std::min(blockRows, qa + qn - r0), kEnd = r0 + rows;
                 auto a = buffer.narrow(0, 0, rows * n).view({rows, n});
-                auto dst = a.narrow(1, 0, kEnd);
-                if (squaredRelu)
-                    s = torch::relu(s).pow(2) / rowKeys.narrow(0, r0, rows);
-                if (visible.defined()) {
-                    dst.copy_(s.masked_fill(visible.logical_not(), fill));
-                } else {
-                    dst.copy_(s);
-                    if (!upper.defined() || upper.size(0) != rows)
-                        upper = torch::ones({rows, rows}, torch::kBool).triu(1); // keys j > i of the diagonal block
-                    dst.narrow(1, r0, rows).masked_fill_(upper, fill);
-                }
-                if (kEnd < n)
-                    a.narrow(1, kEnd, n - kEnd).fill_(fill);
-                s = visible = torch::Tensor();
-
-                // Softmax and the caller's per-row work, groups of rows in parallel while they are in cache.
-                const bool rowHook = hooks && hooks->onRows;
-                if (!squaredRelu || rowHook) {
-                    float *data = a.data_ptr<float>();
-                    const int64_t group = rowHook ? std::max<int64_t>(1, hooks->groupRows) : 16;
-                    const int64_t groups = (rows + group - 1) / group;
-                    at::parallel_for(0, groups, 1, [&](int64_t g0, int64_t g1) {
-                        std::vector<double> entropy(static_cast<size_t>(group));
-                        double *ent = !squaredRelu && rowHook ? entropy.data() : nullptr;
-                        for (int64_t g = g0; g < g1; ++g) {
-                            const int64_t q0 = g * group, count = std::min(group, rows - q0);
-                            if (!squaredRelu)
-                                kern.softmaxRows(data + q0 * n, count, n, ent);
-                            if (rowHook)
-                                hooks->onRows(static_cast<int>(l), static_cast<int>(hh), r0 + q0, count, data + q0 * n, ent);
-                        }
-                    });
-                }
+                blockWeights(pass, hh, r0, rows, a, hooks);
                 if (!rowsOnly)
                     out.narrow(0, r0, rows).narrow(1, hh * d, d).copy_(torch::matmul(a.narrow(1, 0, kEnd), v[kv].narrow(0, 0, kEnd)));
                 if (hooks && hooks->onBlock)
@@ -509,6 +563,67 @@ std::vector<float> LlamaModel::attentionRows(const LayerInputs &inputs, int laye
     auto h = torch::from_blob(const_cast<float *>(inputs.layers[static_cast<size_t>(layer)].data()), {n, c.hiddenSize},
                               torch::kFloat32);
     forward(h, method, trainLength, 0, &hooks, cancel, &span);
+    return out;
+}
+
+std::vector<double> LlamaModel::jsDivergence(const LayerInputs &a, const Method &methodA, const LayerInputs &b,
+                                             const Method &methodB, int64_t trainLength, const ProgressFn &progress,
+                                             const CancelToken *cancel) const
+{
+    c10::InferenceMode guard;
+    const auto &c = m_ck->config;
+    const int64_t n = a.length, H = c.numHeads;
+    for (const LayerInputs *in : {&a, &b})
+        if (in->length != n || in->hiddenSize != c.hiddenSize || int64_t(in->layers.size()) != c.numLayers)
+            throw Error("JS divergence: the two analyses' layer inputs do not belong to this model and one length");
+    const MethodTables tablesA = methodTables(methodA, n, trainLength), tablesB = methodTables(methodB, n, trainLength);
+    const int64_t blockRows = std::min(n, std::max<int64_t>(16, kScoresPerBlock / n));
+    auto bufferA = torch::empty({blockRows * n}, torch::kFloat32), bufferB = torch::empty({blockRows * n}, torch::kFloat32);
+    const auto &kern = kernels::kernels();
+    std::vector<double> out;
+    out.reserve(static_cast<size_t>(c.numLayers * H));
+    std::vector<double> rowJs(static_cast<size_t>(blockRows));
+    for (int l = 0; l < c.numLayers; ++l) {
+        const LlamaCheckpoint::Layer L = floatLayer(m_ck->layers[static_cast<size_t>(l)]);
+        auto pass = [&](const LayerInputs &in, const Method &m, const MethodTables &t) {
+            const auto h = torch::from_blob(const_cast<float *>(in.layers[static_cast<size_t>(l)].data()),
+                                            {n, c.hiddenSize}, torch::kFloat32);
+            return preparePass(rmsNorm(h, L.inputNorm, c.rmsNormEps), L, l, m, trainLength, t, n, 0, n);
+        };
+        LayerPass passA = pass(a, methodA, tablesA), passB = pass(b, methodB, tablesB);
+        for (int64_t hh = 0; hh < H; ++hh) {
+            double sum = 0;
+            for (int64_t r0 = 0; r0 < n; r0 += blockRows) {
+                if (cancel && cancel->isCancelled())
+                    throw Cancelled();
+                const int64_t rows = std::min(blockRows, n - r0);
+                auto wa = bufferA.narrow(0, 0, rows * n).view({rows, n}), wb = bufferB.narrow(0, 0, rows * n).view({rows, n});
+                blockWeights(passA, hh, r0, rows, wa, nullptr);
+                blockWeights(passB, hh, r0, rows, wb, nullptr);
+                const float *pa = wa.data_ptr<float>(), *pb = wb.data_ptr<float>();
+                // Each row normalised by its sum (squared_relu's raw rows; softmax rows sum to 1); a row of zeros
+                // counts as divergence 0, as in jsDivergenceFromFullMaps.
+                at::parallel_for(0, rows, 1, [&](int64_t i0, int64_t i1) {
+                    for (int64_t i = i0; i < i1; ++i) {
+                        const float *ra = pa + i * n, *rb = pb + i * n;
+                        double sa = 0, sb = 0;
+                        for (int64_t j = 0; j < n; ++j) {
+                            sa += ra[j];
+                            sb += rb[j];
+                        }
+                        rowJs[static_cast<size_t>(i)] =
+                            sa > 0 && sb > 0 ? kern.jsRow(ra, float(1.0 / sa), rb, float(1.0 / sb), n) : 0.0;
+                    }
+                });
+                for (int64_t i = 0; i < rows; ++i)
+                    sum += rowJs[static_cast<size_t>(i)];
+            }
+            out.push_back(sum / static_cast<double>(n));
+            if (progress)
+                progress(static_cast<double>(l * H + hh + 1) / static_cast<double>(c.numLayers * H),
+                         "JS divergence, layer " + std::to_string(l + 1) + "/" + std::to_string(c.numLayers));
+        }
+    }
     return out;
 }
 

@@ -12,6 +12,8 @@
 
 #include <torch/types.h>
 
+#include <optional>
+
 namespace entroscope {
 
 class LlamaModel : public AttentionModel
@@ -34,6 +36,12 @@ public:
     /// Throws Error for a layer or a row range the inputs do not have.
     std::vector<float> attentionRows(const LayerInputs &inputs, int layer, const Method &method, int64_t trainLength,
                                      int64_t row0, int64_t rows, const CancelToken *cancel = nullptr) const override;
+    /// Per (layer, head), layer-major, the mean over queries of the Jensen–Shannon divergence (nats) between
+    /// the rows of two analyses of one input (same n), each under its own method, recomputed block by block
+    /// from their layer inputs (both methods' blocks side by side, nothing held): METHODS.md §2's comparison.
+    std::vector<double> jsDivergence(const LayerInputs &a, const Method &methodA, const LayerInputs &b,
+                                     const Method &methodB, int64_t trainLength, const ProgressFn &progress = {},
+                                     const CancelToken *cancel = nullptr) const override;
 
     /// Next-token logits [n, V] of one sequence under a method (tests, evaluation).
     torch::Tensor logits(const std::vector<int64_t> &ids, const Method &method, int64_t trainLength,
@@ -62,6 +70,15 @@ private:
         int64_t row0 = 0, rows = 0;
         std::vector<std::vector<float>> *keepInputs = nullptr; ///< receives each layer's input when set
     };
+    struct MethodTables;
+    struct LayerPass;
+    MethodTables methodTables(const Method &method, int64_t n, int64_t trainLength) const;
+    /// One layer's pass over x = its normalised input rows 0 .. qa + qn − 1: the queries of rows qa .. and the keys.
+    LayerPass preparePass(const torch::Tensor &x, const LlamaCheckpoint::Layer &L, int layer, const Method &method,
+                          int64_t trainLength, const MethodTables &tables, int64_t n, int64_t qa, int64_t qn) const;
+    /// The attention weights of head hh, rows r0 .. r0 + rows − 1, into a [rows, n] (softmaxed; raw for
+    /// squared_relu), with the hooks' per-row work.
+    void blockWeights(LayerPass &pass, int64_t hh, int64_t r0, int64_t rows, const torch::Tensor &a, Hooks *hooks) const;
     /// The token embeddings [n, H] in float32; throws Error for an empty input or an id outside the vocabulary.
     torch::Tensor embed(const std::vector<int64_t> &ids) const;
     /// The layers over the hidden states h [n, H] (the embeddings, or with a span one layer's input); returns
