@@ -43,6 +43,7 @@ if [ -f "$llama/config.json" ]; then
     "$build/app/entroscope" --fresh --model "$llama" --text-file "$tmp/heldout-all.txt" --length 16384 \
     --compare infoscale --layer 1 --head 2 --inspect 9000 --sweep-max 64 --screenshot "$tmp/llama16k"
   cp "$tmp/llama16k/07-token.png" "$out/llama-token-exact-16384.png"
+  cp "$tmp/llama16k/06-compare.png" "$out/llama-compare-per-head-16384.png"
   if [ "${ENTROSCOPE_SHOTS_LONG:-0}" = 1 ]; then
     gzip -dc "$root/resources/corpus/kjv-train.txt.gz" | head -c 320000 > "$tmp/train-320k.txt"
     mkdir -p "$tmp/llama64k"
