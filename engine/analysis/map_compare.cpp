@@ -22,20 +22,19 @@ std::map<std::pair<int, int>, const AttentionMap *> fullMaps(const AnalysisResul
     return out;
 }
 
-float inverseSum(const float *row, int64_t n)
-{
-    const double s = std::accumulate(row, row + n, 0.0);
-    return s > 0 ? float(1.0 / s) : 0.f;
-}
-
 } // namespace
+
+double jsOfRows(const float *a, const float *b, int64_t n)
+{
+    const double sa = std::accumulate(a, a + n, 0.0), sb = std::accumulate(b, b + n, 0.0);
+    return sa > 0 && sb > 0 ? kernels::kernels().jsRow(a, float(1.0 / sa), b, float(1.0 / sb), n) : 0.0;
+}
 
 std::vector<double> jsDivergenceFromFullMaps(const AnalysisResult &a, const AnalysisResult &b)
 {
     const auto ma = fullMaps(a), mb = fullMaps(b);
     if (ma.empty() || ma.size() != mb.size())
         return {};
-    const auto &k = kernels::kernels();
     std::vector<double> out;
     out.reserve(ma.size());
     for (const auto &[key, x] : ma) { // ordered by (layer, head): layer-major
@@ -45,12 +44,8 @@ std::vector<double> jsDivergenceFromFullMaps(const AnalysisResult &a, const Anal
         const AttentionMap *y = it->second;
         const int64_t n = x->cols;
         double sum = 0;
-        for (int64_t r = 0; r < x->rows; ++r) {
-            const float *ra = x->data.data() + r * n, *rb = y->data.data() + r * n;
-            const float sa = inverseSum(ra, n), sb = inverseSum(rb, n);
-            if (sa > 0 && sb > 0)
-                sum += k.jsRow(ra, sa, rb, sb, n);
-        }
+        for (int64_t r = 0; r < x->rows; ++r)
+            sum += jsOfRows(x->data.data() + r * n, y->data.data() + r * n, n);
         out.push_back(sum / double(x->rows));
     }
     return out;

@@ -18,4 +18,8 @@ namespace entroscope {
 /// either side lacks the full map of some (layer, head) or the shapes differ.
 std::vector<double> jsDivergenceFromFullMaps(const AnalysisResult &a, const AnalysisResult &b);
 
+/// The Jensen–Shannon divergence (nats) between two rows of n weights, each normalised by its sum; 0 when
+/// either row sums to 0. What jsDivergenceFromFullMaps and the Llama family's block-wise JS average.
+double jsOfRows(const float *a, const float *b, int64_t n);
+
 } // namespace entroscope

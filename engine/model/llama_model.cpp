@@ -3,6 +3,7 @@
 #include "model/llama_model.h"
 
 #include "analysis/analysis.h"
+#include "analysis/map_compare.h"
 #include "analysis/row_kernels.h"
 #include "errors.h"
 #include "model/rope.h"
@@ -579,7 +580,6 @@ std::vector<double> LlamaModel::jsDivergence(const LayerInputs &a, const Method 
     const MethodTables tablesA = methodTables(methodA, n, trainLength), tablesB = methodTables(methodB, n, trainLength);
     const int64_t blockRows = std::min(n, std::max<int64_t>(16, kScoresPerBlock / n));
     auto bufferA = torch::empty({blockRows * n}, torch::kFloat32), bufferB = torch::empty({blockRows * n}, torch::kFloat32);
-    const auto &kern = kernels::kernels();
     std::vector<double> out;
     out.reserve(static_cast<size_t>(c.numLayers * H));
     std::vector<double> rowJs(static_cast<size_t>(blockRows));
@@ -604,16 +604,8 @@ std::vector<double> LlamaModel::jsDivergence(const LayerInputs &a, const Method 
                 // Each row normalised by its sum (squared_relu's raw rows; softmax rows sum to 1); a row of zeros
                 // counts as divergence 0, as in jsDivergenceFromFullMaps.
                 at::parallel_for(0, rows, 1, [&](int64_t i0, int64_t i1) {
-                    for (int64_t i = i0; i < i1; ++i) {
-                        const float *ra = pa + i * n, *rb = pb + i * n;
-                        double sa = 0, sb = 0;
-                        for (int64_t j = 0; j < n; ++j) {
-                            sa += ra[j];
-                            sb += rb[j];
-                        }
-                        rowJs[static_cast<size_t>(i)] =
-                            sa > 0 && sb > 0 ? kern.jsRow(ra, float(1.0 / sa), rb, float(1.0 / sb), n) : 0.0;
-                    }
+                    for (int64_t i = i0; i < i1; ++i)
+                        rowJs[static_cast<size_t>(i)] = jsOfRows(pa + i * n, pb + i * n, n);
                 });
                 for (int64_t i = 0; i < rows; ++i)
                     sum += rowJs[static_cast<size_t>(i)];
