@@ -4,6 +4,7 @@
 
 #include "analysis/analysis.h"
 #include "analysis/row_kernels.h"
+#include "analysis/map_compare.h"
 #include "test_util.h"
 
 #include <torch/torch.h>
@@ -180,6 +181,34 @@ private Q_SLOTS:
             }
             QVERIFY2(std::fabs(k->jsRow(p.data(), 1, u.data(), 1, 4) - want) < 1e-6, k->isa);
         }
+    }
+
+    // jsOfRows, the row JS every comparison path uses (GAU-α one pass, CLI compare, full maps, Llama blocks):
+    // raw rows are normalised by their sums; an all-zero row stays the zero vector (METHODS.md §3), so it gives
+    // ½ ln 2 against any distribution, whichever side it is on, and 0 against another zero row.
+    void jsOfRowsZeroRowConvention()
+    {
+        const std::vector<float> u{0.25f, 0.25f, 0.25f, 0.25f}, raw{2, 2, 2, 2}, peaked{3, 1, 0, 0}, zero{0, 0, 0, 0};
+        QVERIFY(jsOfRows(u.data(), raw.data(), 4) < 1e-7);
+        QVERIFY(std::fabs(jsOfRows(zero.data(), raw.data(), 4) - std::log(2.0) / 2) < 1e-6);
+        QVERIFY(std::fabs(jsOfRows(peaked.data(), zero.data(), 4) - std::log(2.0) / 2) < 1e-6);
+        QVERIFY(jsOfRows(zero.data(), zero.data(), 4) == 0.0);
+        // The full-map comparison averages it over rows: one zero row of two against uniform rows gives ¼ ln 2.
+        AnalysisResult a, b;
+        AttentionMap ma;
+        ma.layer = 0;
+        ma.head = 0;
+        ma.length = 2;
+        ma.rows = ma.cols = 2;
+        ma.pool = 1;
+        ma.data = {0.5f, 0.5f, 0, 0};
+        AttentionMap mb = ma;
+        mb.data = {0.5f, 0.5f, 0.5f, 0.5f};
+        a.maps.push_back(ma);
+        b.maps.push_back(mb);
+        const auto js = jsDivergenceFromFullMaps(a, b);
+        QCOMPARE(js.size(), size_t(1));
+        QVERIFY2(std::fabs(js[0] - std::log(2.0) / 4) < 1e-6, qPrintable(QString::number(js[0])));
     }
 };
 

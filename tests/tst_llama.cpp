@@ -308,6 +308,7 @@ private Q_SLOTS:
                     return mp;
             qFatal("no full map");
         };
+        int64_t zeroRows = 0;
         for (int l = 0; l < c.numLayers; ++l)
             for (int h = 0; h < c.numHeads; ++h) {
                 const auto &x = mapOf(ra, l, h), &y = mapOf(rb, l, h);
@@ -318,10 +319,13 @@ private Q_SLOTS:
                         sx += x.at(r, j);
                         sy += y.at(r, j);
                     }
-                    if (sx <= 0 || sy <= 0)
-                        continue;
+                    // METHODS.md §3: an all-zero row stays the zero vector (½ ln 2 against a distribution)
+                    zeroRows += (sx <= 0) + (sy <= 0);
                     for (int j = 0; j < n; ++j) {
-                        const double p = x.at(r, j) / sx, q = y.at(r, j) / sy, mid = 0.5 * (p + q);
+                        const double p = sx > 0 ? x.at(r, j) / sx : 0.0, q = sy > 0 ? y.at(r, j) / sy : 0.0;
+                        const double mid = 0.5 * (p + q);
+                        if (mid <= 0)
+                            continue;
                         if (p > 0)
                             sum += 0.5 * p * std::log(p / mid);
                         if (q > 0)
@@ -333,6 +337,9 @@ private Q_SLOTS:
                          qPrintable(QString("layer %1 head %2: %3 vs %4").arg(l).arg(h).arg(got).arg(want)));
             }
         QVERIFY(*std::max_element(js.begin(), js.end()) > 1e-4); // the methods differ somewhere at n > T
+        // squared_relu makes all-zero rows on these inputs, so the zero-row convention is under test there
+        if (b.startsWith("squared_relu"))
+            QVERIFY2(zeroRows > 0, "no all-zero squared_relu row: the zero-row convention is not exercised");
     }
 
     void chunkedLmHeadArgmax()
@@ -521,6 +528,14 @@ private Q_SLOTS:
         QTest::newRow("yarn truncate string") << R"("rope_scaling": {"rope_type": "yarn", "factor": 4, "truncate": "no"})"
                                               << R"("truncate" must be true or false)";
         QTest::newRow("not an object") << R"("rope_scaling": 2)" << R"("rope_scaling" must be an object or null)";
+        QTest::newRow("partial rotary 1") << R"("partial_rotary_factor": 1.0, "rope_scaling": null)" << "";
+        QTest::newRow("partial rotary 0.5") << R"("partial_rotary_factor": 0.5, "rope_scaling": null)"
+                                            << R"("partial_rotary_factor" 0.5 is not supported)";
+        QTest::newRow("partial rotary in rope_parameters")
+            << R"("rope_parameters": {"rope_type": "default", "partial_rotary_factor": 0.25})"
+            << R"(rope_parameters: "partial_rotary_factor" 0.25 is not supported)";
+        QTest::newRow("partial rotary string") << R"("partial_rotary_factor": "half")"
+                                               << R"("partial_rotary_factor" must be a number)";
     }
     void ropeScalingConfigs()
     {

@@ -3,6 +3,7 @@
 #include "analysis/experiments.h"
 
 #include "analysis/analysis.h"
+#include "analysis/map_compare.h"
 #include "analysis/row_kernels.h"
 #include "errors.h"
 
@@ -154,18 +155,11 @@ ReferenceRows::Sink ReferenceRows::compare()
     return [this](int layer, int head, int64_t row0, int64_t rows, int64_t n, const float *data) {
         if (n != m_n || layer >= m_layers || head >= m_heads)
             throw Error("comparison: rows of another shape than the reference's");
-        const auto &kern = kernels::kernels();
-        const float *ref = m_rows.data() + ((static_cast<size_t>(layer) * m_heads + head) * m_n + row0) * m_n;
+            const float *ref = m_rows.data() + ((static_cast<size_t>(layer) * m_heads + head) * m_n + row0) * m_n;
         std::vector<double> js(static_cast<size_t>(rows));
         at::parallel_for(0, rows, 8, [&](int64_t i0, int64_t i1) {
             for (int64_t i = i0; i < i1; ++i) {
-                const float *x = ref + i * n, *y = data + i * n;
-                double sx = 0, sy = 0;
-                for (int64_t j = 0; j < n; ++j) {
-                    sx += x[j];
-                    sy += y[j];
-                }
-                js[static_cast<size_t>(i)] = kern.jsRow(x, sx > 0 ? float(1.0 / sx) : 0.0f, y, sy > 0 ? float(1.0 / sy) : 0.0f, n);
+                js[static_cast<size_t>(i)] = jsOfRows(ref + i * n, data + i * n, n);
             }
         });
         double &sum = m_jsSum[static_cast<size_t>(layer) * m_heads + head];

@@ -14,12 +14,15 @@ namespace entroscope {
 
 /// Per (layer, head) of `a`'s full maps (pool 1), layer-major with heads inner, the mean over query rows of
 /// the Jensen–Shannon divergence (nats) between `a`'s row and `b`'s row of the same (layer, head) — METHODS.md
-/// §2's comparison. Each row is normalised by its sum (a row of zeros counts as divergence 0). Empty when
+/// §2's comparison. Each row is normalised by its sum; a row of zeros stays the zero vector (METHODS.md §3), see
+/// jsOfRows. Empty when
 /// either side lacks the full map of some (layer, head) or the shapes differ.
 std::vector<double> jsDivergenceFromFullMaps(const AnalysisResult &a, const AnalysisResult &b);
 
-/// The Jensen–Shannon divergence (nats) between two rows of n weights, each normalised by its sum; 0 when
-/// either row sums to 0. What jsDivergenceFromFullMaps and the Llama family's block-wise JS average.
+/// The Jensen–Shannon divergence (nats) between two rows of n weights, each normalised by its sum. A row whose
+/// weights are all 0 (only `squared_relu` makes one) is kept as the zero vector, as METHODS.md §3 counts it for
+/// every metric: against a distribution it gives ½ ln 2, against another zero row 0. The one row JS of every
+/// path: GAU-α's one-pass JS, the CLI's `compare`, the full-map and the Llama family's block-wise JS.
 double jsOfRows(const float *a, const float *b, int64_t n);
 
 } // namespace entroscope

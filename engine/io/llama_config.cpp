@@ -202,6 +202,16 @@ LlamaConfig LlamaConfig::fromJsonText(const std::string &text, const std::string
     }
     if (!(c.ropeTheta > 1))
         throw Error(path + ": \"rope_theta\" must be > 1");
+    // Partial rotary (a RoPE dimension below head_dim, llama_family.md §1.2): Hugging Face's rope init reads
+    // it, but the Llama/Mistral/Qwen2 attention rotates the whole head, so no checkpoint of these families runs
+    // with one. Accept 1 (a no-op), refuse anything else instead of silently rotating every dimension.
+    for (const auto &[obj, where] : {std::pair{&j, path}, std::pair{rope, path + (v5 ? " rope_parameters" : " rope_scaling")}})
+        if (obj && obj->contains("partial_rotary_factor")) {
+            const double f = readDouble(*obj, "partial_rotary_factor", 1.0, where);
+            if (f != 1.0)
+                throw Error(where + ": \"partial_rotary_factor\" " + json(f).dump()
+                            + " is not supported: the Llama family rotates the whole head (only 1 is accepted)");
+        }
     return c;
 }
 

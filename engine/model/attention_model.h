@@ -79,7 +79,7 @@ public:
     /// Per (layer, head), layer-major (GAU-α: per layer), the mean over queries of the Jensen–Shannon
     /// divergence (nats) between the attention rows of two analyses of the same input and length, each under
     /// its own method, recomputed block by block from the layer inputs both kept: no map is held, no layer
-    /// runs again. Rows are normalised to sum 1 first; an all-zero row counts as 0.
+    /// runs again. Rows are normalised to sum 1 first; an all-zero row stays the zero vector (jsOfRows).
     virtual std::vector<double> jsDivergence(const LayerInputs &a, const Method &methodA, const LayerInputs &b,
                                              const Method &methodB, int64_t trainLength,
                                              const ProgressFn &progress = {},

@@ -3,6 +3,7 @@
 #include "model/gau_model.h"
 
 #include "analysis/analysis.h"
+#include "analysis/map_compare.h"
 #include "errors.h"
 #include "analysis/row_kernels.h"
 #include "model/rope.h"
@@ -514,7 +515,6 @@ std::vector<double> GauModel::jsDivergence(const LayerInputs &a, const Method &m
     const int64_t n = a.length;
     const int L = static_cast<int>(m_ck->config.numLayers);
     const int64_t block = std::min<int64_t>(n, std::max<int64_t>(16, kScoresPerBlock / n));
-    const auto &kern = kernels::kernels();
     std::vector<double> rowJs(static_cast<size_t>(n));
     std::vector<double> perLayer;
     for (int l = 0; l < L; ++l) {
@@ -528,15 +528,7 @@ std::vector<double> GauModel::jsDivergence(const LayerInputs &a, const Method &m
             const float *pa = ta.data_ptr<float>(), *pb = tb.data_ptr<float>();
             at::parallel_for(0, rows, 4, [&](int64_t i0, int64_t i1) {
                 for (int64_t i = i0; i < i1; ++i) {
-                    const float *x = pa + i * n, *y = pb + i * n;
-                    double sx = 0, sy = 0;
-                    for (int64_t j = 0; j < n; ++j) {
-                        sx += x[j];
-                        sy += y[j];
-                    }
-                    const float kx = sx > 0 ? static_cast<float>(1.0 / sx) : 0.0f;
-                    const float ky = sy > 0 ? static_cast<float>(1.0 / sy) : 0.0f;
-                    rowJs[static_cast<size_t>(r0 + i)] = kern.jsRow(x, kx, y, ky, n);
+                    rowJs[static_cast<size_t>(r0 + i)] = jsOfRows(pa + i * n, pb + i * n, n);
                 }
             });
         }

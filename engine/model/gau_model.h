@@ -58,7 +58,7 @@ public:
     /// Per layer, the mean over queries of the Jensen–Shannon divergence (nats) between the attention rows
     /// of two analyses of the same input (same n), each under its own method, recomputed block by block
     /// from their layer inputs: no map is held, no layer is run again. Rows are normalised to sum 1 first
-    /// (squared_relu); an all-zero row counts as 0.
+    /// (squared_relu); an all-zero row stays the zero vector (jsOfRows, METHODS.md §3).
     std::vector<double> jsDivergence(const LayerInputs &a, const Method &methodA, const LayerInputs &b,
                                      const Method &methodB, int64_t trainLength, const ProgressFn &progress = {},
                                      const CancelToken *cancel = nullptr) const override;
