@@ -602,7 +602,7 @@ std::vector<double> LlamaModel::jsDivergence(const LayerInputs &a, const Method 
                 blockWeights(passB, hh, r0, rows, wb, nullptr);
                 const float *pa = wa.data_ptr<float>(), *pb = wb.data_ptr<float>();
                 // Each row normalised by its sum (squared_relu's raw rows; softmax rows sum to 1); a row of zeros
-                // counts as divergence 0, as in jsDivergenceFromFullMaps.
+                // stays the zero vector (jsOfRows, as every comparison path).
                 at::parallel_for(0, rows, 1, [&](int64_t i0, int64_t i1) {
                     for (int64_t i = i0; i < i1; ++i)
                         rowJs[static_cast<size_t>(i)] = jsOfRows(pa + i * n, pb + i * n, n);
