@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cerrno>
+#include <map>
 
 #if defined(__linux__)
 #include <sys/resource.h>
@@ -209,6 +210,62 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 2, 30000);
         QTest::qWait(200);
         QCOMPARE(rowsReady.count(), 1);
+    }
+
+    // A zoomed region (rows × key columns) is the same crop of the full map as an independent analysis
+    // gives; a whole-row ask queued meanwhile is served too (a region replaces only an older region).
+    void exactRegionOfAPooledResult()
+    {
+        AnalysisController c;
+        c.setBackgroundEnabled(false);
+        QVERIFY(c.loadModelNow(kNeko));
+        QVERIFY(c.setText(kText) > 0);
+        QSignalSpy ready(&c, &AnalysisController::resultReady);
+        QSignalSpy rowsReady(&c, &AnalysisController::exactRowsReady);
+        QSignalSpy rowsFailed(&c, &AnalysisController::exactRowsFailed);
+        const int64_t n = 1280;
+        c.request(makeRequest(n, {"logn"}));
+        QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, 60000);
+        const auto shown = c.lastResult();
+        std::map<quint64, std::shared_ptr<const ExactRows>> got;
+        connect(&c, &AnalysisController::exactRowsReady, this, [&](quint64 id) { got[id] = c.lastExactRows(); });
+        // The first ask starts at once; of the two regions queued behind it only the newer is computed.
+        const quint64 first = c.requestExactRows(2, 3, 1);
+        const quint64 stale = c.requestExactRows(2, 0, 40, 0, 40);
+        const quint64 region = c.requestExactRows(2, 1100, 90, 1050, 120);
+        const quint64 row = c.requestExactRows(2, 5, 1);
+        QTRY_COMPARE_WITH_TIMEOUT(rowsReady.count(), 3, 30000);
+        QTest::qWait(100);
+        QCOMPARE(rowsReady.count(), 3);
+        QVERIFY(got.count(first) && !got.count(stale));
+        QVERIFY(got.count(region) && got.count(row));
+        const auto &r = *got[region];
+        QCOMPARE(r.row0, int64_t(1100));
+        QCOMPARE(r.rows, int64_t(90));
+        QCOMPARE(r.col0, int64_t(1050));
+        QCOMPARE(r.cols, int64_t(120));
+        QCOMPARE(r.data.size(), size_t(90 * 120));
+        QCOMPARE(got[row]->cols, n);
+
+        auto ck = Checkpoint::load(kNeko.toStdString());
+        const GauModel model(ck);
+        AnalysisRequest req;
+        req.method = Method::fromString("logn", ck->config, ck->config.trainLength());
+        req.trainLength = ck->config.trainLength();
+        req.mlmTop1 = false;
+        req.fullMapLayers = {2};
+        const auto full = model.analyze(shown->results[0]->tokens, req);
+        double worst = 0;
+        for (int64_t i = 0; i < r.rows; ++i)
+            for (int64_t j = 0; j < r.cols; ++j)
+                worst = std::max(worst, std::fabs(double(r.data[size_t(i * r.cols + j)])
+                                                  - full.maps[0].at(int(r.row0 + i), int(r.col0 + j))));
+        QVERIFY2(worst < 1e-6, qPrintable(QString::number(worst)));
+
+        // A window outside the map is refused with a message, not computed.
+        c.requestExactRows(2, 0, 10, n - 5, 10);
+        QTRY_COMPARE_WITH_TIMEOUT(rowsFailed.count(), 1, 5000);
+        QVERIFY(rowsFailed.at(0).at(1).toString().contains(QStringLiteral("outside")));
     }
 
     // A request that finishes within setProgressiveAfter (0.25 s by default) is shown once, whole.

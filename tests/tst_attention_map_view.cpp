@@ -254,6 +254,95 @@ private Q_SLOTS:
         QVERIFY(view.queryTokenLabelsShown());
     }
 
+    // Zoomed into a pooled map with the wheel: the view asks once for the exact weights of a window around
+    // what is visible, draws them unpooled at their token positions over the pooled cells, and says so.
+    void exactRegionOfAZoomedPooledMap()
+    {
+        const int n = 2048, p = 8;
+        const AttentionMap full = widgettest::bandedMap(n, 1, 3.0, 1.0);
+        AttentionMapView view;
+        view.setMap(widgettest::pooled(full, p), widgettest::tokens(n), 64);
+        showView(view);
+        QSignalSpy wanted(&view, &AttentionMapView::exactRegionWanted);
+        const QPointF centre = view.plot()->axisRect()->rect().center();
+        for (int k = 0; k < 18; ++k) {
+            QWheelEvent wheel(centre, view.plot()->mapToGlobal(centre), QPoint(), QPoint(0, 120), Qt::NoButton,
+                              Qt::NoModifier, Qt::NoScrollPhase, false);
+            QApplication::sendEvent(view.plot(), &wheel);
+        }
+        const QCPRange x = view.plot()->xAxis->range(), y = view.plot()->yAxis->range();
+        QVERIFY(x.size() <= AttentionMapView::kExactRegionMaxVisible);
+        QVERIFY(wanted.wait(2000));
+        QCOMPARE(wanted.count(), 1); // debounced: once for the whole zoom gesture
+        const auto args = wanted.at(0);
+        const AttentionMapView::Region region{args.at(0).toLongLong(), args.at(1).toLongLong(),
+                                              args.at(2).toLongLong(), args.at(3).toLongLong()};
+        QCOMPARE(region.rows, AttentionMapView::kExactRegionSide);
+        QCOMPARE(region.cols, AttentionMapView::kExactRegionSide);
+        QVERIFY(region.contains(int64_t(std::ceil(y.lower)), int64_t(std::floor(y.upper)),
+                                int64_t(std::ceil(x.lower)), int64_t(std::floor(x.upper))));
+
+        std::vector<float> exact(size_t(region.rows * region.cols));
+        for (int64_t i = 0; i < region.rows; ++i)
+            for (int64_t j = 0; j < region.cols; ++j)
+                exact[size_t(i * region.cols + j)] = full.at(int(region.row0 + i), int(region.col0 + j));
+        view.setExactRegion(region, exact);
+        QVERIFY(view.exactRegion() == region);
+        QVERIFY(view.exactColorMap()->visible());
+        QVERIFY(view.title().contains(QStringLiteral("exact rows %1–%2").arg(region.row0).arg(region.row0 + region.rows - 1)));
+        for (int64_t i = region.row0; i < region.row0 + region.rows; i += 37)
+            for (int64_t j = region.col0; j < region.col0 + region.cols; j += 29) {
+                QCOMPARE(view.exactColorMap()->data()->data(double(j), double(i)), double(full.at(int(i), int(j))));
+                QCOMPARE(view.exactWeight(i, j), double(full.at(int(i), int(j))));
+            }
+        QVERIFY(std::isnan(view.exactWeight(region.row0 - 1, region.col0)));
+        // The tooltip over the middle of the view is a single token pair's exact weight.
+        const QString tip = view.toolTipAt(centre);
+        QVERIFY2(tip.contains(QStringLiteral("exact weight = ")), qPrintable(tip));
+        QVERIFY(tip.contains(QStringLiteral("query ")) && !tip.contains(QStringLiteral("queries")));
+        const QJsonObject json = view.json().value(QStringLiteral("exact_region")).toObject();
+        QCOMPARE(json.value(QStringLiteral("row0")).toDouble(), double(region.row0));
+        QCOMPARE(json.value(QStringLiteral("data")).toArray().size(), int(region.rows));
+
+        // A small pan inside the region asks nothing more.
+        view.plot()->xAxis->moveRange(4);
+        QTest::qWait(300);
+        QCOMPARE(wanted.count(), 1);
+
+        // A new result of the same shape keeps the zoom but not the region (it belonged to the old map),
+        // and the view asks again; another length shows the whole map.
+        const QCPRange zoomed = view.plot()->xAxis->range();
+        view.setMap(widgettest::pooled(full, p), widgettest::tokens(n), 64);
+        QVERIFY(view.exactRegion().empty());
+        QVERIFY(!view.exactColorMap()->visible());
+        QCOMPARE(view.plot()->xAxis->range(), zoomed);
+        QVERIFY(wanted.wait(2000));
+        QCOMPARE(wanted.count(), 2);
+        const AttentionMap other = widgettest::bandedMap(1024, 1, 3.0, 1.0);
+        view.setMap(widgettest::pooled(other, p), widgettest::tokens(1024), 64);
+        QCOMPARE(view.plot()->xAxis->range(), QCPRange(-0.5, 1023.5));
+
+        // A wrong-sized region is ignored.
+        view.setExactRegion({0, 10, 0, 10}, std::vector<float>(99));
+        QVERIFY(view.exactRegion().empty());
+    }
+
+    // An unpooled map has every weight already: zooming never asks for an exact region.
+    void unpooledMapAsksNoExactRegion()
+    {
+        AttentionMapView view;
+        view.setMap(widgettest::bandedMap(512, 0, 2, 1), widgettest::tokens(512), 64);
+        showView(view);
+        QSignalSpy wanted(&view, &AttentionMapView::exactRegionWanted);
+        view.plot()->xAxis->setRange(100, 150);
+        view.plot()->yAxis->setRange(100, 150);
+        view.checkExactRegion();
+        QTest::qWait(250);
+        QCOMPARE(wanted.count(), 0);
+        view.setExactRegion({0, 4, 0, 4}, std::vector<float>(16, 0.5f));
+        QVERIFY(view.exactRegion().empty());
+    }
+
     void toolTipForCell_data()
     {
         QTest::addColumn<int>("pool");

@@ -31,6 +31,7 @@
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QWheelEvent>
 
 #include <cmath>
 
@@ -292,6 +293,39 @@ private Q_SLOTS:
             };
             QTRY_VERIFY2_WITH_TIMEOUT(worstKey() < 1e-4, qPrintable(QStringLiteral("head %1: %2").arg(head).arg(worstKey())),
                                       10000);
+        }
+        // Zooming into the pooled map with the wheel brings the exact weights of the region around the view,
+        // for the selected head and, after a switch, for the mean of the heads (from the same rows).
+        w.setCurrentView(MainWindow::AttentionTab);
+        auto *map = qobject_cast<AttentionMapView *>(w.view(MainWindow::AttentionTab));
+        QVERIFY(map);
+        w.setHead(1);
+        QTRY_VERIFY_WITH_TIMEOUT(map->title().contains(QStringLiteral("head 1")) && map->map().pool > 1, 10000);
+        const QPointF centre = map->plot()->axisRect()->rect().center();
+        for (int k = 0; k < 16; ++k) {
+            QWheelEvent wheel(centre, map->plot()->mapToGlobal(centre), QPoint(), QPoint(0, 120), Qt::NoButton,
+                              Qt::NoModifier, Qt::NoScrollPhase, false);
+            QApplication::sendEvent(map->plot(), &wheel);
+        }
+        QTRY_VERIFY_WITH_TIMEOUT(!map->exactRegion().empty(), 30000);
+        QVERIFY(map->title().contains(QStringLiteral("exact rows")));
+        for (const int head : {1, kHeadMean}) {
+            if (head != 1) {
+                w.setHead(head);
+                QTRY_VERIFY_WITH_TIMEOUT(!map->exactRegion().empty() && map->title().contains(QStringLiteral("mean of")),
+                                         10000);
+            }
+            const AttentionMapView::Region r = map->exactRegion();
+            double worst = 0;
+            for (int64_t i = r.row0; i < r.row0 + r.rows; i += 7)
+                for (int64_t j = r.col0; j < r.col0 + r.cols; j += 5) {
+                    double expected = 0;
+                    for (int h = 0; h < 4; ++h)
+                        if (head == kHeadMean || h == head)
+                            expected += fullMap(want, 1, h)->at(int(i), int(j)) / (head == kHeadMean ? 4.0 : 1.0);
+                    worst = std::max(worst, std::fabs(map->exactWeight(i, j) - expected));
+                }
+            QVERIFY2(worst < 1e-5, qPrintable(QStringLiteral("head %1: %2").arg(head).arg(worst)));
         }
     }
 

@@ -6,9 +6,12 @@
 #include "qcustomplot_compat.h"
 
 #include <QJsonArray>
+#include <QTimer>
 #include <QToolTip>
 
 #include <algorithm>
+#include <climits>
+#include <limits>
 #include <cmath>
 
 namespace entroscope {
@@ -45,6 +48,19 @@ AttentionMapView::AttentionMapView(QWidget *parent)
     m_colorMap->setTightBoundary(false);
     m_colorMap->setGradient(viridisGradient());
     m_colorMap->setColorScale(m_colorScale);
+
+    // The exact region, drawn over the pooled cells (created after m_colorMap, so above it).
+    m_exactMap = new QCPColorMap(plot->xAxis, plot->yAxis);
+    m_exactMap->setInterpolate(false);
+    m_exactMap->setTightBoundary(false);
+    m_exactMap->setGradient(viridisGradient());
+    m_exactMap->setColorScale(m_colorScale);
+    m_exactMap->setVisible(false);
+
+    m_exactTimer = new QTimer(this);
+    m_exactTimer->setSingleShot(true);
+    m_exactTimer->setInterval(150); // while a wheel zoom or a drag goes on, ask once it stops
+    connect(m_exactTimer, &QTimer::timeout, this, &AttentionMapView::checkExactRegion);
 
     // The outline is drawn twice (dark wide under light dashed) so it stays visible on every colour.
     m_trainRectShadow = new QCPItemRect(plot);
@@ -112,9 +128,13 @@ void AttentionMapView::setMap(const AttentionMap &map, const std::vector<std::st
         clear();
         return;
     }
+    const bool keepZoom = !m_map.empty() && map.length == m_map.length && map.pool == m_map.pool
+                          && map.rows == m_map.rows && map.cols == m_map.cols;
     m_map = map;
     m_tokens = tokenTexts;
     m_trainLength = trainLength;
+    clearExactRegion();
+    m_asked = Region();
     hideEmptyState();
     fillColorMap(m_colorMap, m_map, m_log ? kLogFloor : 0.0);
     m_colorMap->setVisible(true);
@@ -134,12 +154,21 @@ void AttentionMapView::setMap(const AttentionMap &map, const std::vector<std::st
 
     applyColorScale();
     updateTitle();
-    resetView();
+    if (keepZoom) {
+        onRangeChanged(); // the token labels of the new texts
+        requestReplot();
+    } else {
+        resetView();
+    }
+    if (m_map.pool > 1)
+        m_exactTimer->start();
 }
 
 void AttentionMapView::clear()
 {
     m_map = AttentionMap();
+    clearExactRegion();
+    m_asked = Region();
     m_tokens.clear();
     m_trainLength = 0;
     m_colorMap->data()->clear();
@@ -185,6 +214,12 @@ void AttentionMapView::updateTitle()
     parts << layer << QStringLiteral("n = %1").arg(tokenCount());
     if (m_map.pool > 1)
         parts << tr("pooled %1×%1 (%2)").arg(m_map.pool).arg(poolingName(m_map.pooling));
+    if (!m_region.empty())
+        parts << tr("exact rows %1–%2, keys %3–%4")
+                     .arg(m_region.row0)
+                     .arg(m_region.row0 + m_region.rows - 1)
+                     .arg(m_region.col0)
+                     .arg(m_region.col0 + m_region.cols - 1);
     m_title->setText(parts.join(QStringLiteral(" · ")));
 }
 
@@ -195,6 +230,8 @@ void AttentionMapView::setLogScale(bool log)
     m_log = log;
     if (!m_map.empty())
         fillColorMap(m_colorMap, m_map, m_log ? kLogFloor : 0.0);
+    if (!m_region.empty())
+        fillExactMap();
     applyColorScale();
     requestReplot();
 }
@@ -218,7 +255,7 @@ QCPRange AttentionMapView::colorRange() const { return m_colorScale->dataRange()
 void AttentionMapView::applyColorScale()
 {
     QCPRange range = m_fixedRange ? QCPRange(m_fixedRange->first, m_fixedRange->second)
-                                  : defaultColorRange({&m_map}, m_log);
+                                  : defaultColorRange({&m_map, m_region.empty() ? nullptr : &m_exact}, m_log);
     if (m_log) {
         range.lower = std::max(range.lower, kLogFloor);
         if (range.upper <= range.lower)
@@ -267,6 +304,95 @@ void AttentionMapView::onRangeChanged()
     m_keyLabels = updateTokenTicker(m_plot->xAxis, m_tokens);
     m_queryLabels = updateTokenTicker(m_plot->yAxis, m_tokens);
     m_inRangeUpdate = false;
+    if (m_map.pool > 1)
+        m_exactTimer->start();
+}
+
+void AttentionMapView::zoomTo(int64_t q0, int64_t q1, int64_t k0, int64_t k1)
+{
+    if (m_map.empty())
+        return;
+    m_plot->xAxis->setRange(double(std::min(k0, k1)) - 0.5, double(std::max(k0, k1)) + 0.5);
+    m_plot->yAxis->setRange(double(std::min(q0, q1)) - 0.5, double(std::max(q0, q1)) + 0.5);
+    requestReplot();
+    checkExactRegion();
+}
+
+void AttentionMapView::checkExactRegion()
+{
+    m_exactTimer->stop();
+    if (m_map.empty() || m_map.pool <= 1)
+        return;
+    const int64_t n = tokenCount();
+    const QCPRange x = m_plot->xAxis->range(), y = m_plot->yAxis->range();
+    const int64_t c0 = std::max<int64_t>(0, std::llround(std::ceil(x.lower)));
+    const int64_t c1 = std::min<int64_t>(n - 1, std::llround(std::floor(x.upper)));
+    const int64_t r0 = std::max<int64_t>(0, std::llround(std::ceil(y.lower)));
+    const int64_t r1 = std::min<int64_t>(n - 1, std::llround(std::floor(y.upper)));
+    if (c1 < c0 || r1 < r0 || c1 - c0 + 1 > kExactRegionMaxVisible || r1 - r0 + 1 > kExactRegionMaxVisible)
+        return;
+    if (m_region.contains(r0, r1, c0, c1) || m_asked.contains(r0, r1, c0, c1))
+        return;
+    const int64_t side = std::min(kExactRegionSide, n);
+    auto window = [&](int64_t lo, int64_t hi) {
+        const int64_t start = (lo + hi + 1) / 2 - side / 2;
+        return std::clamp<int64_t>(start, 0, n - side);
+    };
+    m_asked = Region{window(r0, r1), side, window(c0, c1), side};
+    Q_EMIT exactRegionWanted(m_asked.row0, m_asked.rows, m_asked.col0, m_asked.cols);
+}
+
+void AttentionMapView::fillExactMap()
+{
+    fillColorMap(m_exactMap, m_exact, m_log ? kLogFloor : 0.0);
+    // fillColorMap places cell (r, c) at token (r, c): shift to the region's tokens.
+    QCPColorMapData *data = m_exactMap->data();
+    const QCPRange k = data->keyRange(), v = data->valueRange();
+    data->setKeyRange(QCPRange(k.lower + double(m_region.col0), k.upper + double(m_region.col0)));
+    data->setValueRange(QCPRange(v.lower + double(m_region.row0), v.upper + double(m_region.row0)));
+}
+
+void AttentionMapView::setExactRegion(const Region &region, std::vector<float> data)
+{
+    const int64_t n = tokenCount();
+    if (m_map.empty() || m_map.pool <= 1 || region.empty() || region.row0 < 0 || region.col0 < 0
+        || region.row0 + region.rows > n || region.col0 + region.cols > n
+        || data.size() != size_t(region.rows) * size_t(region.cols) || region.rows > INT_MAX || region.cols > INT_MAX)
+        return;
+    m_region = region;
+    m_exact = AttentionMap();
+    m_exact.layer = m_map.layer;
+    m_exact.head = m_map.head;
+    m_exact.length = n;
+    m_exact.rows = int(region.rows);
+    m_exact.cols = int(region.cols);
+    m_exact.data = std::move(data);
+    fillExactMap();
+    m_exactMap->setVisible(true);
+    applyColorScale();
+    updateTitle();
+    requestReplot();
+}
+
+void AttentionMapView::clearExactRegion()
+{
+    const bool had = !m_region.empty();
+    m_region = Region();
+    m_exact = AttentionMap();
+    m_exactMap->data()->clear();
+    m_exactMap->setVisible(false);
+    if (had && !m_map.empty()) {
+        applyColorScale();
+        updateTitle();
+        requestReplot();
+    }
+}
+
+double AttentionMapView::exactWeight(int64_t i, int64_t j) const
+{
+    if (!m_region.contains(i, i, j, j))
+        return std::numeric_limits<double>::quiet_NaN();
+    return double(m_exact.at(int(i - m_region.row0), int(j - m_region.col0)));
 }
 
 QString AttentionMapView::toolTipAt(const QPointF &pixel) const
@@ -279,6 +405,19 @@ QString AttentionMapView::toolTipAt(const QPointF &pixel) const
     const int64_t i = std::llround(value);
     if (i < 0 || j < 0 || i >= tokenCount() || j >= tokenCount())
         return QString();
+    if (m_region.contains(i, i, j, j)) {
+        // Exact weight of one (query, key) pair: the position text of an unpooled n × n map.
+        AttentionMap whole;
+        whole.length = tokenCount();
+        whole.rows = whole.cols = int(std::min<int64_t>(whole.length, INT_MAX));
+        QString text = cellPositionText(whole, m_tokens, int(i), int(j))
+                       + tr("\nexact weight = %1 (recomputed)").arg(exactWeight(i, j), 0, 'g', 5);
+        if (m_trainLength > 0 && m_trainLength < tokenCount())
+            text += i < m_trainLength && j < m_trainLength
+                        ? tr("\ninside the training block (T = %1)").arg(m_trainLength)
+                        : tr("\nbeyond the training length (T = %1)").arg(m_trainLength);
+        return text;
+    }
     const int p = std::max(m_map.pool, 1);
     return toolTipForCell(int(i / p), int(j / p));
 }
@@ -331,7 +470,7 @@ QJsonObject AttentionMapView::json() const
     for (const std::string &t : m_tokens)
         tokens.append(QString::fromStdString(t));
     const QCPRange range = colorRange();
-    return QJsonObject{
+    QJsonObject out{
         {QStringLiteral("kind"), QStringLiteral("attention_map")},
         {QStringLiteral("layer"), m_map.layer},
         {QStringLiteral("head"), m_map.head},
@@ -346,6 +485,14 @@ QJsonObject AttentionMapView::json() const
         {QStringLiteral("tokens"), tokens},
         {QStringLiteral("data"), mapRowsJson(m_map)},
     };
+    if (!m_region.empty())
+        out.insert(QStringLiteral("exact_region"),
+                   QJsonObject{{QStringLiteral("row0"), double(m_region.row0)},
+                               {QStringLiteral("rows"), double(m_region.rows)},
+                               {QStringLiteral("col0"), double(m_region.col0)},
+                               {QStringLiteral("cols"), double(m_region.cols)},
+                               {QStringLiteral("data"), mapRowsJson(m_exact)}});
+    return out;
 }
 
 } // namespace entroscope

@@ -150,6 +150,37 @@ void deprioritiseComputeThreads()
 #endif
 }
 
+// Exact rows row0 .. row0+rows-1 of `layer`, key columns col0 .. col0+cols-1 of every head ([heads, rows,
+// cols]). Whole rows are computed at most ~64 MB at a time and cropped, so a zoomed region at n = 65536
+// never holds its rows' full width at once.
+std::vector<float> exactRowWindow(const AttentionModel &model, const LayerInputs &inputs, int layer,
+                                  const Method &method, int64_t T, int64_t row0, int64_t rows, int64_t col0,
+                                  int64_t cols, int64_t heads, const CancelToken *cancel)
+{
+    const int64_t n = inputs.length;
+    heads = std::max<int64_t>(heads, 1);
+    if (col0 == 0 && cols == n)
+        return model.attentionRows(inputs, layer, method, T, row0, rows, cancel);
+    constexpr int64_t kChunkBytes = int64_t{64} << 20;
+    const int64_t chunk = std::clamp<int64_t>(kChunkBytes / (heads * n * int64_t(sizeof(float))), 1, rows);
+    std::vector<float> out(size_t(heads * rows * cols));
+    for (int64_t r = 0; r < rows; r += chunk) {
+        const int64_t m = std::min(chunk, rows - r);
+        const std::vector<float> part = model.attentionRows(inputs, layer, method, T, row0 + r, m, cancel);
+        if (part.size() != size_t(heads * m * n))
+            throw Error("exact rows: " + std::to_string(part.size()) + " values for " + std::to_string(heads) +
+                        " heads × " + std::to_string(m) + " rows × " + std::to_string(n) + " keys");
+        for (int64_t h = 0; h < heads; ++h)
+            for (int64_t i = 0; i < m; ++i) {
+                const float *src = part.data() + size_t((h * m + i) * n + col0);
+                std::copy(src, src + cols, out.begin() + ptrdiff_t((h * rows + r + i) * cols));
+            }
+        if (cancel && cancel->isCancelled())
+            break;
+    }
+    return out;
+}
+
 } // namespace
 
 struct AnalysisController::Engine
@@ -247,6 +278,9 @@ struct AnalysisController::Job
     int layer = 0;
     int64_t row0 = 0;
     int64_t rows = 0;
+    bool region = false; // a zoomed region (columns col0 .. col0+cols-1), not whole rows
+    int64_t col0 = 0;
+    int64_t cols = 0;
     quint64 rowsId = 0;
 };
 
@@ -417,7 +451,7 @@ quint64 AnalysisController::loadModel(const QString &dir)
     job->dir = QDir(dir).absolutePath();
     // A load replaces everything queued: views of the old model are meaningless now.
     m_background.clear();
-    m_rowsJob.reset();
+    m_rowsJobs.clear();
     m_foreground = job;
     if (m_running)
         m_running->cancel.cancel();
@@ -577,7 +611,7 @@ quint64 AnalysisController::request(const ViewRequest &req)
     m_haveLastRequest = true;
     // Newer request: cancel whatever runs (except a model load) and forget queued work.
     m_background.clear();
-    m_rowsJob.reset();
+    m_rowsJobs.clear();
     if (m_running && m_running->kind != Job::Kind::Load)
         m_running->cancel.cancel();
 
@@ -591,7 +625,7 @@ quint64 AnalysisController::request(const ViewRequest &req)
     return generation;
 }
 
-quint64 AnalysisController::requestExactRows(int layer, int64_t row0, int64_t rows)
+quint64 AnalysisController::requestExactRows(int layer, int64_t row0, int64_t rows, int64_t col0, int64_t cols)
 {
     const quint64 id = ++m_rowsSerial;
     auto fail = [this, id](const QString &message) {
@@ -617,12 +651,21 @@ quint64 AnalysisController::requestExactRows(int layer, int64_t row0, int64_t ro
     job->layer = layer;
     job->row0 = row0;
     job->rows = rows;
+    job->region = cols >= 0;
+    job->col0 = job->region ? col0 : 0;
+    job->cols = job->region ? cols : source->length;
+    if (job->region && (col0 < 0 || cols < 1 || col0 + cols > source->length))
+        return fail(tr("key columns %1–%2 are outside 0–%3").arg(col0).arg(col0 + cols - 1).arg(source->length - 1));
     try {
         job->methods.push_back(resolveMethod(m_last->request.methods.value(0), m_engine->model->methodDefaults(), job->trainLength));
     } catch (const std::exception &e) {
         return fail(QString::fromStdString(e.what()));
     }
-    m_rowsJob = job; // a newer ask replaces an older one that has not started
+    // A newer ask replaces an older one of its kind that has not started.
+    m_rowsJobs.erase(std::remove_if(m_rowsJobs.begin(), m_rowsJobs.end(),
+                                    [&](const std::shared_ptr<Job> &queued) { return queued->region == job->region; }),
+                     m_rowsJobs.end());
+    m_rowsJobs.push_back(job);
     if (m_running && m_running->kind == Job::Kind::Background)
         m_running->cancel.cancel(); // the rows go first; the background work is queued again afterwards
     startNext();
@@ -652,7 +695,7 @@ bool AnalysisController::isCached(const ViewRequest &req)
 void AnalysisController::cancel()
 {
     m_background.clear();
-    m_rowsJob.reset();
+    m_rowsJobs.clear();
     if (m_foreground) {
         const quint64 g = m_foreground->generation;
         m_foreground.reset();
@@ -809,9 +852,9 @@ void AnalysisController::startNext()
     if (m_foreground) {
         job = std::move(m_foreground);
         m_foreground.reset();
-    } else if (m_rowsJob) {
-        job = std::move(m_rowsJob);
-        m_rowsJob.reset();
+    } else if (!m_rowsJobs.empty()) {
+        job = std::move(m_rowsJobs.front());
+        m_rowsJobs.pop_front();
     } else {
         while (!m_background.empty() && !job) {
             job = m_background.front();
@@ -877,8 +920,9 @@ void AnalysisController::startNext()
             if (job->kind == Job::Kind::Load) {
                 out->model = loadAttentionModel(job->dir.toStdString());
             } else if (job->kind == Job::Kind::Rows) {
-                out->rows = model->attentionRows(*job->source->layerInputs, job->layer, job->methods[0],
-                                                 job->trainLength, job->row0, job->rows, &job->cancel);
+                out->rows = exactRowWindow(*model, *job->source->layerInputs, job->layer, job->methods[0],
+                                           job->trainLength, job->row0, job->rows, job->col0, job->cols,
+                                           info.numHeads, &job->cancel);
             } else {
                 std::map<int64_t, std::vector<int64_t>> idsByLength;
                 auto idsFor = [&](int64_t n) -> const std::vector<int64_t> & {
@@ -972,6 +1016,8 @@ void AnalysisController::finishJob(const std::shared_ptr<Job> &job, const std::s
                 rows->row0 = job->row0;
                 rows->rows = job->rows;
                 rows->length = job->source->length;
+                rows->col0 = job->col0;
+                rows->cols = job->cols;
                 rows->heads = int(m_engine->info.numHeads);
                 rows->data = std::move(out->rows);
                 rows->seconds = out->seconds;
@@ -1026,7 +1072,7 @@ void AnalysisController::finishJob(const std::shared_ptr<Job> &job, const std::s
 
 void AnalysisController::updateBusy()
 {
-    setBusy((m_running && m_running->kind != Job::Kind::Background) || m_foreground || m_rowsJob);
+    setBusy((m_running && m_running->kind != Job::Kind::Background) || m_foreground || !m_rowsJobs.empty());
 }
 
 std::string AnalysisController::contextKey(const ViewRequest &req) const

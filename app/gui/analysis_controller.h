@@ -48,6 +48,7 @@
 #include <QString>
 #include <QStringList>
 
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -101,9 +102,11 @@ struct ExactRows
     int layer = 0;
     int64_t row0 = 0;
     int64_t rows = 0;
-    int64_t length = 0;       ///< n (columns per row)
+    int64_t length = 0;       ///< n
+    int64_t col0 = 0;         ///< first key column kept
+    int64_t cols = 0;         ///< key columns kept (n for whole rows)
     int heads = 1;            ///< attention maps per layer (GAU-α: 1)
-    std::vector<float> data;  ///< [heads, rows, n] row-major, as applied to the values
+    std::vector<float> data;  ///< [heads, rows, cols] row-major, as applied to the values
     double seconds = 0;
 };
 
@@ -160,7 +163,11 @@ public:
     /// the layer inputs its analysis kept; the other layers are not run) ahead of background work.
     /// exactRowsReady(id) or exactRowsFailed(id, message) follows; nothing when a newer view request came
     /// meanwhile (the rows would belong to a result no longer shown). Returns the id.
-    quint64 requestExactRows(int layer, int64_t row0, int64_t rows);
+    /// cols ≥ 0 keeps only the key columns col0 .. col0+cols-1 of each row (a zoomed region: the rows are
+    /// computed a few at a time and cropped, so that memory stays a few tens of MB at n = 65536); cols < 0
+    /// keeps whole rows. A region and a whole-row ask are queued apart: each replaces only an older one of
+    /// its own kind that has not started.
+    quint64 requestExactRows(int layer, int64_t row0, int64_t rows, int64_t col0 = 0, int64_t cols = -1);
     /// The rows last delivered with exactRowsReady (empty until then).
     const std::shared_ptr<const ExactRows> &lastExactRows() const { return m_exactRows; }
 
@@ -170,7 +177,7 @@ public:
     /// True from openModel() until modelLoaded/modelLoadFailed: a request made meanwhile would refer to the
     /// old model and is refused (errorOccurred), so callers wait for modelLoaded instead.
     bool isLoadingModel() const;
-    bool isBackgroundIdle() const { return !m_running && m_background.empty() && !m_foreground && !m_rowsJob; }
+    bool isBackgroundIdle() const { return !m_running && m_background.empty() && !m_foreground && m_rowsJobs.empty(); }
 
     /// The last result emitted with resultReady (empty until then).
     const std::shared_ptr<const ViewResult> &lastResult() const { return m_last; }
@@ -262,7 +269,9 @@ private:
     quint64 m_generation = 0;
     std::shared_ptr<Job> m_running;
     std::shared_ptr<Job> m_foreground;
-    std::shared_ptr<Job> m_rowsJob; ///< exact rows asked for, served after m_foreground, before background
+    /// Exact rows asked for (at most one region and one whole-row ask), served after m_foreground, before
+    /// background work.
+    std::deque<std::shared_ptr<Job>> m_rowsJobs;
     std::shared_ptr<const ExactRows> m_exactRows;
     quint64 m_rowsSerial = 0;
     std::vector<std::shared_ptr<Job>> m_background;

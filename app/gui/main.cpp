@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // SPDX-FileCopyrightText: 2026 EntroScope developers
 // The EntroScope workbench: entroscope [--model DIR] [--text-file F] [--length N] [--preset NAME]
-// [--session FILE] [--screenshot DIR]
+// [--session FILE] [--screenshot DIR] [--zoom Q,K,SPAN]
 
 #include "analysis_controller.h"
+#include "attention_map_view.h"
 #include "platform/blas_check.h"
 #include "main_window.h"
 #include "session_state.h"
@@ -17,7 +18,9 @@
 #include <QSettings>
 #include <QTimer>
 
+#include <array>
 #include <cstdio>
+#include <optional>
 
 using namespace entroscope;
 
@@ -103,8 +106,12 @@ int main(int argc, char **argv)
                                QStringLiteral("H"));
     QCommandLineOption sizeOpt(QStringLiteral("window-size"), QStringLiteral("Window size, e.g. 1280x720."),
                                QStringLiteral("WxH"));
+    QCommandLineOption zoomOpt(QStringLiteral("zoom"),
+                               QStringLiteral("Zoom the attention map to SPAN tokens around query Q and key K once the "
+                                              "result is shown (exact weights of a pooled map follow)."),
+                               QStringLiteral("Q,K,SPAN"));
     parser.addOptions({modelOpt, textOpt, lengthOpt, presetOpt, compareOpt, sessionOpt, shotOpt, sweepOpt, freshOpt,
-                       inspectOpt, layerOpt, headOpt, sizeOpt});
+                       inspectOpt, layerOpt, headOpt, sizeOpt, zoomOpt});
     parser.process(app);
 
     MainWindow window;
@@ -189,6 +196,41 @@ int main(int argc, char **argv)
     if (parser.isSet(inspectOpt))
         state.inspectQuery = parser.value(inspectOpt).toLongLong();
 
+    // --zoom: applied once, when the first result is shown and the window is idle.
+    std::optional<std::array<qint64, 3>> zoom;
+    if (parser.isSet(zoomOpt)) {
+        const QStringList parts = parser.value(zoomOpt).split(QLatin1Char(','));
+        std::array<qint64, 3> v{};
+        bool ok = parts.size() == 3;
+        for (int i = 0; ok && i < 3; ++i)
+            v[size_t(i)] = parts[i].trimmed().toLongLong(&ok);
+        if (!ok || v[0] < 0 || v[1] < 0 || v[2] < 2) {
+            std::fprintf(stderr, "entroscope: --zoom: expected Q,K,SPAN (non-negative positions, SPAN ≥ 2), got '%s'\n",
+                         qPrintable(parser.value(zoomOpt)));
+            return 2;
+        }
+        zoom = v;
+    }
+    bool zoomed = !zoom;
+    auto *zoomPoll = new QTimer(&window);
+    QObject::connect(zoomPoll, &QTimer::timeout, &window, [&window, &zoom, &zoomed, zoomPoll] {
+        auto *map = qobject_cast<AttentionMapView *>(window.view(MainWindow::AttentionTab));
+        if (!window.lastError().isEmpty() || !map) {
+            zoomPoll->stop();
+            zoomed = true;
+            return;
+        }
+        if (!window.isIdle() || map->map().empty())
+            return;
+        zoomPoll->stop();
+        const auto [q, k, span] = *zoom;
+        window.setCurrentView(MainWindow::AttentionTab);
+        map->zoomTo(q - span / 2, q - span / 2 + span - 1, k - span / 2, k - span / 2 + span - 1);
+        zoomed = true;
+    });
+    if (zoom)
+        zoomPoll->start(100);
+
     window.show();
     window.applyState(state);
 
@@ -197,9 +239,9 @@ int main(int argc, char **argv)
         auto *poll = new QTimer(&window);
         auto *elapsed = new QElapsedTimer;
         elapsed->start();
-        QObject::connect(poll, &QTimer::timeout, &window, [&window, poll, elapsed, dir] {
+        QObject::connect(poll, &QTimer::timeout, &window, [&window, poll, elapsed, dir, &zoomed] {
             const bool failed = !window.lastError().isEmpty();
-            const bool ready = window.isIdle() && window.controller()->isBackgroundIdle();
+            const bool ready = zoomed && window.isIdle() && window.controller()->isBackgroundIdle();
             if (!failed && !ready && elapsed->elapsed() < 600000)
                 return;
             poll->stop();

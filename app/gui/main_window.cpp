@@ -111,10 +111,11 @@ QString pngTooLarge(qint64 w, qint64 h)
     return {};
 }
 
-// One exact row of ExactRows ([heads, 1, n]): head `head`'s, or with kHeadMean the mean of the heads.
+// The exact rows of ExactRows ([heads, rows, cols]) of head `head`, or with kHeadMean the mean of the heads:
+// rows × cols values.
 std::vector<float> exactRowOfHead(const ExactRows &rows, int head)
 {
-    const size_t n = size_t(rows.length), heads = size_t(std::max(1, rows.heads));
+    const size_t n = size_t(rows.rows) * size_t(rows.cols), heads = size_t(std::max(1, rows.heads));
     if (heads == 1 || rows.data.size() != heads * n)
         return rows.data;
     if (head != kHeadMean)
@@ -205,7 +206,23 @@ MainWindow::MainWindow(QWidget *parent)
         if (g == m_pendingGeneration)
             showResult();
     });
-    connect(m_controller, &AnalysisController::exactRowsReady, this, [this](quint64) {
+    connect(m_controller, &AnalysisController::exactRowsReady, this, [this](quint64 id) {
+        if (id == m_regionId) {
+            m_regionRows = m_controller->lastExactRows();
+            if (m_regionRows)
+                statusBar()->showMessage(tr("exact weights of queries %1–%2 × keys %3–%4, layer %5, n = %6: "
+                                            "recomputed in %7 s")
+                                             .arg(m_regionRows->row0)
+                                             .arg(m_regionRows->row0 + m_regionRows->rows - 1)
+                                             .arg(m_regionRows->col0)
+                                             .arg(m_regionRows->col0 + m_regionRows->cols - 1)
+                                             .arg(m_regionRows->layer)
+                                             .arg(m_regionRows->length)
+                                             .arg(m_regionRows->seconds, 0, 'f', 3),
+                                         10000);
+            applyExactRegion();
+            return;
+        }
         if (const auto &rows = m_controller->lastExactRows())
             statusBar()->showMessage(tr("exact row of query %1, layer %2, n = %3: recomputed in %4 s")
                                          .arg(rows->row0)
@@ -217,8 +234,11 @@ MainWindow::MainWindow(QWidget *parent)
         if (m_tabs->currentIndex() == TokenTab)
             updateView(TokenTab);
     });
-    connect(m_controller, &AnalysisController::exactRowsFailed, this, [this](quint64, const QString &msg) {
-        statusBar()->showMessage(tr("The exact row could not be computed: %1").arg(msg), 8000);
+    connect(m_controller, &AnalysisController::exactRowsFailed, this, [this](quint64 id, const QString &msg) {
+        statusBar()->showMessage((id == m_regionId ? tr("The exact weights of the zoomed region could not be computed: %1")
+                                                   : tr("The exact row could not be computed: %1"))
+                                     .arg(msg),
+                                 8000);
     });
     // The primary method's views first, the compared methods and the comparison as each finishes.
     connect(m_controller, &AnalysisController::resultUpdated, this, [this](quint64 g) {
@@ -309,6 +329,26 @@ void MainWindow::buildUi()
     });
     // A click on a query row of the map opens its attention row in the token inspector.
     connect(m_mapView, &AttentionMapView::querySelected, this, [this](int64_t query) { inspectQuery(query); });
+    // Zoomed into a pooled map: the exact weights of the region, from the layer inputs the analysis kept.
+    connect(m_mapView, &AttentionMapView::exactRegionWanted, this,
+            [this](qint64 row0, qint64 rows, qint64 col0, qint64 cols) {
+                const auto res = m_controller->lastResult();
+                if (!res || res->results.empty() || !res->results[0] || m_mapView->map().empty())
+                    return;
+                if (!res->results[0]->layerInputs) {
+                    statusBar()->showMessage(tr("Exact weights of a zoomed region need the layer inputs, which this "
+                                                "analysis did not keep (n = %1)")
+                                                 .arg(res->results[0]->length),
+                                             8000);
+                    return;
+                }
+                m_regionId = m_controller->requestExactRows(m_mapView->map().layer, row0, rows, col0, cols);
+                statusBar()->showMessage(tr("computing the exact weights of queries %1–%2 × keys %3–%4 …")
+                                             .arg(row0)
+                                             .arg(row0 + rows - 1)
+                                             .arg(col0)
+                                             .arg(col0 + cols - 1));
+            });
     // … and so does a click on a token in the inspector's text pane.
     connect(m_tokenView, &TokenInspectorView::querySelected, this, [this](int64_t query) { inspectQuery(query); });
     setCentralWidget(m_tabs);
@@ -1199,6 +1239,20 @@ void MainWindow::showResult()
     Q_EMIT viewsUpdated();
 }
 
+void MainWindow::applyExactRegion() const
+{
+    const auto res = m_controller->lastResult();
+    if (!m_regionRows || !res || res->results.empty() || m_regionRows->source != res->results[0]) {
+        m_regionRows.reset(); // rows of an analysis no longer shown: let its layer inputs go
+        return;
+    }
+    const AttentionMap &shown = m_mapView->map();
+    if (shown.empty() || shown.pool <= 1 || shown.layer != m_regionRows->layer)
+        return;
+    const ExactRows &r = *m_regionRows;
+    m_mapView->setExactRegion({r.row0, r.rows, r.col0, r.cols}, exactRowOfHead(r, head()));
+}
+
 void MainWindow::updateView(int index) const
 {
     const unsigned bit = 1u << unsigned(index);
@@ -1229,6 +1283,7 @@ void MainWindow::updateView(int index) const
         if (const AttentionMap *m = mapFor(p, layer)) {
             m_mapView->setTitlePrefix(res->labels.value(0) + headText);
             m_mapView->setMap(*m, p.tokenTexts, T);
+            applyExactRegion();
         } else {
             m_mapView->clear();
         }

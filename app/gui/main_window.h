@@ -17,6 +17,7 @@
 #include <QMainWindow>
 #include <QPointer>
 
+#include <memory>
 #include <optional>
 
 class QAction;
@@ -53,6 +54,7 @@ inline constexpr double kDemoTextMaxUnknown = 0.3;
 
 class AnalysisController;
 struct ViewRequest;
+struct ExactRows;
 class AttentionMapView;
 class CompareView;
 class TokenInspectorView;
@@ -239,6 +241,11 @@ private:
     bool m_resultShown = false;
     /// The (analysis, layer, query) whose exact row was last asked for (not asked twice).
     mutable std::tuple<const void *, int, int64_t> m_exactAsked{nullptr, -1, -1};
+    /// The zoomed map's exact region: the id of its request and the rows once delivered (every head).
+    quint64 m_regionId = 0;
+    mutable std::shared_ptr<const ExactRows> m_regionRows;
+    /// Puts m_regionRows over the map when they belong to the shown analysis, layer and head selection.
+    void applyExactRegion() const;
     QString m_lastError;
     QString m_currentSessionPath;
 
