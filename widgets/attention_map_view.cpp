@@ -410,13 +410,8 @@ QString AttentionMapView::toolTipAt(const QPointF &pixel) const
         AttentionMap whole;
         whole.length = tokenCount();
         whole.rows = whole.cols = int(std::min<int64_t>(whole.length, INT_MAX));
-        QString text = cellPositionText(whole, m_tokens, int(i), int(j))
-                       + tr("\nexact weight = %1 (recomputed)").arg(exactWeight(i, j), 0, 'g', 5);
-        if (m_trainLength > 0 && m_trainLength < tokenCount())
-            text += i < m_trainLength && j < m_trainLength
-                        ? tr("\ninside the training block (T = %1)").arg(m_trainLength)
-                        : tr("\nbeyond the training length (T = %1)").arg(m_trainLength);
-        return text;
+        return cellPositionText(whole, m_tokens, int(i), int(j))
+               + tr("\nexact weight = %1 (recomputed)").arg(exactWeight(i, j), 0, 'g', 5) + trainNote(i, i, j, j);
     }
     const int p = std::max(m_map.pool, 1);
     return toolTipForCell(int(i / p), int(j / p));
@@ -424,17 +419,22 @@ QString AttentionMapView::toolTipAt(const QPointF &pixel) const
 
 QString AttentionMapView::toolTipForCell(int r, int c) const
 {
-    QString text = cellToolTip(m_map, m_tokens, r, c);
-    if (text.isEmpty() || m_trainLength <= 0 || m_trainLength >= tokenCount())
+    const QString text = cellToolTip(m_map, m_tokens, r, c);
+    if (text.isEmpty())
         return text;
     const int64_t p = std::max(m_map.pool, 1);
-    const bool inside = (int64_t(r) + 1) * p <= m_trainLength && (int64_t(c) + 1) * p <= m_trainLength;
-    const bool outside = int64_t(r) * p >= m_trainLength || int64_t(c) * p >= m_trainLength;
-    if (inside)
-        text += tr("\ninside the training block (T = %1)").arg(m_trainLength);
-    else if (outside)
-        text += tr("\nbeyond the training length (T = %1)").arg(m_trainLength);
-    return text;
+    return text + trainNote(int64_t(r) * p, (int64_t(r) + 1) * p - 1, int64_t(c) * p, (int64_t(c) + 1) * p - 1);
+}
+
+QString AttentionMapView::trainNote(int64_t q0, int64_t q1, int64_t k0, int64_t k1) const
+{
+    if (m_trainLength <= 0 || m_trainLength >= tokenCount())
+        return QString();
+    if (q1 < m_trainLength && k1 < m_trainLength)
+        return tr("\ninside the training block (T = %1)").arg(m_trainLength);
+    if (q0 >= m_trainLength || k0 >= m_trainLength)
+        return tr("\nbeyond the training length (T = %1)").arg(m_trainLength);
+    return QString(); // a pooled cell across the boundary
 }
 
 QString AttentionMapView::csv() const

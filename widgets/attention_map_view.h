@@ -132,6 +132,9 @@ private:
     void updateTitle();
     void onRangeChanged();
     void fillExactMap();
+    /// "inside the training block" / "beyond the training length" for queries q0..q1 × keys k0..k1 (a cell
+    /// across the boundary, or T unknown: empty).
+    QString trainNote(int64_t q0, int64_t q1, int64_t k0, int64_t k1) const;
     int64_t tokenCount() const;
 
     AttentionMap m_map;
