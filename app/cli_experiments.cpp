@@ -187,13 +187,13 @@ int compare(const std::vector<std::string> &argv)
     if (methods.size() < 2)
         throw Error("--preset: give at least two methods to compare");
     const auto ids = fillToLength(inputTokens(a, *model), n, fill);
-    // GAU-α recomputes the rows of both methods from the layer inputs; other families keep the reference's rows.
-    const auto *gau = dynamic_cast<const GauModel *>(model.get());
+    // The reference keeps its layer inputs; every other method's analysis recomputes the reference's rows
+    // from them next to its own blocks and accumulates the JS divergence while both exist (one pass each).
     AnalysisRequest probe;
-    probe.keepLayerInputs = gau != nullptr;
-    const double keptRows = gau ? 0.0 : ReferenceRows::bytes(info.numLayers, info.numHeads, n);
+    probe.keepLayerInputs = true;
+    probe.jsInputs = std::make_shared<LayerInputs>(); // with the compared rows of a block, and the inputs kept
     try {
-        checkAnalysisMemory(*model, n, probe, static_cast<int64_t>(keptRows)); // one analysis plus what is kept
+        checkAnalysisMemory(*model, n, probe);
     } catch (const Error &e) {
         throw Error(std::string("--length: ") + e.what());
     }
@@ -210,33 +210,27 @@ int compare(const std::vector<std::string> &argv)
             layers.push_back(metricsJson(l));
         return layers;
     };
-    const double steps = static_cast<double>(gau ? 2 * methods.size() - 1 : methods.size());
+    const double steps = static_cast<double>(methods.size());
     auto stage = [&](size_t k, const std::string &label) {
         return [&, k, label](double f, const std::string &l) {
             progressLine("compare", (static_cast<double>(k) + f) / steps, label + " " + l);
         };
     };
-    std::optional<ReferenceRows> rows;
-    if (!gau)
-        rows.emplace(static_cast<int>(info.numLayers), static_cast<int>(info.numHeads), n);
-    auto analyzeOne = [&](size_t m, size_t k) {
-        AnalysisRequest req;
-        req.method = methods[m].method;
-        req.trainLength = T;
-        req.mlmTop1 = false;
-        req.keepLayerInputs = gau != nullptr;
-        if (rows)
-            req.rowSink = m == 0 ? rows->keep() : rows->compare();
-        return model->analyze(ids, req, stage(k, methods[m].name), &interruptToken());
-    };
-    const AnalysisResult reference = analyzeOne(0, 0);
+    AnalysisRequest req;
+    req.trainLength = T;
+    req.mlmTop1 = false;
+    req.method = methods[0].method;
+    req.keepLayerInputs = true;
+    const AnalysisResult reference = model->analyze(ids, req, stage(0, ref), &interruptToken());
     jmethods.push_back({{"preset", ref}, {"method", methodJson(reference.method)}, {"layers", metricsOf(reference)}});
+    req.keepLayerInputs = false;
+    req.jsInputs = reference.layerInputs;
+    req.jsMethod = methods[0].method;
     for (size_t m = 1; m < methods.size(); ++m) {
-        const AnalysisResult other = analyzeOne(m, gau ? 2 * m - 1 : m);
-        const std::vector<double> js =
-            gau ? gau->jsDivergence(*reference.layerInputs, methods[0].method, *other.layerInputs, methods[m].method, T,
-                                    stage(2 * m, ref + " vs " + methods[m].name), &interruptToken())
-                : rows->meanJs();
+        req.method = methods[m].method;
+        const AnalysisResult other =
+            model->analyze(ids, req, stage(m, methods[m].name + " vs " + ref), &interruptToken());
+        const std::vector<double> &js = other.jsDivergence;
         jmethods.push_back({{"preset", methods[m].name},
                             {"method", methodJson(other.method)},
                             {"js_divergence_vs_reference", js},

@@ -20,6 +20,19 @@ XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data" XDG_CACHE_HOME="$tmp/cac
   "$build/app/entroscope" --model "$model" --text-file "$root/resources/texts/en-attention.txt" \
   --length 256 --compare 'infoscale;log-n;window' --inspect 120 --screenshot "$out" "$@"
 rm -f "$out/session.entroscope" # it names this machine's paths
+# Far past T on the demo model: n = 16384 (256 T) on the whole held-out text, the map of layer 1 zoomed to
+# 120 tokens around query 9000 (its exact weights, computed on demand over the pooled map) and that
+# token's exact row.
+if [ "$model" = "$root/resources/models/demo-softmax" ]; then
+  gzip -dc "$root/resources/corpus/kjv-heldout.txt.gz" > "$tmp/heldout-long.txt"
+  mkdir -p "$tmp/gau16k"
+  XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data" XDG_CACHE_HOME="$tmp/cache" \
+    xvfb-run -a -s "-screen 0 1600x1000x24" \
+    "$build/app/entroscope" --fresh --model "$model" --text-file "$tmp/heldout-long.txt" --length 16384 \
+    --layer 1 --inspect 9000 --zoom 9000,8950,120 --sweep-max 64 --screenshot "$tmp/gau16k"
+  cp "$tmp/gau16k/01-attention-map.png" "$out/zoom-exact-16384.png"
+  cp "$tmp/gau16k/07-token.png" "$out/token-exact-16384.png"
+fi
 # A multi-head causal model: the bundled demo-llama (T = 64) at n = 16 T = 1024 on held-out text long enough that
 # nothing is repeated; the heads view, and the map of one head (layer 1, head 2) next to infoscale.
 llama="$root/resources/models/demo-llama"

@@ -165,6 +165,55 @@ private Q_SLOTS:
         }
     }
 
+    // The JS pair's divergence is accumulated inside the second method's analysis; when that result is
+    // already cached, a separate pass over both kept layer inputs gives it instead. Both paths, pooled
+    // (n = 2048), agree with each other and with the engine's jsDivergence on the same inputs.
+    void jsDivergenceInThePassAndFromACachedResult()
+    {
+        const QStringList pairMethods{"native", "infoscale"};
+        const int64_t n = 2048;
+        std::vector<double> inPass, separate;
+        {
+            AnalysisController c;
+            c.setBackgroundEnabled(false);
+            QVERIFY(c.loadModelNow(kNeko));
+            QVERIFY(c.setText(kText) > 0);
+            QSignalSpy ready(&c, &AnalysisController::resultReady);
+            c.request(makeRequest(n, pairMethods));
+            QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, 60000);
+            inPass = c.lastResult()->jsPerLayer;
+            const auto r = c.lastResult();
+            QVERIFY(r->results[0]->layerInputs && r->results[1]->layerInputs);
+            const auto model = std::dynamic_pointer_cast<const GauModel>(c.model());
+            QVERIFY(model);
+            const int64_t T = c.modelTrainLength();
+            const auto want = model->jsDivergence(
+                *r->results[0]->layerInputs, Method::preset("native", model->checkpoint().config, T),
+                *r->results[1]->layerInputs, Method::preset("infoscale", model->checkpoint().config, T), T);
+            QCOMPARE(inPass.size(), want.size());
+            for (size_t l = 0; l < want.size(); ++l)
+                QVERIFY2(std::fabs(inPass[l] - want[l]) < 1e-7 + 1e-5 * want[l],
+                         qPrintable(QString("layer %1: %2 vs %3").arg(l).arg(inPass[l]).arg(want[l])));
+        }
+        {
+            AnalysisController c;
+            c.setBackgroundEnabled(false);
+            QVERIFY(c.loadModelNow(kNeko));
+            QVERIFY(c.setText(kText) > 0);
+            QSignalSpy ready(&c, &AnalysisController::resultReady);
+            c.request(makeRequest(n, {"infoscale"})); // the pair's second method first: cached below
+            QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, 60000);
+            c.request(makeRequest(n, pairMethods));
+            QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 2, 60000);
+            separate = c.lastResult()->jsPerLayer;
+        }
+        QCOMPARE(separate.size(), inPass.size());
+        QVERIFY(*std::max_element(inPass.begin(), inPass.end()) > 1e-4); // n > T: the methods differ
+        for (size_t l = 0; l < inPass.size(); ++l)
+            QVERIFY2(std::fabs(separate[l] - inPass[l]) < 1e-7 + 1e-5 * inPass[l],
+                     qPrintable(QString("layer %1: %2 vs %3").arg(l).arg(separate[l]).arg(inPass[l])));
+    }
+
     // Above n = 1024 the maps are pooled; the exact row of a query comes from the analysis's kept layer
     // inputs and equals the full map's row of an independent analysis of the same input.
     void exactRowOfAPooledResult()

@@ -87,6 +87,17 @@ private Q_SLOTS:
         for (int l = 0; l < want.size(); ++l)
             QVERIFY2(std::fabs(js[static_cast<size_t>(l)] - want[l].toDouble()) < 1e-5,
                      qPrintable(QString("layer %1: %2 vs %3").arg(l).arg(js[static_cast<size_t>(l)]).arg(want[l].toDouble())));
+        // The same figures accumulated inside b's analysis while its rows exist (a's rows recomputed from
+        // a's layer inputs next to each block), as compare and the workbench compute them.
+        req.keepLayerInputs = false;
+        req.jsInputs = ra.layerInputs;
+        req.jsMethod = ma;
+        req.blockRows = 16; // several blocks per layer
+        const auto inPass = model.analyze(ids, req).jsDivergence;
+        QCOMPARE(static_cast<int>(inPass.size()), want.size());
+        for (int l = 0; l < want.size(); ++l)
+            QVERIFY2(std::fabs(inPass[static_cast<size_t>(l)] - want[l].toDouble()) < 1e-5,
+                     qPrintable(QString("in the pass, layer %1: %2 vs %3").arg(l).arg(inPass[static_cast<size_t>(l)]).arg(want[l].toDouble())));
         // A method against itself diverges by nothing.
         const auto self = model.jsDivergence(*ra.layerInputs, ma, *ra.layerInputs, ma, T);
         for (double v : self)

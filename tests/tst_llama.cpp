@@ -302,6 +302,17 @@ private Q_SLOTS:
         const auto js = m->jsDivergence(*ra.layerInputs, Method::fromString(a.toStdString(), m->methodDefaults(), T),
                                         *rb.layerInputs, Method::fromString(b.toStdString(), m->methodDefaults(), T), T);
         QCOMPARE(int64_t(js.size()), c.numLayers * c.numHeads);
+        // The same figures accumulated inside b's analysis while its rows exist (a's weights recomputed from
+        // a's layer inputs next to each block), as compare and the workbench compute them.
+        AnalysisRequest inPassReq;
+        inPassReq.method = Method::fromString(b.toStdString(), m->methodDefaults(), T);
+        inPassReq.trainLength = T;
+        inPassReq.mlmTop1 = false;
+        inPassReq.jsInputs = ra.layerInputs;
+        inPassReq.jsMethod = Method::fromString(a.toStdString(), m->methodDefaults(), T);
+        inPassReq.blockRows = 16; // several blocks per head
+        const auto inPass = m->analyze(ids, inPassReq).jsDivergence;
+        QCOMPARE(int64_t(inPass.size()), c.numLayers * c.numHeads);
         auto mapOf = [](const AnalysisResult &r, int l, int h) -> const AttentionMap & {
             for (const auto &mp : r.maps)
                 if (mp.layer == l && mp.head == h && mp.pool == 1)
@@ -335,6 +346,9 @@ private Q_SLOTS:
                 const double want = sum / n, got = js[size_t(l * c.numHeads + h)];
                 QVERIFY2(std::fabs(got - want) < 1e-6 + 1e-4 * want,
                          qPrintable(QString("layer %1 head %2: %3 vs %4").arg(l).arg(h).arg(got).arg(want)));
+                const double inPassGot = inPass[size_t(l * c.numHeads + h)];
+                QVERIFY2(std::fabs(inPassGot - want) < 1e-6 + 1e-4 * want,
+                         qPrintable(QString("in the pass, layer %1 head %2: %3 vs %4").arg(l).arg(h).arg(inPassGot).arg(want)));
             }
         QVERIFY(*std::max_element(js.begin(), js.end()) > 1e-4); // the methods differ somewhere at n > T
         // squared_relu makes all-zero rows on these inputs, so the zero-row convention is under test there

@@ -902,7 +902,22 @@ void AnalysisController::startNext()
         QElapsedTimer timer;
         timer.start();
         auto lastReport = std::chrono::steady_clock::now() - std::chrono::seconds(1);
-        const double taskCount = std::max<double>(1.0, double(job->tasks.size()) + (job->jsNeeded ? 1.0 : 0.0));
+        // The JS pair's divergence is accumulated inside the second method's analysis when the first one's
+        // layer inputs exist by then (AnalysisRequest::jsInputs); else it is a step of its own after them.
+        auto jsInline = [&](const Job::Task &task, const std::shared_ptr<const AnalysisResult> &first) {
+            return job->jsNeeded && task.maps && task.method == 1 && task.length == job->request.length && first
+                   && first->layerInputs;
+        };
+        bool jsStep = job->jsNeeded;
+        if (jsStep) {
+            const bool firstKept = job->known.size() > 0 && job->known[0]
+                                       ? bool(job->known[0]->layerInputs)
+                                       : keepsLayerInputs(info, job->request.length);
+            for (const auto &task : job->tasks)
+                if (firstKept && task.maps && task.method == 1 && task.length == job->request.length)
+                    jsStep = false;
+        }
+        const double taskCount = std::max<double>(1.0, double(job->tasks.size()) + (jsStep ? 1.0 : 0.0));
         size_t taskIndex = 0;
         ProgressFn progress = [&](double f, const std::string &label) {
             if (!reportProgress)
@@ -937,14 +952,21 @@ void AnalysisController::startNext()
                                                                  job->known.size() > 1 ? job->known[1] : nullptr};
                 for (const auto &task : job->tasks) {
                     const bool keepInputs = keepsLayerInputs(info, task.length);
-                    const AnalysisRequest req = viewAnalysisRequest(info, keepInputs, job->methods[task.method],
-                                                                    job->trainLength, task.length, task.maps);
+                    AnalysisRequest req = viewAnalysisRequest(info, keepInputs, job->methods[task.method],
+                                                              job->trainLength, task.length, task.maps);
+                    const bool jsHere = jsInline(task, pair[0]);
+                    if (jsHere) {
+                        req.jsInputs = pair[0]->layerInputs;
+                        req.jsMethod = job->methods[0];
+                    }
                     checkAnalysisMemory(*model, task.length, req);
                     auto r = std::make_shared<const AnalysisResult>(
                         model->analyze(idsFor(task.length), req, progress, &job->cancel));
                     out->results.emplace_back(task.key, r);
                     if (task.maps && task.length == job->request.length && task.method < 2)
                         pair[task.method] = r;
+                    if (jsHere)
+                        out->js = r->jsDivergence;
                     ++taskIndex;
                     // Each piece is shown as soon as it exists (progressive results).
                     const double seconds = timer.nsecsElapsed() * 1e-9;
@@ -952,9 +974,10 @@ void AnalysisController::startNext()
                     QMetaObject::invokeMethod(
                         this, [this, job, key, r, seconds] { takePiece(job, key, r, seconds); }, Qt::QueuedConnection);
                 }
-                if (job->jsNeeded) {
-                    // From both analyses' layer inputs, block by block (GAU-α at any n, the other families above
-                    // the full-map length); else from the full maps of every (layer, head).
+                if (job->jsNeeded && out->js.empty()) {
+                    // Not accumulated above (the second method's result was cached): from both analyses' layer
+                    // inputs, block by block (GAU-α at any n, the other families above the full-map length);
+                    // else from the full maps of every (layer, head).
                     if (!pair[0] || !pair[1])
                         throw Error("internal: the compared analyses are missing");
                     if (pair[0]->layerInputs && pair[1]->layerInputs) {

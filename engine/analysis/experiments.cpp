@@ -130,52 +130,6 @@ MlmEvaluation evaluateMlm(const GauModel &model, const std::vector<std::vector<i
     return summarizeMlm(n, method.spec(), sampleInput, static_cast<int64_t>(plan.inputs.size()), s);
 }
 
-ReferenceRows::ReferenceRows(int layers, int heads, int64_t n)
-    : m_layers(layers)
-    , m_heads(heads)
-    , m_n(n)
-    , m_rows(static_cast<size_t>(layers) * static_cast<size_t>(heads) * static_cast<size_t>(n) * static_cast<size_t>(n))
-    , m_jsSum(static_cast<size_t>(layers) * static_cast<size_t>(heads), 0.0)
-{
-}
-
-ReferenceRows::Sink ReferenceRows::keep()
-{
-    return [this](int layer, int head, int64_t row0, int64_t rows, int64_t n, const float *data) {
-        if (n != m_n || layer >= m_layers || head >= m_heads)
-            throw Error("comparison: rows of another shape than the reference's");
-        float *dst = m_rows.data() + ((static_cast<size_t>(layer) * m_heads + head) * m_n + row0) * m_n;
-        std::memcpy(dst, data, static_cast<size_t>(rows * n) * sizeof(float));
-    };
-}
-
-ReferenceRows::Sink ReferenceRows::compare()
-{
-    std::fill(m_jsSum.begin(), m_jsSum.end(), 0.0);
-    return [this](int layer, int head, int64_t row0, int64_t rows, int64_t n, const float *data) {
-        if (n != m_n || layer >= m_layers || head >= m_heads)
-            throw Error("comparison: rows of another shape than the reference's");
-            const float *ref = m_rows.data() + ((static_cast<size_t>(layer) * m_heads + head) * m_n + row0) * m_n;
-        std::vector<double> js(static_cast<size_t>(rows));
-        at::parallel_for(0, rows, 8, [&](int64_t i0, int64_t i1) {
-            for (int64_t i = i0; i < i1; ++i) {
-                js[static_cast<size_t>(i)] = jsOfRows(ref + i * n, data + i * n, n);
-            }
-        });
-        double &sum = m_jsSum[static_cast<size_t>(layer) * m_heads + head];
-        for (double v : js) // row order: the sum does not depend on the threads
-            sum += v;
-    };
-}
-
-std::vector<double> ReferenceRows::meanJs() const
-{
-    std::vector<double> out(m_jsSum.size());
-    for (size_t k = 0; k < out.size(); ++k)
-        out[k] = m_jsSum[k] / double(m_n);
-    return out;
-}
-
 NextTokenScores scoreNextTokens(const LlamaModel &model, const std::vector<int64_t> &ids, const Method &method, int64_t T,
                                 const CancelToken *cancel)
 {

@@ -73,29 +73,6 @@ MlmEvaluation evaluateMlm(const GauModel &model, const std::vector<std::vector<i
                           int64_t batchSize, const ProgressFn &progress = {}, const CancelToken *cancel = nullptr,
                           const std::string &what = "documents");
 
-/// The attention rows of one analysis of every (layer, head), kept to compare other analyses of the same input
-/// with (METHODS.md §3, comparison) through AnalysisRequest::rowSink, for any model family: keep() stores the
-/// reference's rows, compare() accumulates each row's Jensen–Shannon divergence against them. It holds
-/// layers·heads·n² floats (bytes(); callers check the memory first).
-class ReferenceRows
-{
-public:
-    ReferenceRows(int layers, int heads, int64_t n);
-    static double bytes(int layers, int heads, int64_t n) { return double(layers) * heads * double(n) * double(n) * 4.0; }
-    using Sink = std::function<void(int layer, int head, int64_t row0, int64_t rows, int64_t n, const float *data)>;
-    Sink keep();
-    /// A sink for another method's analysis; after it, meanJs() holds per (layer, head), layer-major, the mean
-    /// over query rows of the divergence (nats). Rows are normalised by their sums (squared_relu's raw rows).
-    Sink compare();
-    std::vector<double> meanJs() const;
-
-private:
-    int m_layers, m_heads;
-    int64_t m_n;
-    std::vector<float> m_rows;
-    std::vector<double> m_jsSum;
-};
-
 /// The next-token scores of one causal input of n tokens: the predictions of token t + 1 at t = 0..n−2, all
 /// of them and those at t ≥ T (the query row sees more keys than in training).
 struct NextTokenScores

@@ -99,6 +99,9 @@ struct AnalysisResult
     double seconds = 0;                   ///< wall time of the computation
     int rowThreads = 0;                   ///< threads that shared the per-row work (softmax, metrics, pooling)
     std::shared_ptr<const LayerInputs> layerInputs; ///< kept when the request asks (keepLayerInputs)
+    /// Per (layer, head), layer-major: mean JS divergence (nats) against AnalysisRequest::jsInputs' rows;
+    /// empty when the request gave none.
+    std::vector<double> jsDivergence;
 };
 
 /// Progress callback: fraction done in [0, 1] and a short label. Called from the computing thread.

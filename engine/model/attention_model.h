@@ -36,6 +36,14 @@ struct AnalysisRequest
     /// Keep every layer's input (AnalysisResult::layerInputs, L·n·H floats) for attentionRows (every
     /// family) and GAU-α's one-pass jsDivergence later.
     bool keepLayerInputs = false;
+    /// Compare while the rows exist: with the kept layer inputs of an analysis of the same ids and length
+    /// under `jsMethod`, the mean over queries of the Jensen–Shannon divergence between that analysis's
+    /// rows and this one's, per (layer, head), goes into AnalysisResult::jsDivergence. The other rows are
+    /// recomputed block by block from jsInputs next to each block of this analysis (q·kᵀ and the
+    /// normalisation only); no map is held and neither method runs a second forward. Same convention as
+    /// jsDivergence (rows normalised to sum 1, an all-zero row the zero vector).
+    std::shared_ptr<const LayerInputs> jsInputs;
+    Method jsMethod;
 };
 
 /// What the CLI and the workbench need to know of a loaded model.

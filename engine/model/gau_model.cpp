@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <optional>
 
 namespace entroscope {
 namespace {
@@ -620,8 +621,19 @@ AnalysisResult GauModel::analyze(const std::vector<int64_t> &ids, const Analysis
             acc->addRows(src, row0, rows, entropy);
         maps.addPooledRows(layer, 0, row0, rows, src);
     };
+    // The comparison while the rows exist (AnalysisRequest::jsInputs): the other analysis's rows of each
+    // block, recomputed from its kept layer inputs next to this block, and the JS of every row pair.
+    std::optional<LayerRows> other;
+    std::vector<double> rowJs;
+    if (req.jsInputs) {
+        if (req.jsInputs->length != n)
+            throw Error("JS divergence: the compared analysis has length " + std::to_string(req.jsInputs->length)
+                        + ", this one " + std::to_string(n));
+        other.emplace(*this, *req.jsInputs, req.jsMethod, req.trainLength);
+        rowJs.assign(static_cast<size_t>(n), 0.0);
+    }
     // In order, one block at a time: the consumers that need the whole block or a sequence.
-    if (req.rowSink || maps.keepsFullMaps()) {
+    if (req.rowSink || maps.keepsFullMaps() || other) {
         hooks.onBlock = [&](int layer, int64_t row0, const torch::Tensor &block) {
             const int64_t rows = block.size(0);
             auto contiguous = block.contiguous();
@@ -629,10 +641,25 @@ AnalysisResult GauModel::analyze(const std::vector<int64_t> &ids, const Analysis
             if (req.rowSink)
                 req.rowSink(layer, 0, row0, rows, n, src);
             maps.addFullRows(layer, 0, row0, rows, src);
+            if (other) {
+                other->setLayer(layer);
+                const auto theirs = other->rows(row0, rows);
+                const float *pb = theirs.data_ptr<float>();
+                at::parallel_for(0, rows, 4, [&](int64_t i0, int64_t i1) {
+                    for (int64_t i = i0; i < i1; ++i)
+                        rowJs[static_cast<size_t>(row0 + i)] = jsOfRows(pb + i * n, src + i * n, n);
+                });
+            }
         };
     }
     std::vector<LayerMetrics> layerMetrics;
     hooks.onLayerDone = [&](int layer) {
+        if (other) { // in row order: the same figure whatever the threads
+            double sum = 0;
+            for (double v : rowJs)
+                sum += v;
+            result.jsDivergence.push_back(sum / static_cast<double>(n));
+        }
         if (req.metrics) { // the per-row results of a finished layer are folded and freed
             layerMetrics.push_back(acc->finish());
             acc.reset();
@@ -704,6 +731,8 @@ int64_t estimateAnalysisBytes(const GauConfig &c, int64_t n, const AnalysisReque
     }
     if (req.keepLayerInputs)
         bytes += L * nn * H * 4.0;
+    if (req.jsInputs) // the compared rows: one layer's z, q and k, a block of weights and its temporaries
+        bytes += nn * 8 * S * 4.0 + rows * nn * 4.0 * 3;
     return static_cast<int64_t>(std::min(bytes, 9.0e18));
 }
 

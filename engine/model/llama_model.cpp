@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <optional>
 
 namespace entroscope {
 namespace {
@@ -480,16 +481,54 @@ AnalysisResult LlamaModel::analyze(const std::vector<int64_t> &ids, const Analys
             acc->addRows(src, row0, rows, entropy);
         maps.addPooledRows(layer, head, row0, rows, src);
     };
-    if (req.rowSink || maps.keepsFullMaps())
+    // The comparison while the rows exist (AnalysisRequest::jsInputs): the other analysis's weights of each
+    // block, recomputed from its kept layer inputs next to this block, and the JS of every row pair.
+    std::optional<MethodTables> otherTables;
+    std::optional<LayerPass> otherPass;
+    torch::Tensor otherBuffer;
+    std::vector<double> rowJs;
+    double headJs = 0;
+    if (req.jsInputs) {
+        const LayerInputs &in = *req.jsInputs;
+        if (in.length != n || in.hiddenSize != c.hiddenSize || int64_t(in.layers.size()) != c.numLayers)
+            throw Error("JS divergence: the compared analysis's layer inputs do not belong to this model and length");
+        otherTables = methodTables(req.jsMethod, n, req.trainLength);
+        otherBuffer = torch::empty({blockRows * n}, torch::kFloat32);
+        rowJs.resize(static_cast<size_t>(blockRows));
+    }
+    if (req.rowSink || maps.keepsFullMaps() || req.jsInputs)
         hooks.onBlock = [&](int layer, int head, int64_t row0, const torch::Tensor &block) {
             const int64_t rows = block.size(0);
             const float *src = block.data_ptr<float>();
             if (req.rowSink)
                 req.rowSink(layer, head, row0, rows, n, src);
             maps.addFullRows(layer, head, row0, rows, src);
+            if (!otherTables)
+                return;
+            if (!otherPass || otherPass->layer != layer) {
+                otherPass.reset();
+                const LlamaCheckpoint::Layer L = floatLayer(m_ck->layers[static_cast<size_t>(layer)]);
+                const auto h = torch::from_blob(const_cast<float *>(req.jsInputs->layers[static_cast<size_t>(layer)].data()),
+                                                {n, c.hiddenSize}, torch::kFloat32);
+                otherPass = preparePass(rmsNorm(h, L.inputNorm, c.rmsNormEps), L, layer, req.jsMethod, req.trainLength,
+                                        *otherTables, n, 0, n);
+            }
+            auto theirs = otherBuffer.narrow(0, 0, rows * n).view({rows, n});
+            blockWeights(*otherPass, head, row0, rows, theirs, nullptr);
+            const float *pb = theirs.data_ptr<float>();
+            at::parallel_for(0, rows, 1, [&](int64_t i0, int64_t i1) {
+                for (int64_t i = i0; i < i1; ++i)
+                    rowJs[static_cast<size_t>(i)] = jsOfRows(pb + i * n, src + i * n, n);
+            });
+            for (int64_t i = 0; i < rows; ++i) // in row order: the same figure whatever the threads
+                headJs += rowJs[static_cast<size_t>(i)];
         };
     std::vector<LayerMetrics> metrics;
     hooks.onHeadDone = [&](int layer, int head) {
+        if (otherTables) {
+            result.jsDivergence.push_back(headJs / static_cast<double>(n));
+            headJs = 0;
+        }
         if (!req.metrics)
             return;
         LayerMetrics m = acc->finish();
@@ -636,6 +675,8 @@ int64_t LlamaModel::estimateAnalysisBytes(int64_t n, const AnalysisRequest &req)
     bytes += static_cast<double>(req.fullMapLayers.size()) * heads * nn * nn * 4.0;
     if (req.keepLayerInputs)
         bytes += L * nn * Hd * 4.0;
+    if (req.jsInputs) // the compared weights: one layer's normalised input, q and k rotated, a block and its temporaries
+        bytes += nn * (Hd + 2 * qd + 2 * kd) * 4.0 + rows * nn * 4.0 * 4;
     if (req.pooledMaps) {
         const double side = std::min<double>(nn, req.maxPooledSize);
         bytes += L * heads * 2 * side * side * 4.0;
