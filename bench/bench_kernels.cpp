@@ -89,10 +89,18 @@ int main(int argc, char **argv)
                 for (int64_t r = 0; r + pool <= rows; r += pool)
                     t->poolRows(block.data() + r * n, pool, n, pool, cellMax.data(), cellSum.data(), cols.data());
             });
+            // The JS divergence of each row against the next one (both normalised: rows of the comparison).
+            double jsSum = 0;
+            const double js = bestSeconds(repeat, [&] {
+                jsSum = 0;
+                for (int64_t r = 0; r + 1 < rows; ++r)
+                    jsSum += t->jsRow(block.data() + r * n, 1.0f, block.data() + (r + 1) * n, 1.0f, n);
+            });
             const double perWeight = 1e9 / static_cast<double>(rows * n);
             std::cout << "{\"isa\": \"" << t->isa << "\", \"rows\": \"" << kind << "\", \"length\": " << n
                       << ", \"softmax_ns\": " << softmax * perWeight << ", \"metrics_ns\": " << metrics * perWeight
-                      << ", \"pool_ns\": " << pooling * perWeight << ", \"k90_mean\": " << k90 / static_cast<double>(rows)
+                      << ", \"pool_ns\": " << pooling * perWeight << ", \"js_ns\": " << js * perWeight
+                      << ", \"js_mean\": " << jsSum / static_cast<double>(rows - 1) << ", \"k90_mean\": " << k90 / static_cast<double>(rows)
                       << "}" << std::endl;
         }
     }

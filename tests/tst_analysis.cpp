@@ -183,6 +183,25 @@ private Q_SLOTS:
         }
     }
 
+    // The row sum jsOfRows normalises with: every ISA build against a double loop, over lengths that end
+    // inside and on a 1024-value chunk, and exactly 0 for a zero row.
+    void rowSumKernel()
+    {
+        std::vector<float> v(5000);
+        for (size_t j = 0; j < v.size(); ++j)
+            v[j] = float((j * 2654435761u) % 1000u) * 1e-4f;
+        for (const auto *k : kernels::availableKernels())
+            for (int64_t n : {1, 7, 1024, 1025, 4096, 5000}) {
+                double want = 0;
+                for (int64_t j = 0; j < n; ++j)
+                    want += v[size_t(j)];
+                QVERIFY2(std::fabs(k->rowSum(v.data(), n) - want) < 1e-6 * std::max(1.0, want),
+                         qPrintable(QString("%1 n=%2: %3 vs %4").arg(k->isa).arg(n).arg(k->rowSum(v.data(), n)).arg(want)));
+                const std::vector<float> zero(size_t(n), 0.0f);
+                QCOMPARE(k->rowSum(zero.data(), n), 0.0);
+            }
+    }
+
     // jsOfRows, the row JS every comparison path uses (GAU-α one pass, CLI compare, full maps, Llama blocks):
     // raw rows are normalised by their sums; an all-zero row stays the zero vector (METHODS.md §3), so it gives
     // ½ ln 2 against any distribution, whichever side it is on, and 0 against another zero row.

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <map>
-#include <numeric>
 #include <utility>
 
 namespace entroscope {
@@ -28,8 +27,9 @@ double jsOfRows(const float *a, const float *b, int64_t n)
 {
     // METHODS.md §3: a row whose weights are all 0 counts as the zero vector (it is not renormalised). Its scale
     // 0 keeps it so: against a distribution Q, M = Q/2 and the JS is ½ KL(Q‖Q/2) = ½ ln 2; two zero rows give 0.
-    const double sa = std::accumulate(a, a + n, 0.0), sb = std::accumulate(b, b + n, 0.0);
-    return kernels::kernels().jsRow(a, sa > 0 ? float(1.0 / sa) : 0.0f, b, sb > 0 ? float(1.0 / sb) : 0.0f, n);
+    const auto &k = kernels::kernels();
+    const double sa = k.rowSum(a, n), sb = k.rowSum(b, n);
+    return k.jsRow(a, sa > 0 ? float(1.0 / sa) : 0.0f, b, sb > 0 ? float(1.0 / sb) : 0.0f, n);
 }
 
 std::vector<double> jsDivergenceFromFullMaps(const AnalysisResult &a, const AnalysisResult &b)

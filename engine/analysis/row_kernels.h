@@ -46,6 +46,10 @@ struct KernelTable
     /// Jensen–Shannon divergence (nats) between the rows x = a·scaleA and y = b·scaleB of n weights, each
     /// summing to 1 after its scale (callers pass 1 / Σ for a raw row): ½ KL(x‖m) + ½ KL(y‖m), m = (x + y)/2.
     double (*jsRow)(const float *a, float scaleA, const float *b, float scaleB, int64_t n);
+
+    /// Σ of n values: float sums of 1024-value chunks, added in double in order (one figure whatever the
+    /// threads; a scalar double loop over each compared row cost more than jsRow itself).
+    double (*rowSum)(const float *a, int64_t n);
 };
 
 /// The best table for this CPU (chosen on the first call; thread-safe).

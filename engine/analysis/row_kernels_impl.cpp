@@ -357,9 +357,23 @@ double jsRowImpl(const float *a, float scaleA, const float *b, float scaleB, int
     return std::max(0.0, 0.5 * total);
 }
 
+double rowSumImpl(const float *a, int64_t n)
+{
+    double total = 0;
+    for (int64_t c0 = 0; c0 < n; c0 += kChunk) {
+        const int64_t c1 = std::min(n, c0 + kChunk);
+        float s = 0;
+#pragma omp simd reduction(+ : s)
+        for (int64_t j = c0; j < c1; ++j)
+            s += a[j];
+        total += s;
+    }
+    return total;
+}
+
 } // namespace
 
 extern const KernelTable table;
-const KernelTable table{ES_KERNEL_ISA, softmaxRowsImpl, rowMetricsImpl, poolRowsImpl, jsRowImpl};
+const KernelTable table{ES_KERNEL_ISA, softmaxRowsImpl, rowMetricsImpl, poolRowsImpl, jsRowImpl, rowSumImpl};
 
 } // namespace entroscope::kernels::ES_KERNEL_NS

@@ -462,11 +462,15 @@ struct GauModel::LayerRows
         m_qk = projectQk(z, L, m_method, m_ms, true);
         m_layer = layer;
     }
-    /// Rows r0 .. r0+rows-1 of the current layer, contiguous float32 [rows, n].
+    /// Rows r0 .. r0+rows-1 of the current layer, contiguous float32 [rows, n]: a view of a buffer reused by
+    /// the next call (a fresh 16 MB block per call faulted its pages in every time: bench/README.md).
     torch::Tensor rows(int64_t r0, int64_t rows) const
     {
         bool normalise = false;
-        auto a = blockAttention(m_qk, m_method, m_ms, r0, rows, torch::Tensor(), true, &normalise)[0].contiguous();
+        if (m_scores.numel() < rows * m_n)
+            m_scores = torch::empty({rows * m_n}, torch::kFloat32);
+        const auto scores = m_scores.narrow(0, 0, rows * m_n).view({1, rows, m_n});
+        auto a = blockAttention(m_qk, m_method, m_ms, r0, rows, scores, true, &normalise)[0].contiguous();
         if (normalise)
             softmaxInPlace(a.data_ptr<float>(), rows, m_n);
         return a;
@@ -478,6 +482,7 @@ private:
     const Method &m_method;
     MethodSetup m_ms;
     QkTensors m_qk;
+    mutable torch::Tensor m_scores;
     int64_t m_n = 0;
     int m_layer = -1;
 };
