@@ -9,8 +9,13 @@
 #include "test_util.h"
 
 #include <QFileInfo>
+#include <QFile>
 #include <QTemporaryDir>
 #include <torch/torch.h>
+
+#include <algorithm>
+#include <fstream>
+#include <unistd.h>
 
 using namespace entroscope;
 using testutil::dataPath;
@@ -104,6 +109,39 @@ private Q_SLOTS:
         a.mul_(2);
         QVERIFY(torch::equal(readSafetensors(path)["a"], sd["a"]));
         QVERIFY(!QFile::exists(QString::fromStdString(path) + ".partial"));
+    }
+
+    // releaseMappedPages: a mapped tensor's pages leave the process (its resident size drops by about their
+    // size) and read back the file's values; memory that is not a mapped file is never touched (MADV_DONTNEED
+    // on anonymous memory would zero it).
+    void releasedMappedPagesReadBackTheFile()
+    {
+        QTemporaryDir dir;
+        const std::string path = (dir.path() + "/model.safetensors").toStdString();
+        StateDict sd;
+        sd["w"] = torch::randn({8 << 20}, torch::kFloat32); // 32 MB
+        writeSafetensors(path, sd);
+        auto residentMb = [] {
+            std::ifstream statm("/proc/self/statm");
+            long pages = 0, resident = 0;
+            statm >> pages >> resident;
+            return double(resident) * double(sysconf(_SC_PAGESIZE)) / double(1 << 20);
+        };
+        auto r = readSafetensors(path);
+        const torch::Tensor w = r["w"];
+        QVERIFY(torch::equal(w, sd["w"])); // every page touched: resident
+        const double before = residentMb();
+        releaseMappedPages(w.data_ptr(), uint64_t(w.nbytes()));
+        const double after = residentMb();
+        QVERIFY2(before - after > 24, qPrintable(QString("resident %1 MB -> %2 MB").arg(before).arg(after)));
+        QVERIFY(torch::equal(w, sd["w"])); // faulted in again from the file
+
+        std::vector<float> heap(size_t(4) << 20, 3.0f);
+        releaseMappedPages(heap.data(), heap.size() * sizeof(float));
+        QVERIFY(std::all_of(heap.begin(), heap.end(), [](float v) { return v == 3.0f; }));
+        const torch::Tensor copy = sd["w"].clone();
+        releaseMappedPages(copy.data_ptr(), uint64_t(copy.nbytes()));
+        QVERIFY(torch::equal(copy, sd["w"]));
     }
 
     void safetensorsEqualsPickle()

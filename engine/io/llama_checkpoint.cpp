@@ -4,6 +4,7 @@
 
 #include "errors.h"
 #include "io/json_fields.h"
+#include "io/pickle_reader.h"
 
 #include <torch/torch.h>
 
@@ -56,11 +57,15 @@ public:
         const int64_t count = f.numel(), chunk = int64_t{1} << 20;
         const auto flat = f.view({-1});
         for (int64_t k0 = 0; k0 < count; k0 += chunk) { // in chunks: no float32 copy of a whole 16-bit matrix
-            const auto part = flat.narrow(0, k0, std::min(chunk, count - k0)).to(torch::kFloat32).contiguous();
+            const auto stored = flat.narrow(0, k0, std::min(chunk, count - k0));
+            const auto part = stored.to(torch::kFloat32).contiguous();
             const float *data = part.data_ptr<float>();
             for (int64_t k = 0, m = part.numel(); k < m; ++k)
                 if (!std::isfinite(data[k]))
                     throw Error(m_origin + ": tensor " + key + " contains NaN or infinite values");
+            // Checked: a mapped chunk leaves memory again (the model reads each layer when it runs it), so that
+            // loading never holds the whole file resident.
+            releaseMappedPages(stored.data_ptr(), static_cast<uint64_t>(stored.nbytes()));
         }
         m_taken.insert(key);
         return f;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <mutex>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -529,6 +530,20 @@ StateDict readTorchZip(const std::string &path)
 
 namespace {
 
+/// The address ranges of the files readSafetensors has mapped and not unmapped yet (releaseMappedPages
+/// touches nothing else).
+std::mutex g_mappedMutex;
+std::vector<std::pair<uintptr_t, uintptr_t>> g_mapped;
+
+void dropPages(const void *p, uint64_t bytes)
+{
+    const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const auto a = (reinterpret_cast<uintptr_t>(p) + page - 1) / page * page;
+    const auto b = (reinterpret_cast<uintptr_t>(p) + bytes) / page * page;
+    if (b > a)
+        ::madvise(reinterpret_cast<void *>(a), b - a, MADV_DONTNEED);
+}
+
 /// A read-only view of a whole file, memory-mapped (MAP_PRIVATE: a write to a page would copy it, never reach
 /// the file), or read into memory where mapping is not possible. Shared by the tensors made on it.
 class FileView
@@ -552,6 +567,8 @@ public:
             if (p != MAP_FAILED) {
                 m_map = p;
                 m_data = static_cast<const char *>(p);
+                const std::lock_guard<std::mutex> lock(g_mappedMutex);
+                g_mapped.emplace_back(reinterpret_cast<uintptr_t>(p), reinterpret_cast<uintptr_t>(p) + m_size);
             }
         }
         if (!m_map && m_size > 0) { // e.g. a file system without mmap: read it
@@ -573,8 +590,16 @@ public:
     }
     ~FileView()
     {
-        if (m_map)
+        if (m_map) {
+            {
+                const std::lock_guard<std::mutex> lock(g_mappedMutex);
+                const auto base = reinterpret_cast<uintptr_t>(m_map);
+                g_mapped.erase(std::remove_if(g_mapped.begin(), g_mapped.end(),
+                                              [&](const auto &r) { return r.first == base; }),
+                               g_mapped.end());
+            }
             ::munmap(m_map, static_cast<size_t>(m_size));
+        }
     }
     FileView(const FileView &) = delete;
     FileView &operator=(const FileView &) = delete;
@@ -585,13 +610,8 @@ public:
     /// file still has them), so that a BF16 file is not resident beside its float32 copy.
     void release(const char *p, uint64_t bytes) const
     {
-        if (!m_map)
-            return;
-        const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
-        const auto a = (reinterpret_cast<uintptr_t>(p) + page - 1) / page * page;
-        const auto b = (reinterpret_cast<uintptr_t>(p) + bytes) / page * page;
-        if (b > a)
-            ::madvise(reinterpret_cast<void *>(a), b - a, MADV_DONTNEED);
+        if (m_map)
+            dropPages(p, bytes);
     }
 
 private:
@@ -602,6 +622,19 @@ private:
 };
 
 } // namespace
+
+void releaseMappedPages(const void *p, uint64_t bytes)
+{
+    if (!p || bytes == 0)
+        return;
+    const auto a = reinterpret_cast<uintptr_t>(p), b = a + bytes;
+    const std::lock_guard<std::mutex> lock(g_mappedMutex); // held: the file cannot be unmapped meanwhile
+    for (const auto &[lo, hi] : g_mapped)
+        if (a >= lo && b <= hi) {
+            dropPages(p, bytes);
+            return;
+        }
+}
 
 StateDict readSafetensors(const std::string &path, HalfTensors half)
 {

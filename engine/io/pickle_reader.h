@@ -36,6 +36,13 @@ enum class HalfTensors
 /// float32. Throws Error naming `path`.
 StateDict readSafetensors(const std::string &path, HalfTensors half = HalfTensors::ToFloat32);
 
+/// Drops from memory the pages wholly inside [p, p + bytes) when the range lies in a file readSafetensors
+/// mapped that is still mapped; any other memory is left alone. Those pages are clean copies of the file
+/// (nothing writes to a mapped tensor), so a later read faults them in again from the page cache. For
+/// weights used one layer at a time: a checkpoint larger than the memory one layer needs is then not
+/// resident whole while each layer computes.
+void releaseMappedPages(const void *p, uint64_t bytes);
+
 /// Writes a state dict so that Python's `torch.load` returns a dict of float32 tensors
 /// (zip format, pickle protocol 2). Writes to `path + ".partial"` then renames. Throws Error.
 void writeTorchZip(const std::string &path, const StateDict &tensors);

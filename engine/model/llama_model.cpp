@@ -6,6 +6,7 @@
 #include "analysis/map_compare.h"
 #include "analysis/row_kernels.h"
 #include "errors.h"
+#include "io/pickle_reader.h"
 #include "model/rope.h"
 
 #include <ATen/Parallel.h>
@@ -99,6 +100,36 @@ LlamaCheckpoint::Layer floatLayer(const LlamaCheckpoint::Layer &L)
     return f;
 }
 
+/// The part of a layer its attention weights need (input norm, q and k with their biases) in float32: what
+/// recomputed rows convert, a quarter of a TinyLlama layer's weights, not the whole layer.
+LlamaCheckpoint::Layer attentionLayer(const LlamaCheckpoint::Layer &L)
+{
+    LlamaCheckpoint::Layer f;
+    f.inputNorm = asFloat(L.inputNorm);
+    f.q = asFloat(L.q);
+    f.k = asFloat(L.k);
+    f.qBias = asFloat(L.qBias);
+    f.kBias = asFloat(L.kBias);
+    return f;
+}
+
+/// Drops a tensor's pages from memory when it is a view of a mapped checkpoint file (releaseMappedPages);
+/// anything else is left alone.
+void releaseMapped(const torch::Tensor &t)
+{
+    if (t.defined() && t.is_contiguous())
+        releaseMappedPages(t.data_ptr(), static_cast<uint64_t>(t.nbytes()));
+}
+
+/// A layer's stored weights once the layer has run: read again (from the page cache) by the next analysis,
+/// so that a checkpoint is never resident whole beside the float32 copy of the layer being computed.
+void releaseLayer(const LlamaCheckpoint::Layer &L)
+{
+    for (const torch::Tensor *t : {&L.inputNorm, &L.postNorm, &L.q, &L.k, &L.v, &L.o, &L.qBias, &L.kBias, &L.vBias,
+                                   &L.oBias, &L.gate, &L.up, &L.down, &L.gateBias, &L.upBias, &L.downBias})
+        releaseMapped(*t);
+}
+
 } // namespace
 
 struct LlamaModel::Hooks
@@ -123,7 +154,8 @@ std::vector<int64_t> LlamaModel::top1(const torch::Tensor &h, const torch::Tenso
     std::vector<float> bestValue(static_cast<size_t>(n), -std::numeric_limits<float>::infinity());
     for (int64_t v0 = 0; v0 < V; v0 += chunk) {
         const int64_t vc = std::min(chunk, V - v0);
-        const auto w = asFloat(head.narrow(0, v0, vc)); // a view when float32, a converted chunk otherwise
+        const auto stored = head.narrow(0, v0, vc);
+        const auto w = asFloat(stored); // a view when float32, a converted chunk otherwise
         for (int64_t r0 = 0; r0 < n; r0 += rowsPerBlock) {
             if (cancel && cancel->isCancelled())
                 throw Cancelled();
@@ -141,6 +173,7 @@ std::vector<int64_t> LlamaModel::top1(const torch::Tensor &h, const torch::Tenso
                 }
             }
         }
+        releaseMapped(stored); // the head's rows are used once per analysis
     }
     return best;
 }
@@ -370,7 +403,8 @@ torch::Tensor LlamaModel::forward(torch::Tensor h, const Method &method, int64_t
             const auto hc = h.contiguous();
             span.keepInputs->emplace_back(hc.data_ptr<float>(), hc.data_ptr<float>() + hc.numel());
         }
-        const LlamaCheckpoint::Layer L = floatLayer(m_ck->layers[static_cast<size_t>(l)]);
+        const auto &stored = m_ck->layers[static_cast<size_t>(l)];
+        const LlamaCheckpoint::Layer L = rowsOnly ? attentionLayer(stored) : floatLayer(stored);
         auto x = rmsNorm(rowsOnly ? h.narrow(0, 0, kN) : h, L.inputNorm, eps); // [kN, H]
         LayerPass pass = preparePass(x, L, static_cast<int>(l), method, T, tables, n, qa, qn);
         torch::Tensor v;
@@ -397,12 +431,15 @@ torch::Tensor LlamaModel::forward(torch::Tensor h, const Method &method, int64_t
             if (hooks && hooks->onHeadDone)
                 hooks->onHeadDone(static_cast<int>(l), static_cast<int>(hh));
         }
-        if (rowsOnly)
+        if (rowsOnly) {
+            releaseLayer(stored);
             return {};
+        }
         h = h + linear(out, L.o, L.oBias);
         out = torch::Tensor();
         auto y = rmsNorm(h, L.postNorm, eps);
         h = h + linear(torch::silu(linear(y, L.gate, L.gateBias)) * linear(y, L.up, L.upBias), L.down, L.downBias);
+        releaseLayer(stored);
         if (hooks && hooks->onLayerDone)
             hooks->onLayerDone(static_cast<int>(l));
     }
@@ -507,7 +544,7 @@ AnalysisResult LlamaModel::analyze(const std::vector<int64_t> &ids, const Analys
                 return;
             if (!otherPass || otherPass->layer != layer) {
                 otherPass.reset();
-                const LlamaCheckpoint::Layer L = floatLayer(m_ck->layers[static_cast<size_t>(layer)]);
+                const LlamaCheckpoint::Layer L = attentionLayer(m_ck->layers[static_cast<size_t>(layer)]);
                 const auto h = torch::from_blob(const_cast<float *>(req.jsInputs->layers[static_cast<size_t>(layer)].data()),
                                                 {n, c.hiddenSize}, torch::kFloat32);
                 otherPass = preparePass(rmsNorm(h, L.inputNorm, c.rmsNormEps), L, layer, req.jsMethod, req.trainLength,
@@ -623,7 +660,7 @@ std::vector<double> LlamaModel::jsDivergence(const LayerInputs &a, const Method 
     out.reserve(static_cast<size_t>(c.numLayers * H));
     std::vector<double> rowJs(static_cast<size_t>(blockRows));
     for (int l = 0; l < c.numLayers; ++l) {
-        const LlamaCheckpoint::Layer L = floatLayer(m_ck->layers[static_cast<size_t>(l)]);
+        const LlamaCheckpoint::Layer L = attentionLayer(m_ck->layers[static_cast<size_t>(l)]);
         auto pass = [&](const LayerInputs &in, const Method &m, const MethodTables &t) {
             const auto h = torch::from_blob(const_cast<float *>(in.layers[static_cast<size_t>(l)].data()),
                                             {n, c.hiddenSize}, torch::kFloat32);
