@@ -935,6 +935,9 @@ void AnalysisController::startNext()
             if (job->kind == Job::Kind::Load) {
                 out->model = loadAttentionModel(job->dir.toStdString());
             } else if (job->kind == Job::Kind::Rows) {
+                // Says what runs now (the bar would otherwise keep the last analysis's text at 0 %).
+                progress(0.0, (job->region ? "exact weights of a region, layer " : "exact row, layer ")
+                                  + std::to_string(job->layer));
                 out->rows = exactRowWindow(*model, *job->source->layerInputs, job->layer, job->methods[0],
                                            job->trainLength, job->row0, job->rows, job->col0, job->cols,
                                            info.numHeads, &job->cancel);
