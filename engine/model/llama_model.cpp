@@ -77,26 +77,50 @@ torch::Tensor asFloat(const torch::Tensor &w)
 }
 
 /// One layer's weights in float32, converted while the layer computes (and freed after it) when the
-/// checkpoint holds them as BF16/F16; for a float32 checkpoint the same tensors, no copy.
-LlamaCheckpoint::Layer floatLayer(const LlamaCheckpoint::Layer &L)
+/// checkpoint holds them as BF16/F16; for a float32 checkpoint the same tensors, no copy. With `scratch`
+/// the converted matrices are views of that one buffer, grown once and reused by every layer (a fresh
+/// 180 MB copy per layer of a TinyLlama-width model was mapped and faulted in page by page each time);
+/// the previous layer's views are then overwritten.
+LlamaCheckpoint::Layer floatLayer(const LlamaCheckpoint::Layer &L, torch::Tensor *scratch = nullptr)
 {
+    const std::initializer_list<const torch::Tensor *> all = {&L.inputNorm, &L.postNorm, &L.q,     &L.k,
+                                                              &L.v,         &L.o,        &L.qBias, &L.kBias,
+                                                              &L.vBias,     &L.oBias,    &L.gate,  &L.up,
+                                                              &L.down,      &L.gateBias, &L.upBias, &L.downBias};
+    int64_t need = 0;
+    for (const torch::Tensor *t : all)
+        if (t->defined() && t->scalar_type() != torch::kFloat32)
+            need += t->numel();
+    if (scratch && need > 0 && (!scratch->defined() || scratch->numel() < need))
+        *scratch = torch::empty({need}, torch::kFloat32);
+    int64_t offset = 0;
+    auto convert = [&](const torch::Tensor &w) {
+        if (!w.defined() || w.scalar_type() == torch::kFloat32)
+            return w;
+        if (!scratch)
+            return w.to(torch::kFloat32);
+        auto dst = scratch->narrow(0, offset, w.numel()).view(w.sizes());
+        offset += w.numel();
+        dst.copy_(w);
+        return dst;
+    };
     LlamaCheckpoint::Layer f;
-    f.inputNorm = asFloat(L.inputNorm);
-    f.postNorm = asFloat(L.postNorm);
-    f.q = asFloat(L.q);
-    f.k = asFloat(L.k);
-    f.v = asFloat(L.v);
-    f.o = asFloat(L.o);
-    f.qBias = asFloat(L.qBias);
-    f.kBias = asFloat(L.kBias);
-    f.vBias = asFloat(L.vBias);
-    f.oBias = asFloat(L.oBias);
-    f.gate = asFloat(L.gate);
-    f.up = asFloat(L.up);
-    f.down = asFloat(L.down);
-    f.gateBias = asFloat(L.gateBias);
-    f.upBias = asFloat(L.upBias);
-    f.downBias = asFloat(L.downBias);
+    f.inputNorm = convert(L.inputNorm);
+    f.postNorm = convert(L.postNorm);
+    f.q = convert(L.q);
+    f.k = convert(L.k);
+    f.v = convert(L.v);
+    f.o = convert(L.o);
+    f.qBias = convert(L.qBias);
+    f.kBias = convert(L.kBias);
+    f.vBias = convert(L.vBias);
+    f.oBias = convert(L.oBias);
+    f.gate = convert(L.gate);
+    f.up = convert(L.up);
+    f.down = convert(L.down);
+    f.gateBias = convert(L.gateBias);
+    f.upBias = convert(L.upBias);
+    f.downBias = convert(L.downBias);
     return f;
 }
 
@@ -397,6 +421,7 @@ torch::Tensor LlamaModel::forward(torch::Tensor h, const Method &method, int64_t
     int64_t blockRows = blockRowsIn > 0 ? blockRowsIn : std::max<int64_t>(16, kScoresPerBlock / n);
     blockRows = std::min(blockRows, n);
     auto buffer = torch::empty({blockRows * n}, torch::kFloat32);
+    torch::Tensor layerScratch; // the float32 copy of a 16-bit layer, reused by every layer
 
     for (int64_t l = firstLayer; l < endLayer; ++l) {
         if (span.keepInputs) { // the hidden states entering layer l, for exact rows later
@@ -404,7 +429,7 @@ torch::Tensor LlamaModel::forward(torch::Tensor h, const Method &method, int64_t
             span.keepInputs->emplace_back(hc.data_ptr<float>(), hc.data_ptr<float>() + hc.numel());
         }
         const auto &stored = m_ck->layers[static_cast<size_t>(l)];
-        const LlamaCheckpoint::Layer L = rowsOnly ? attentionLayer(stored) : floatLayer(stored);
+        const LlamaCheckpoint::Layer L = rowsOnly ? attentionLayer(stored) : floatLayer(stored, &layerScratch);
         auto x = rmsNorm(rowsOnly ? h.narrow(0, 0, kN) : h, L.inputNorm, eps); // [kN, H]
         LayerPass pass = preparePass(x, L, static_cast<int>(l), method, T, tables, n, qa, qn);
         torch::Tensor v;
