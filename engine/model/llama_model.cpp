@@ -76,6 +76,21 @@ torch::Tensor asFloat(const torch::Tensor &w)
     return !w.defined() || w.scalar_type() == torch::kFloat32 ? w : w.to(torch::kFloat32);
 }
 
+/// Every tensor of a layer (the matrices and the norm and bias vectors), for the loops over all of them.
+using LayerTensor = torch::Tensor LlamaCheckpoint::Layer::*;
+constexpr LayerTensor kLayerTensors[] = {
+    &LlamaCheckpoint::Layer::inputNorm, &LlamaCheckpoint::Layer::postNorm, &LlamaCheckpoint::Layer::q,
+    &LlamaCheckpoint::Layer::k,         &LlamaCheckpoint::Layer::v,        &LlamaCheckpoint::Layer::o,
+    &LlamaCheckpoint::Layer::qBias,     &LlamaCheckpoint::Layer::kBias,    &LlamaCheckpoint::Layer::vBias,
+    &LlamaCheckpoint::Layer::oBias,     &LlamaCheckpoint::Layer::gate,     &LlamaCheckpoint::Layer::up,
+    &LlamaCheckpoint::Layer::down,      &LlamaCheckpoint::Layer::gateBias, &LlamaCheckpoint::Layer::upBias,
+    &LlamaCheckpoint::Layer::downBias};
+/// What a layer's attention weights need (input norm, q and k with their biases): what recomputed rows convert,
+/// about an eighth of a TinyLlama-width layer's weights.
+constexpr LayerTensor kAttentionTensors[] = {&LlamaCheckpoint::Layer::inputNorm, &LlamaCheckpoint::Layer::q,
+                                             &LlamaCheckpoint::Layer::k, &LlamaCheckpoint::Layer::qBias,
+                                             &LlamaCheckpoint::Layer::kBias};
+
 /// One layer's weights in float32, converted while the layer computes (and freed after it) when the
 /// checkpoint holds them as BF16/F16; for a float32 checkpoint the same tensors, no copy. With `scratch`
 /// the converted matrices are views of that one buffer, grown once and reused by every layer (a fresh
@@ -83,57 +98,33 @@ torch::Tensor asFloat(const torch::Tensor &w)
 /// the previous layer's views are then overwritten.
 LlamaCheckpoint::Layer floatLayer(const LlamaCheckpoint::Layer &L, torch::Tensor *scratch = nullptr)
 {
-    const std::initializer_list<const torch::Tensor *> all = {&L.inputNorm, &L.postNorm, &L.q,     &L.k,
-                                                              &L.v,         &L.o,        &L.qBias, &L.kBias,
-                                                              &L.vBias,     &L.oBias,    &L.gate,  &L.up,
-                                                              &L.down,      &L.gateBias, &L.upBias, &L.downBias};
     int64_t need = 0;
-    for (const torch::Tensor *t : all)
-        if (t->defined() && t->scalar_type() != torch::kFloat32)
-            need += t->numel();
+    for (const LayerTensor m : kLayerTensors)
+        if ((L.*m).defined() && (L.*m).scalar_type() != torch::kFloat32)
+            need += (L.*m).numel();
     if (scratch && need > 0 && (!scratch->defined() || scratch->numel() < need))
         *scratch = torch::empty({need}, torch::kFloat32);
     int64_t offset = 0;
-    auto convert = [&](const torch::Tensor &w) {
-        if (!w.defined() || w.scalar_type() == torch::kFloat32)
-            return w;
-        if (!scratch)
-            return w.to(torch::kFloat32);
-        auto dst = scratch->narrow(0, offset, w.numel()).view(w.sizes());
-        offset += w.numel();
-        dst.copy_(w);
-        return dst;
-    };
     LlamaCheckpoint::Layer f;
-    f.inputNorm = convert(L.inputNorm);
-    f.postNorm = convert(L.postNorm);
-    f.q = convert(L.q);
-    f.k = convert(L.k);
-    f.v = convert(L.v);
-    f.o = convert(L.o);
-    f.qBias = convert(L.qBias);
-    f.kBias = convert(L.kBias);
-    f.vBias = convert(L.vBias);
-    f.oBias = convert(L.oBias);
-    f.gate = convert(L.gate);
-    f.up = convert(L.up);
-    f.down = convert(L.down);
-    f.gateBias = convert(L.gateBias);
-    f.upBias = convert(L.upBias);
-    f.downBias = convert(L.downBias);
+    for (const LayerTensor m : kLayerTensors) {
+        const torch::Tensor &w = L.*m;
+        if (!scratch || !w.defined() || w.scalar_type() == torch::kFloat32) {
+            f.*m = asFloat(w);
+            continue;
+        }
+        f.*m = scratch->narrow(0, offset, w.numel()).view(w.sizes());
+        offset += w.numel();
+        (f.*m).copy_(w);
+    }
     return f;
 }
 
-/// The part of a layer its attention weights need (input norm, q and k with their biases) in float32: what
-/// recomputed rows convert, a quarter of a TinyLlama layer's weights, not the whole layer.
+/// The float32 tensors of kAttentionTensors only (the rest of the layer stays undefined).
 LlamaCheckpoint::Layer attentionLayer(const LlamaCheckpoint::Layer &L)
 {
     LlamaCheckpoint::Layer f;
-    f.inputNorm = asFloat(L.inputNorm);
-    f.q = asFloat(L.q);
-    f.k = asFloat(L.k);
-    f.qBias = asFloat(L.qBias);
-    f.kBias = asFloat(L.kBias);
+    for (const LayerTensor m : kAttentionTensors)
+        f.*m = asFloat(L.*m);
     return f;
 }
 
@@ -149,9 +140,8 @@ void releaseMapped(const torch::Tensor &t)
 /// so that a checkpoint is never resident whole beside the float32 copy of the layer being computed.
 void releaseLayer(const LlamaCheckpoint::Layer &L)
 {
-    for (const torch::Tensor *t : {&L.inputNorm, &L.postNorm, &L.q, &L.k, &L.v, &L.o, &L.qBias, &L.kBias, &L.vBias,
-                                   &L.oBias, &L.gate, &L.up, &L.down, &L.gateBias, &L.upBias, &L.downBias})
-        releaseMapped(*t);
+    for (const LayerTensor m : kLayerTensors)
+        releaseMapped(L.*m);
 }
 
 } // namespace
