@@ -59,7 +59,9 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include <array>
 #include <cmath>
+#include <iterator>
 
 namespace entroscope {
 
@@ -95,6 +97,25 @@ public:
 };
 
 constexpr int kMaxRecent = 8;
+
+/// One entry per view, in MainWindow::View order: the name its files and `--screenshot` PNGs use, and its
+/// title (tab, View menu, messages).
+struct ViewInfo
+{
+    const char *name;
+    const char *title;
+};
+constexpr ViewInfo kViews[] = {
+    {"attention-map", QT_TRANSLATE_NOOP("entroscope::MainWindow", "Attention map")},
+    {"entropy", QT_TRANSLATE_NOOP("entroscope::MainWindow", "Entropy")},
+    {"dilution", QT_TRANSLATE_NOOP("entroscope::MainWindow", "Score dilution")},
+    {"distance-profile", QT_TRANSLATE_NOOP("entroscope::MainWindow", "Distance profile")},
+    {"layers", QT_TRANSLATE_NOOP("entroscope::MainWindow", "Layers")},
+    {"compare", QT_TRANSLATE_NOOP("entroscope::MainWindow", "Compare")},
+    {"token", QT_TRANSLATE_NOOP("entroscope::MainWindow", "Token")},
+    {"heads", QT_TRANSLATE_NOOP("entroscope::MainWindow", "Heads")},
+};
+static_assert(std::size(kViews) == MainWindow::ViewCount, "one kViews entry per MainWindow::View");
 // The exact rows of ExactRows ([heads, rows, cols]) of head `head`, or with kHeadMean the mean of the heads:
 // rows × cols values.
 std::vector<float> exactRowOfHead(const ExactRows &rows, int head)
@@ -291,16 +312,13 @@ void MainWindow::buildUi()
     m_overview = new LayerOverview;
     m_compareView = new CompareView;
     m_tokenView = new TokenInspectorView;
-    m_tabs->addTab(m_mapView, tr("&1 Attention map"));
-    m_tabs->addTab(m_entropyView, tr("&2 Entropy"));
-    m_tabs->addTab(m_dilutionView, tr("&3 Score dilution"));
-    m_tabs->addTab(m_distanceView, tr("&4 Distance profile"));
-    m_tabs->addTab(m_overview, tr("&5 Layers"));
-    m_tabs->addTab(m_compareView, tr("&6 Compare"));
-    m_tabs->addTab(m_tokenView, tr("&7 Token"));
     m_heatmap = new HeadHeatmapView;
     m_heatmap->setObjectName(QStringLiteral("headHeatmap"));
-    m_tabs->addTab(m_heatmap, tr("&8 Heads"));
+    // In View order (kViews): tab i is "&i+1 title", Ctrl+i+1 in the View menu.
+    const std::array<QWidget *, ViewCount> tabs = {m_mapView, m_entropyView, m_dilutionView, m_distanceView,
+                                                   m_overview, m_compareView, m_tokenView,   m_heatmap};
+    for (int i = 0; i < ViewCount; ++i)
+        m_tabs->addTab(tabs[size_t(i)], QStringLiteral("&%1 %2").arg(i + 1).arg(viewTitle(i)));
     // A click on a (layer, head) cell selects both and opens that head's map.
     connect(m_heatmap, &HeadHeatmapView::cellSelected, this, [this](int layer, int head) {
         m_updatingControls = true; // one redraw for both changes
@@ -755,9 +773,7 @@ void MainWindow::buildMenus()
 
 QString MainWindow::viewTitle(int index)
 {
-    const QStringList titles = {tr("Attention map"), tr("Entropy"), tr("Score dilution"), tr("Distance profile"),
-                                tr("Layers"),        tr("Compare"), tr("Token"),          tr("Heads")};
-    return titles.value(index);
+    return index >= 0 && index < ViewCount ? tr(kViews[index].title) : QString();
 }
 
 QList<QPair<QString, QString>> MainWindow::shortcutList() const
@@ -795,9 +811,7 @@ void MainWindow::showShortcuts()
 
 QString MainWindow::viewName(int index)
 {
-    static const char *names[] = {"attention-map", "entropy",  "dilution", "distance-profile",
-                                  "layers",        "compare", "token",    "heads"};
-    return index >= 0 && index < ViewCount ? QString::fromLatin1(names[index]) : QString();
+    return index >= 0 && index < ViewCount ? QString::fromLatin1(kViews[index].name) : QString();
 }
 
 PlotView *MainWindow::view(int index) const
