@@ -904,19 +904,16 @@ void AnalysisController::startNext()
         auto lastReport = std::chrono::steady_clock::now() - std::chrono::seconds(1);
         // The JS pair's divergence is accumulated inside the second method's analysis when the first one's
         // layer inputs exist by then (AnalysisRequest::jsInputs); else it is a step of its own after them.
-        auto jsInline = [&](const Job::Task &task, const std::shared_ptr<const AnalysisResult> &first) {
-            return job->jsNeeded && task.maps && task.method == 1 && task.length == job->request.length && first
-                   && first->layerInputs;
+        auto pairSecond = [&](const Job::Task &task) { // the second method's analysis at the shown n
+            return task.maps && task.method == 1 && task.length == job->request.length;
         };
-        bool jsStep = job->jsNeeded;
-        if (jsStep) {
-            const bool firstKept = job->known.size() > 0 && job->known[0]
-                                       ? bool(job->known[0]->layerInputs)
-                                       : keepsLayerInputs(info, job->request.length);
-            for (const auto &task : job->tasks)
-                if (firstKept && task.maps && task.method == 1 && task.length == job->request.length)
-                    jsStep = false;
-        }
+        auto jsInline = [&](const Job::Task &task, const std::shared_ptr<const AnalysisResult> &first) {
+            return job->jsNeeded && pairSecond(task) && first && first->layerInputs;
+        };
+        const bool firstKept = job->known.size() > 0 && job->known[0] ? bool(job->known[0]->layerInputs)
+                                                                      : keepsLayerInputs(info, job->request.length);
+        const bool jsStep = job->jsNeeded
+                            && !(firstKept && std::any_of(job->tasks.begin(), job->tasks.end(), pairSecond));
         const double taskCount = std::max<double>(1.0, double(job->tasks.size()) + (jsStep ? 1.0 : 0.0));
         size_t taskIndex = 0;
         ProgressFn progress = [&](double f, const std::string &label) {

@@ -253,6 +253,22 @@ void segmentStats(const float *p, int64_t j0, int64_t j1, float scale, Segment &
     }
 }
 
+/// Σ a[j]·scale over n values: float sums of kChunk-value chunks, added in double in order (the retained mass
+/// and the row sums jsOfRows normalises with).
+double chunkedSum(const float *a, int64_t n, float scale)
+{
+    double total = 0;
+    for (int64_t c0 = 0; c0 < n; c0 += kChunk) {
+        const int64_t c1 = std::min(n, c0 + kChunk);
+        float s = 0;
+#pragma omp simd reduction(+ : s)
+        for (int64_t j = c0; j < c1; ++j)
+            s += a[j] * scale;
+        total += s;
+    }
+    return total;
+}
+
 void rowMetricsImpl(const float *p, int64_t n, int64_t i, float scale, int64_t retainedUpTo, double *profile,
                     bool withEntropy, RowMetrics &out)
 {
@@ -290,17 +306,7 @@ void rowMetricsImpl(const float *p, int64_t n, int64_t i, float scale, int64_t r
     out.maxWeight = all.max;
     out.sink = p[0] * scale;
     if (retainedUpTo > 0) {
-        const int64_t upTo = std::min(retainedUpTo, n);
-        double ret = 0;
-        for (int64_t c0 = 0; c0 < upTo; c0 += kChunk) {
-            const int64_t c1 = std::min(upTo, c0 + kChunk);
-            float s = 0;
-#pragma omp simd reduction(+ : s)
-            for (int64_t j = c0; j < c1; ++j)
-                s += p[j] * scale;
-            ret += s;
-        }
-        out.retained = ret;
+        out.retained = chunkedSum(p, std::min(retainedUpTo, n), scale);
     }
     // An all-zero row, or one that never reaches 0.9, has k90 = n (METHODS.md §3).
     out.k90 = scale == 1.0f ? k90Of<false>(p, n, scale, all.max, all.mass, all.positives, 0.9 - 1e-6)
@@ -359,16 +365,7 @@ double jsRowImpl(const float *a, float scaleA, const float *b, float scaleB, int
 
 double rowSumImpl(const float *a, int64_t n)
 {
-    double total = 0;
-    for (int64_t c0 = 0; c0 < n; c0 += kChunk) {
-        const int64_t c1 = std::min(n, c0 + kChunk);
-        float s = 0;
-#pragma omp simd reduction(+ : s)
-        for (int64_t j = c0; j < c1; ++j)
-            s += a[j];
-        total += s;
-    }
-    return total;
+    return chunkedSum(a, n, 1.0f);
 }
 
 } // namespace
