@@ -496,6 +496,93 @@ private Q_SLOTS:
         }
     }
 
+    void controlsShowTheSessionModel()
+    {
+        // The window holds one SessionState; every control shows its field, and a change made on a control
+        // (keyboard, mouse) goes into it. Requests, undo and sessions read it, not the widgets.
+        MainWindow w;
+        startOnNeko(w, 32);
+        QTRY_VERIFY_WITH_TIMEOUT(w.isIdle(), 30000);
+        SessionState s = w.state();
+        s.length = 40; // between two slider stops (32, 48)
+        s.fill = QStringLiteral("truncate");
+        s.method = QStringLiteral("logn");
+        s.compareMethods = {QStringLiteral("infoscale"), QStringLiteral("alibi")};
+        s.compareReference = QStringLiteral("alibi");
+        s.trainLength = 32;
+        s.layer = 2;
+        s.view = MainWindow::EntropyTab;
+        s.logScale = true;
+        s.inspectQuery = 5;
+        w.applyState(s);
+        QTRY_VERIFY2_WITH_TIMEOUT(w.isIdle(), qPrintable(w.lastError()), 30000);
+        QCOMPARE(w.state(), s);
+        auto *fill = w.findChild<QComboBox *>(QStringLiteral("fillCombo"));
+        auto *train = w.findChild<QSpinBox *>(QStringLiteral("trainSpin"));
+        auto *layer = w.findChild<QSpinBox *>(QStringLiteral("layerSpin"));
+        auto *list = w.findChild<QListWidget *>(QStringLiteral("compareList"));
+        auto *reference = w.findChild<QComboBox *>(QStringLiteral("referenceCombo"));
+        auto *logCheck = w.findChild<QCheckBox *>(QStringLiteral("logCheck"));
+        auto *logAction = w.findChild<QAction *>(QStringLiteral("logAction"));
+        QVERIFY(fill && train && layer && list && reference && logCheck && logAction);
+        QCOMPARE(w.lengthSpin()->value(), 40);
+        QCOMPARE(w.lengthSlider()->value(), AnalysisController::nearestStopIndex(40));
+        QCOMPARE(fill->currentText(), QStringLiteral("truncate"));
+        QCOMPARE(train->value(), 32);
+        QCOMPARE(w.presetCombo()->currentData().toString(), QStringLiteral("logn"));
+        QCOMPARE(layer->value(), 2);
+        QCOMPARE(w.currentViewIndex(), int(MainWindow::EntropyTab));
+        QVERIFY(logCheck->isChecked() && logAction->isChecked());
+        for (int i = 0; i < list->count(); ++i)
+            QCOMPARE(list->item(i)->checkState() == Qt::Checked, s.compareMethods.contains(list->item(i)->text()));
+        QCOMPARE(reference->currentText(), QStringLiteral("alibi"));
+        // What was computed is what the state says: the reference goes second.
+        const auto res = w.controller()->lastResult();
+        QCOMPARE(res->request.length, qint64(40));
+        QCOMPARE(res->request.fill, QStringLiteral("truncate"));
+        QCOMPARE(res->request.trainLength, qint64(32));
+        QCOMPARE(res->labels.value(1), QStringLiteral("alibi"));
+
+        // Keyboard and mouse on the controls change the state, field by field.
+        layer->setFocus();
+        QTest::keyClick(layer, Qt::Key_Down);
+        QCOMPARE(w.state().layer, 1);
+        w.lengthSpin()->selectAll();
+        QTest::keyClicks(w.lengthSpin(), QStringLiteral("42"));
+        QTest::keyClick(w.lengthSpin(), Qt::Key_Return);
+        QCOMPARE(w.state().length, qint64(42));
+        QCOMPARE(w.lengthSlider()->value(), AnalysisController::nearestStopIndex(42));
+        QTest::mouseClick(logCheck, Qt::LeftButton, Qt::NoModifier, QPoint(6, logCheck->height() / 2));
+        QVERIFY(!w.state().logScale);
+        QVERIFY(!logAction->isChecked()); // the View menu's entry shows the same field
+        logAction->trigger();
+        QVERIFY(w.state().logScale && logCheck->isChecked());
+        list->findItems(QStringLiteral("alibi"), Qt::MatchExactly).value(0)->setCheckState(Qt::Unchecked);
+        QCOMPARE(w.state().compareMethods, QStringList{QStringLiteral("infoscale")});
+        QTRY_VERIFY_WITH_TIMEOUT(w.isIdle(), 30000);
+        QCOMPARE(w.state().compareReference, QStringLiteral("infoscale")); // the reference left: the first
+        QCOMPARE(w.controller()->lastResult()->request.length, qint64(42));
+
+        // A ticked method made primary is not compared with itself, and is again once it is not primary.
+        w.setMethod(QStringLiteral("infoscale"));
+        QVERIFY(w.compareMethods().isEmpty());
+        QCOMPARE(w.state().compareMethods, QStringList{QStringLiteral("infoscale")});
+        QTRY_VERIFY_WITH_TIMEOUT(w.isIdle(), 30000);
+        QCOMPARE(w.controller()->lastResult()->labels.size(), 1);
+        w.setMethod(QStringLiteral("native"));
+        QCOMPARE(w.compareMethods(), QStringList{QStringLiteral("infoscale")});
+        QTRY_VERIFY_WITH_TIMEOUT(w.isIdle(), 30000);
+        QCOMPARE(w.controller()->lastResult()->labels.size(), 2);
+
+        // Undo puts an earlier state back on every control.
+        w.undo();
+        QTRY_VERIFY_WITH_TIMEOUT(w.isIdle(), 30000);
+        QCOMPARE(w.presetCombo()->currentData().toString(), QStringLiteral("infoscale"));
+        QCOMPARE(w.state().method, QStringLiteral("infoscale"));
+        QCOMPARE(layer->value(), w.state().layer);
+        QCOMPARE(w.lengthSpin()->value(), int(w.state().length));
+    }
+
     void walkthroughDefects()
     {
         MainWindow w;

@@ -259,10 +259,8 @@ MainWindow::MainWindow(QWidget *parent)
     connect(m_controller, &AnalysisController::cancelled, this, [this](quint64) {
         // The controls go back to what the views show, so that they never state a length nobody computed.
         if (const auto res = m_controller->lastResult()) {
-            m_updatingControls = true;
-            m_lengthSpin->setValue(int(res->request.length));
-            m_lengthSlider->setValue(AnalysisController::nearestStopIndex(res->request.length));
-            m_updatingControls = false;
+            m_state.length = res->request.length;
+            showState();
             updateTokenLabel();
             updateFormula();
             m_statusLabel->setText(tr("Cancelled · showing n = %1").arg(res->request.length));
@@ -321,10 +319,10 @@ void MainWindow::buildUi()
         m_tabs->addTab(tabs[size_t(i)], QStringLiteral("&%1 %2").arg(i + 1).arg(viewTitle(i)));
     // A click on a (layer, head) cell selects both and opens that head's map.
     connect(m_heatmap, &HeadHeatmapView::cellSelected, this, [this](int layer, int head) {
-        m_updatingControls = true; // one redraw for both changes
-        setLayer(layer);
-        setHead(head);
-        m_updatingControls = false;
+        quietly([&] { // one redraw for both changes
+            setLayer(layer);
+            setHead(head);
+        });
         if (m_controller->lastResult())
             showResult();
         m_tabs->setCurrentIndex(AttentionTab);
@@ -354,17 +352,20 @@ void MainWindow::buildUi()
     // … and so does a click on a token in the inspector's text pane.
     connect(m_tokenView, &TokenInspectorView::querySelected, this, [this](int64_t query) { inspectQuery(query); });
     setCentralWidget(m_tabs);
-    connect(m_tabs, &QTabWidget::currentChanged, this, [this](int index) { updateView(index); });
+    connect(m_tabs, &QTabWidget::currentChanged, this, [this](int index) {
+        m_state.view = index;
+        updateView(index);
+    });
     connect(m_overview, &LayerOverview::layerSelected, this, [this](int l) {
         setLayer(l);
         m_tabs->setCurrentIndex(AttentionTab);
     });
     // With several heads a thumbnail is one head's: it selects that head too (before layerSelected).
     connect(m_overview, &LayerOverview::headSelected, this, [this](int l, int h) {
-        m_updatingControls = true; // one redraw for both changes
-        setLayer(l);
-        setHead(h);
-        m_updatingControls = false;
+        quietly([&] { // one redraw for both changes
+            setLayer(l);
+            setHead(h);
+        });
         if (m_controller->lastResult())
             showResult();
     });
@@ -417,8 +418,10 @@ void MainWindow::buildUi()
     m_textEdit->setObjectName(QStringLiteral("textEdit"));
     m_textEdit->setMinimumHeight(90);
     connect(m_textEdit, &QPlainTextEdit::textChanged, this, [this] {
-        if (!m_updatingControls)
-            m_textTimer->start();
+        if (m_updatingControls)
+            return;
+        m_state.text = m_textEdit->toPlainText(); // the editor is where the text is typed
+        m_textTimer->start();
     });
     tv->addWidget(m_textEdit, 1);
     m_tokenLabel = new QLabel;
@@ -448,24 +451,12 @@ void MainWindow::buildUi()
     m_lengthSpin->setKeyboardTracking(false);
     m_lengthSpin->setSuffix(tr(" tokens"));
     connect(m_lengthSlider, &QSlider::valueChanged, this, [this](int i) {
-        if (m_updatingControls)
-            return;
-        m_updatingControls = true;
-        m_lengthSpin->setValue(int(AnalysisController::lengthStops()[size_t(i)]));
-        m_updatingControls = false;
-        updateTokenLabel();
-        updateFormula();
-        scheduleRequest(kSliderDebounceMs);
+        if (!m_updatingControls)
+            setLength(AnalysisController::lengthStops()[size_t(i)]);
     });
     connect(m_lengthSpin, &QSpinBox::valueChanged, this, [this](int n) {
-        if (m_updatingControls)
-            return;
-        m_updatingControls = true;
-        m_lengthSlider->setValue(AnalysisController::nearestStopIndex(n));
-        m_updatingControls = false;
-        updateTokenLabel();
-        updateFormula();
-        scheduleRequest(kSliderDebounceMs);
+        if (!m_updatingControls)
+            setLength(n);
     });
     auto *lenRow = new QHBoxLayout;
     lenRow->addWidget(m_lengthSlider, 1);
@@ -480,30 +471,26 @@ void MainWindow::buildUi()
                                "concat: the text's lines are documents, one after the other, cut to n (the "
                                "non-repeated input; an error when they hold fewer than n tokens)"));
     connect(m_fillCombo, &QComboBox::currentIndexChanged, this, [this] {
-        updateTokenLabel();
-        scheduleRequest(0);
+        if (!m_updatingControls)
+            setFill(m_fillCombo->currentText());
     });
     lf->addRow(tr("Fill"), m_fillCombo);
     m_trainSpin = new QSpinBox;
+    m_trainSpin->setObjectName(QStringLiteral("trainSpin"));
     m_trainSpin->setRange(0, 1 << 20);
     m_trainSpin->setSpecialValueText(tr("model's T"));
     m_trainSpin->setKeyboardTracking(false);
-    connect(m_trainSpin, &QSpinBox::valueChanged, this, [this] {
-        if (m_updatingControls)
-            return;
-        // Presets resolve their defaults (windows = T) against the training length.
-        if (m_presetCombo->currentData().toString() != QLatin1String("custom"))
-            setMethod(m_method);
-        updateFormula();
-        scheduleRequest(kSliderDebounceMs);
+    connect(m_trainSpin, &QSpinBox::valueChanged, this, [this](int t) {
+        if (!m_updatingControls)
+            setTrainLength(t);
     });
     lf->addRow(tr("Training length T"), m_trainSpin);
     m_layerSpin = new QSpinBox;
     m_layerSpin->setObjectName(QStringLiteral("layerSpin"));
     m_layerSpin->setRange(0, 0);
-    connect(m_layerSpin, &QSpinBox::valueChanged, this, [this] {
-        if (!m_updatingControls && m_controller->lastResult())
-            showResult();
+    connect(m_layerSpin, &QSpinBox::valueChanged, this, [this](int l) {
+        if (!m_updatingControls)
+            setLayer(l);
     });
     // The head selector sits next to the layer's; it is hidden for one-head models (updateHeadRange).
     m_headCombo = new QComboBox;
@@ -511,8 +498,8 @@ void MainWindow::buildUi()
     m_headCombo->setToolTip(tr("The head the map, entropy, distance, layers, compare and token views show, or the "
                                "mean of the heads (maps averaged cell by cell, metrics averaged) — Alt+Up / Alt+Down"));
     connect(m_headCombo, &QComboBox::currentIndexChanged, this, [this] {
-        if (!m_updatingControls && m_controller->lastResult())
-            showResult();
+        if (!m_updatingControls)
+            setHead(m_headCombo->currentData().toInt());
     });
     m_headLabel = new QLabel(tr("Head"));
     auto *layerRow = new QHBoxLayout;
@@ -541,10 +528,8 @@ void MainWindow::buildUi()
     mf->addWidget(m_presetCombo);
     m_methodEditor = new MethodEditor;
     connect(m_methodEditor, &MethodEditor::methodEdited, this, [this](const QString &m) {
-        m_method = m;
-        m_updatingControls = true;
-        m_presetCombo->setCurrentIndex(m_presetCombo->findData(QStringLiteral("custom")));
-        m_updatingControls = false;
+        m_state.method = m; // the editor already shows it
+        quietly([this] { m_presetCombo->setCurrentIndex(m_presetCombo->findData(QStringLiteral("custom"))); });
         updateFormula();
         scheduleRequest(kSliderDebounceMs);
     });
@@ -571,13 +556,16 @@ void MainWindow::buildUi()
         if (m_updatingControls)
             return;
         // At most kMaxCompared ticks: a further one is refused with a message, never dropped silently.
-        if (item->checkState() == Qt::Checked && checkedCompareCount() > kMaxCompared) {
-            m_updatingControls = true;
-            item->setCheckState(Qt::Unchecked);
-            m_updatingControls = false;
+        if (item->checkState() == Qt::Checked && !m_state.compareMethods.contains(item->text())
+            && m_state.compareMethods.size() >= kMaxCompared) {
+            quietly([item] { item->setCheckState(Qt::Unchecked); });
             statusBar()->showMessage(tr("At most %1 methods to compare: untick one first").arg(kMaxCompared), 5000);
             return;
         }
+        // The ticked methods in the order they were ticked (the first is the default reference).
+        m_state.compareMethods.removeAll(item->text());
+        if (item->checkState() == Qt::Checked)
+            m_state.compareMethods << item->text();
         scheduleRequest(kSliderDebounceMs);
     });
     mf->addWidget(m_compareList);
@@ -586,12 +574,10 @@ void MainWindow::buildUi()
     addCompare->setToolTip(tr("Adds the method being edited (a preset or temperature,qk,position) to the compare "
                               "list, ticked"));
     connect(addCompare, &QPushButton::clicked, this, [this] {
-        if (m_compareList->findItems(m_method, Qt::MatchExactly).isEmpty()) {
-            auto *item = new QListWidgetItem(m_method, m_compareList);
+        if (m_compareList->findItems(m_state.method, Qt::MatchExactly).isEmpty()) {
+            auto *item = new QListWidgetItem(m_state.method, m_compareList);
             item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
-            m_updatingControls = true;
-            item->setCheckState(Qt::Unchecked);
-            m_updatingControls = false;
+            quietly([item] { item->setCheckState(Qt::Unchecked); });
             item->setCheckState(Qt::Checked); // through the limit check above
         }
     });
@@ -605,13 +591,17 @@ void MainWindow::buildUi()
     m_referenceCombo->setToolTip(tr("Which compared method the difference map and the per-layer JS divergence of the "
                                     "Compare view use against the shown method"));
     connect(m_referenceCombo, &QComboBox::activated, this, [this] {
-        m_reference = m_referenceCombo->currentText();
+        m_state.compareReference = m_referenceCombo->currentText();
         scheduleRequest(0);
     });
     refRow->addWidget(m_referenceCombo, 1);
     mf->addLayout(refRow);
     m_logCheck = new QCheckBox(tr("Log colour scale"));
-    connect(m_logCheck, &QCheckBox::toggled, this, &MainWindow::applyLogScale);
+    m_logCheck->setObjectName(QStringLiteral("logCheck"));
+    connect(m_logCheck, &QCheckBox::toggled, this, [this](bool on) {
+        if (!m_updatingControls)
+            setLogScale(on);
+    });
     mf->addWidget(m_logCheck);
     v->addWidget(methodBox);
 
@@ -645,10 +635,7 @@ void MainWindow::buildUi()
     statusBar()->addPermanentWidget(m_progress);
     statusBar()->addPermanentWidget(m_cancelButton);
 
-    m_updatingControls = true;
-    m_lengthSpin->setValue(64);
-    m_lengthSlider->setValue(4);
-    m_updatingControls = false;
+    showState(); // the defaults of SessionState
     resize(1400, 900);
 }
 
@@ -734,9 +721,13 @@ void MainWindow::buildMenus()
             v->resetZoom();
     });
     m_logAction = viewMenu->addAction(tr("&Log colour scale"));
+    m_logAction->setObjectName(QStringLiteral("logAction"));
     m_logAction->setCheckable(true);
     m_logAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
-    connect(m_logAction, &QAction::toggled, m_logCheck, &QCheckBox::setChecked);
+    connect(m_logAction, &QAction::toggled, this, [this](bool on) {
+        if (!m_updatingControls)
+            setLogScale(on);
+    });
 
     QMenu *analysis = menuBar()->addMenu(tr("&Analysis"));
     add(analysis, tr("Layer &up"), {QKeySequence(Qt::CTRL | Qt::Key_Up), QKeySequence(Qt::Key_PageUp)},
@@ -830,6 +821,7 @@ void MainWindow::openModel(const QString &dir)
 
 void MainWindow::onModelLoaded(const QString &dir)
 {
+    m_state.modelDir = m_controller->modelDir();
     addRecentModel(dir);
     m_modelLabel->setText(m_controller->modelSummary());
     m_modelLabel->setToolTip(QDir::toNativeSeparators(dir));
@@ -844,7 +836,7 @@ void MainWindow::onModelLoaded(const QString &dir)
         applyState(s);
         return;
     }
-    setMethod(m_method); // re-resolve against the new config
+    setMethod(m_state.method); // re-resolve against the new config
     updateDemoTextCoverage();
     retokenize();
     scheduleRequest(0);
@@ -853,20 +845,26 @@ void MainWindow::onModelLoaded(const QString &dir)
 void MainWindow::updateLayerRange()
 {
     const int layers = std::max(1, m_controller->layerCount());
-    m_layerSpin->setRange(0, layers - 1);
+    m_state.layer = std::clamp(m_state.layer, 0, layers - 1);
+    quietly([&] {
+        m_layerSpin->setRange(0, layers - 1);
+        m_layerSpin->setValue(m_state.layer);
+    });
 }
 
 void MainWindow::updateHeadRange()
 {
     const int heads = m_controller->headCount();
-    const int current = head();
-    m_updatingControls = true;
-    m_headCombo->clear();
-    m_headCombo->addItem(tr("mean of heads"), kHeadMean);
-    for (int h = 0; h < heads; ++h)
-        m_headCombo->addItem(tr("head %1").arg(h), h);
-    m_headCombo->setCurrentIndex(std::max(0, m_headCombo->findData(current < heads ? current : kHeadMean)));
-    m_updatingControls = false;
+    // A head the new model does not have falls back to the mean; one-head models keep the choice for the next.
+    if (heads > 1 && m_state.head >= heads)
+        m_state.head = kHeadMean;
+    quietly([&] {
+        m_headCombo->clear();
+        m_headCombo->addItem(tr("mean of heads"), kHeadMean);
+        for (int h = 0; h < heads; ++h)
+            m_headCombo->addItem(tr("head %1").arg(h), h);
+        m_headCombo->setCurrentIndex(std::max(0, m_headCombo->findData(m_state.head)));
+    });
     // One head: nothing to choose (GAU-α); the views show it as before.
     m_headCombo->setVisible(heads > 1);
     m_headLabel->setVisible(heads > 1);
@@ -877,24 +875,27 @@ void MainWindow::updateHeadRange()
 
 void MainWindow::setHead(int head)
 {
-    const int i = m_headCombo->findData(head);
-    if (i >= 0)
-        m_headCombo->setCurrentIndex(i);
+    const int heads = m_controller->headCount();
+    if (head != kHeadMean && (head < 0 || (heads > 1 && head >= heads)))
+        return;
+    m_state.head = head;
+    quietly([this] { m_headCombo->setCurrentIndex(std::max(0, m_headCombo->findData(m_state.head))); });
+    if (!m_updatingControls && m_controller->lastResult())
+        showResult();
 }
 
 int MainWindow::head() const
 {
-    if (m_controller->headCount() <= 1 || m_headCombo->currentIndex() < 0)
-        return m_controller->headCount() <= 1 ? 0 : kHeadMean;
-    return m_headCombo->currentData().toInt();
+    return m_controller->headCount() <= 1 ? 0 : m_state.head;
 }
 
 void MainWindow::stepHead(int delta)
 {
-    // Mean of heads, head 0, …, H-1: the combo's order; the ends stop (as the layer spin box does).
-    if (m_headCombo->count() <= 2)
+    // Mean of heads, head 0, …, H-1 (the combo's order); the ends stop, as the layer spin box does.
+    const int heads = m_controller->headCount();
+    if (heads <= 1)
         return;
-    m_headCombo->setCurrentIndex(std::clamp(m_headCombo->currentIndex() + delta, 0, m_headCombo->count() - 1));
+    setHead(std::clamp(m_state.head + delta, int(kHeadMean), heads - 1));
 }
 
 QStringList MainWindow::bundledModelDirs()
@@ -934,7 +935,7 @@ void MainWindow::rebuildBundledMenu()
 void MainWindow::retokenize()
 {
     QString error;
-    const int n = m_controller->setText(m_textEdit->toPlainText(), &error);
+    const int n = m_controller->setText(m_state.text, &error);
     if (n < 0) {
         m_tokenLabel->setText(tr("Tokenizer: %1").arg(error));
         m_tokenLabel->setStyleSheet(QString());
@@ -957,8 +958,8 @@ void MainWindow::updateTokenLabel()
     const double unk = m_controller->unknownShare();
     if (unk > 0)
         parts << tr("%1 % [UNK]").arg(100 * unk, 0, 'f', unk < 0.1 ? 1 : 0);
-    const qint64 n = m_lengthSpin->value();
-    const QString fill = m_fillCombo->currentText();
+    const qint64 n = m_state.length;
+    const QString &fill = m_state.fill;
     const double repeats = double(n) / count;
     if (fill == QLatin1String("tile") && repeats > 1)
         parts << tr("tiled ×%1 at n = %2").arg(repeats, 0, 'f', repeats < 10 ? 1 : 0).arg(n);
@@ -992,15 +993,14 @@ void MainWindow::updateDemoTextCoverage()
 
 void MainWindow::setText(const QString &text)
 {
-    m_updatingControls = true;
-    m_textEdit->setPlainText(text);
-    m_updatingControls = false;
+    m_state.text = text;
+    quietly([&] { m_textEdit->setPlainText(text); });
     m_textTimer->stop();
     retokenize();
     scheduleRequest(0);
 }
 
-QString MainWindow::text() const { return m_textEdit->toPlainText(); }
+QString MainWindow::text() const { return m_state.text; }
 
 void MainWindow::loadTextFile(const QString &path)
 {
@@ -1014,35 +1014,58 @@ void MainWindow::loadTextFile(const QString &path)
 
 void MainWindow::setLength(qint64 n)
 {
-    m_lengthSpin->setValue(int(n)); // moves the slider to the nearest stop and schedules
+    m_state.length = std::clamp<qint64>(n, 1, kMaxTypedLength);
+    quietly([this] { // the spin box says n, the slider the nearest stop
+        m_lengthSpin->setValue(int(m_state.length));
+        m_lengthSlider->setValue(AnalysisController::nearestStopIndex(m_state.length));
+    });
+    updateTokenLabel();
+    updateFormula();
+    scheduleRequest(kSliderDebounceMs);
 }
 
-qint64 MainWindow::length() const { return m_lengthSpin->value(); }
+qint64 MainWindow::length() const { return m_state.length; }
 
 void MainWindow::setFill(const QString &fill)
 {
-    m_fillCombo->setCurrentText(fill);
+    if (m_fillCombo->findText(fill) < 0)
+        return;
+    m_state.fill = fill;
+    quietly([&] { m_fillCombo->setCurrentText(fill); });
+    updateTokenLabel();
+    scheduleRequest(0);
 }
 
 void MainWindow::setTrainLength(qint64 t)
 {
-    m_trainSpin->setValue(int(t));
+    m_state.trainLength = std::clamp<qint64>(t, 0, m_trainSpin->maximum());
+    quietly([this] { m_trainSpin->setValue(int(m_state.trainLength)); });
+    // Presets resolve their defaults (windows = T) against the training length.
+    if (m_presetCombo->findData(m_state.method) >= 0)
+        setMethod(m_state.method);
+    updateFormula();
+    scheduleRequest(kSliderDebounceMs);
 }
 
 void MainWindow::setMethod(const QString &method)
 {
-    m_method = method;
-    m_updatingControls = true;
-    const int idx = m_presetCombo->findData(method);
-    m_presetCombo->setCurrentIndex(idx >= 0 ? idx : m_presetCombo->findData(QStringLiteral("custom")));
-    if (m_controller->hasModel()) {
-        const MethodSpec spec = m_controller->resolveSpec(method, m_trainSpin->value());
-        if (!spec.temperature.empty())
-            m_methodEditor->setSpec(spec);
-    }
-    m_updatingControls = false;
+    m_state.method = method;
+    showMethod();
     updateFormula();
     scheduleRequest(kSliderDebounceMs);
+}
+
+void MainWindow::showMethod()
+{
+    quietly([this] {
+        const int idx = m_presetCombo->findData(m_state.method);
+        m_presetCombo->setCurrentIndex(idx >= 0 ? idx : m_presetCombo->findData(QStringLiteral("custom")));
+        if (m_controller->hasModel()) {
+            const MethodSpec spec = m_controller->resolveSpec(m_state.method, m_state.trainLength);
+            if (!spec.temperature.empty())
+                m_methodEditor->setSpec(spec);
+        }
+    });
 }
 
 void MainWindow::updateFormula()
@@ -1050,7 +1073,7 @@ void MainWindow::updateFormula()
     if (!m_formulaLabel)
         return;
     QStringList untrained;
-    const QStringList lines = m_controller->methodFormulas(m_method, m_lengthSpin->value(), m_trainSpin->value(), &untrained);
+    const QStringList lines = m_controller->methodFormulas(m_state.method, m_state.length, m_state.trainLength, &untrained);
     QString html;
     for (const QString &l : lines)
         html += QStringLiteral("• ") + l.toHtmlEscaped() + QStringLiteral("<br>");
@@ -1068,37 +1091,37 @@ void MainWindow::updateFormula()
 
 void MainWindow::setCompareMethods(const QStringList &methods)
 {
-    m_updatingControls = true;
-    for (int i = 0; i < m_compareList->count(); ++i) {
-        QListWidgetItem *item = m_compareList->item(i);
-        item->setCheckState(methods.contains(item->text()) ? Qt::Checked : Qt::Unchecked);
-    }
-    // Custom methods that are not presets get their own (checked) rows.
+    QStringList ticked;
     for (const QString &m : methods)
-        if (m_compareList->findItems(m, Qt::MatchExactly).isEmpty()) {
-            auto *item = new QListWidgetItem(m, m_compareList);
-            item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
-            item->setCheckState(Qt::Checked);
-        }
-    m_updatingControls = false;
+        if (!m.isEmpty() && !ticked.contains(m) && ticked.size() < kMaxCompared)
+            ticked << m;
+    m_state.compareMethods = ticked;
+    showCompareList();
     scheduleRequest(kSliderDebounceMs);
 }
 
-int MainWindow::checkedCompareCount() const
+void MainWindow::showCompareList()
 {
-    int checked = 0;
-    for (int i = 0; i < m_compareList->count(); ++i)
-        checked += m_compareList->item(i)->checkState() == Qt::Checked ? 1 : 0;
-    return checked;
+    quietly([this] {
+        for (int i = 0; i < m_compareList->count(); ++i) {
+            QListWidgetItem *item = m_compareList->item(i);
+            item->setCheckState(m_state.compareMethods.contains(item->text()) ? Qt::Checked : Qt::Unchecked);
+        }
+        // Custom methods that are not presets get their own (ticked) rows.
+        for (const QString &m : m_state.compareMethods)
+            if (m_compareList->findItems(m, Qt::MatchExactly).isEmpty()) {
+                auto *item = new QListWidgetItem(m, m_compareList);
+                item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
+                item->setCheckState(Qt::Checked);
+            }
+    });
 }
 
 QStringList MainWindow::compareMethods() const
 {
-    QStringList out;
-    for (int i = 0; i < m_compareList->count(); ++i)
-        if (m_compareList->item(i)->checkState() == Qt::Checked && m_compareList->item(i)->text() != m_method)
-            out << m_compareList->item(i)->text();
-    return out.mid(0, 3);
+    QStringList out = m_state.compareMethods;
+    out.removeAll(m_state.method); // never compared with itself
+    return out.mid(0, kMaxCompared);
 }
 
 QStringList MainWindow::allMethods() const
@@ -1106,31 +1129,36 @@ QStringList MainWindow::allMethods() const
     // The chosen reference goes second: the controller's JS and the Compare view's difference take the
     // first two methods.
     QStringList compared = compareMethods();
-    const int ref = compared.indexOf(m_reference);
+    const int ref = compared.indexOf(m_state.compareReference);
     if (ref > 0)
         compared.move(ref, 0);
-    return QStringList{m_method} + compared;
+    return QStringList{m_state.method} + compared;
 }
 
 void MainWindow::updateReferenceChoices()
 {
     const QStringList compared = compareMethods();
-    if (!compared.contains(m_reference))
-        m_reference = compared.value(0);
-    m_referenceCombo->clear();
-    m_referenceCombo->addItems(compared);
-    m_referenceCombo->setCurrentText(m_reference);
-    m_referenceCombo->setEnabled(compared.size() > 1);
+    if (!compared.contains(m_state.compareReference))
+        m_state.compareReference = compared.value(0);
+    quietly([&] {
+        m_referenceCombo->clear();
+        m_referenceCombo->addItems(compared);
+        m_referenceCombo->setCurrentText(m_state.compareReference);
+        m_referenceCombo->setEnabled(compared.size() > 1);
+    });
 }
 
 void MainWindow::setLayer(int layer)
 {
-    m_layerSpin->setValue(layer);
+    m_state.layer = std::clamp(layer, 0, std::max(1, m_controller->layerCount()) - 1);
+    quietly([this] { m_layerSpin->setValue(m_state.layer); });
+    if (!m_updatingControls && m_controller->lastResult())
+        showResult();
 }
 
-int MainWindow::layer() const { return m_layerSpin->value(); }
+int MainWindow::layer() const { return m_state.layer; }
 
-void MainWindow::stepLayer(int delta) { m_layerSpin->setValue(m_layerSpin->value() + delta); }
+void MainWindow::stepLayer(int delta) { setLayer(m_state.layer + delta); }
 
 void MainWindow::stepLength(int delta)
 {
@@ -1154,15 +1182,19 @@ void MainWindow::stepLength(int delta)
 void MainWindow::stepMethod(int delta)
 {
     const int count = m_presetCombo->count() - 1; // without "custom"
-    int i = m_presetCombo->findData(m_method);
+    int i = m_presetCombo->findData(m_state.method);
     i = i < 0 ? 0 : (i + delta + count) % count;
     setMethod(m_presetCombo->itemData(i).toString());
 }
 
-void MainWindow::applyLogScale(bool on)
+void MainWindow::setLogScale(bool on)
 {
-    if (m_logAction && m_logAction->isChecked() != on)
-        m_logAction->setChecked(on);
+    m_state.logScale = on;
+    quietly([this] {
+        m_logCheck->setChecked(m_state.logScale);
+        if (m_logAction)
+            m_logAction->setChecked(m_state.logScale);
+    });
     m_mapView->setLogScale(on);
     m_compareView->setLogScale(on);
     m_overview->setLogScale(on);
@@ -1201,10 +1233,10 @@ void MainWindow::sendRequest()
 ViewRequest MainWindow::currentRequest() const
 {
     ViewRequest req;
-    req.length = length();
-    req.fill = m_fillCombo->currentText();
+    req.length = m_state.length;
+    req.fill = m_state.fill;
     req.methods = allMethods();
-    req.trainLength = m_trainSpin->value();
+    req.trainLength = m_state.trainLength;
     return req;
 }
 
@@ -1267,7 +1299,7 @@ void MainWindow::updateView(int index) const
     for (const auto &r : res->results)
         proj.push_back(projectHead(r, selHead));
     const AnalysisResult &p = *proj[0];
-    const int layer = std::clamp(m_layerSpin->value(), 0, int(p.layers.size()) - 1);
+    const int layer = std::clamp(m_state.layer, 0, int(p.layers.size()) - 1);
     const int64_t T = res->trainLength;
     const QString headText = heads <= 1 ? QString()
                              : selHead == kHeadMean ? tr(" · mean of %1 heads").arg(heads)
@@ -1326,22 +1358,24 @@ void MainWindow::updateView(int index) const
         m_overview->setSelected(layer, heads <= 1 ? -1 : selHead);
         break;
     case TokenTab:
-        if (const AttentionMap *m = mapFor(p, layer); m && m_inspectQuery >= 0 && m_inspectQuery < p.length) {
+        if (const AttentionMap *m = mapFor(p, layer);
+            m && m_state.inspectQuery >= 0 && m_state.inspectQuery < p.length) {
+            const int64_t query = m_state.inspectQuery;
             // A pooled map's row is a cell row: the exact row is recomputed from the analysis's layer inputs
             // (one layer, one query) and replaces it when it arrives.
             // The rows hold every head of the layer: the selected head's, or their mean, is shown.
             const auto &exact = m_controller->lastExactRows();
             const auto &source = res->results[0];
             if (m->pool > 1 && exact && exact->source == source && exact->layer == layer
-                && exact->row0 == m_inspectQuery && exact->rows == 1) {
-                m_tokenView->setExactRow(exactRowOfHead(*exact, selHead), layer, m_inspectQuery, p.tokenTexts, T,
+                && exact->row0 == query && exact->rows == 1) {
+                m_tokenView->setExactRow(exactRowOfHead(*exact, selHead), layer, query, p.tokenTexts, T,
                                          res->labels.value(0) + headText);
             } else {
-                m_tokenView->setRow(*m, m_inspectQuery, p.tokenTexts, T, res->labels.value(0) + headText);
-                const auto key = std::make_tuple(static_cast<const void *>(source.get()), layer, m_inspectQuery);
+                m_tokenView->setRow(*m, query, p.tokenTexts, T, res->labels.value(0) + headText);
+                const auto key = std::make_tuple(static_cast<const void *>(source.get()), layer, query);
                 if (m->pool > 1 && source->layerInputs && key != m_exactAsked) {
                     m_exactAsked = key;
-                    m_controller->requestExactRows(layer, m_inspectQuery, 1);
+                    m_controller->requestExactRows(layer, query, 1);
                 }
             }
         } else {
@@ -1416,20 +1450,8 @@ void MainWindow::showError(const QString &title, const QString &message)
 
 SessionState MainWindow::state() const
 {
-    SessionState s;
-    s.modelDir = m_controller->modelDir();
-    s.text = text();
-    s.length = length();
-    s.fill = m_fillCombo->currentText();
-    s.method = m_method;
-    s.compareMethods = compareMethods();
-    s.compareReference = m_reference;
-    s.trainLength = m_trainSpin->value();
-    s.layer = layer();
-    s.head = head();
-    s.view = currentViewIndex();
-    s.logScale = m_logCheck->isChecked();
-    s.inspectQuery = m_inspectQuery;
+    SessionState s = m_state;
+    s.head = head(); // one-head models: 0
     return s;
 }
 
@@ -1440,26 +1462,37 @@ void MainWindow::applyState(const SessionState &s)
         openModel(s.modelDir);
         return;
     }
-    m_updatingControls = true;
-    m_textEdit->setPlainText(s.text);
-    m_fillCombo->setCurrentText(s.fill);
-    m_trainSpin->setValue(int(s.trainLength));
-    m_lengthSpin->setValue(int(s.length));
-    m_lengthSlider->setValue(AnalysisController::nearestStopIndex(s.length));
-    m_updatingControls = false;
-    setMethod(s.method);
-    m_reference = s.compareReference;
-    setCompareMethods(s.compareMethods);
-    updateLayerRange();
-    m_layerSpin->setValue(s.layer);
-    updateHeadRange();
-    setHead(s.head);
-    m_inspectQuery = s.inspectQuery;
+    const QString modelDir = m_state.modelDir;
+    m_state = s;
+    m_state.modelDir = modelDir.isEmpty() ? m_controller->modelDir() : modelDir;
+    m_state.length = std::clamp<qint64>(s.length, 1, kMaxTypedLength);
+    m_state.view = std::clamp(s.view, 0, ViewCount - 1);
+    if (m_fillCombo->findText(s.fill) < 0)
+        m_state.fill = SessionState().fill;
+    setCompareMethods(s.compareMethods); // at most kMaxCompared, no duplicates
+    showState();
     m_dirtyViews |= 1u << unsigned(TokenTab);
-    m_tabs->setCurrentIndex(std::clamp(s.view, 0, ViewCount - 1));
-    m_logCheck->setChecked(s.logScale);
     retokenize();
     scheduleRequest(0);
+}
+
+void MainWindow::showState()
+{
+    updateLayerRange(); // clamps the layer and the head to the model's
+    updateHeadRange();
+    quietly([this] {
+        if (m_textEdit->toPlainText() != m_state.text)
+            m_textEdit->setPlainText(m_state.text);
+        m_fillCombo->setCurrentText(m_state.fill);
+        m_trainSpin->setValue(int(m_state.trainLength));
+        m_lengthSpin->setValue(int(m_state.length));
+        m_lengthSlider->setValue(AnalysisController::nearestStopIndex(m_state.length));
+        m_tabs->setCurrentIndex(m_state.view);
+    });
+    setLogScale(m_state.logScale);
+    showMethod();
+    showCompareList();
+    updateFormula();
 }
 
 bool MainWindow::saveSession(const QString &path, QString *error)
@@ -1547,7 +1580,7 @@ void MainWindow::redo() { stepHistory(+1); }
 
 void MainWindow::inspectQuery(int64_t query)
 {
-    m_inspectQuery = query;
+    m_state.inspectQuery = query;
     m_dirtyViews |= 1u << unsigned(TokenTab);
     m_tabs->setCurrentIndex(TokenTab);
     updateView(TokenTab);

@@ -118,7 +118,7 @@ public:
     void setLength(qint64 n);
     qint64 length() const;
     void setMethod(const QString &method);
-    QString method() const { return m_method; }
+    QString method() const { return m_state.method; }
     void setCompareMethods(const QStringList &methods);
     QStringList compareMethods() const;
     void setLayer(int layer);
@@ -154,7 +154,7 @@ public:
     void copyValues();
     /// Shows query `query`'s attention row (selected layer, primary method) in the token inspector tab.
     void inspectQuery(int64_t query);
-    int64_t inspectedQuery() const { return m_inspectQuery; }
+    int64_t inspectedQuery() const { return m_state.inspectQuery; }
     /// Undo/redo of control changes (Edit ▸ Undo, Ctrl+Z / Ctrl+Shift+Z): every state sent for computation
     /// is one step.
     void undo();
@@ -217,7 +217,6 @@ private:
     QString lastFolder(const QString &kind) const;
     void rememberFolder(const QString &kind, const QString &path);
     void updateDemoTextCoverage();
-    int checkedCompareCount() const;
     void updateLayerRange();
     void addRecentModel(const QString &dir);
     void rebuildRecentMenu();
@@ -227,7 +226,7 @@ private:
     void stepHead(int delta);
     void updateHeadRange();
     void rebuildBundledMenu();
-    void applyLogScale(bool on);
+    void setLogScale(bool on);
     void exportCurrentDialog();
     void exportReportDialog();
     void copyPlot();
@@ -235,7 +234,23 @@ private:
     QStringList allMethods() const;
 
     AnalysisController *m_controller = nullptr;
-    QString m_method = QStringLiteral("native");
+    /// The session model: what the controls show. Every control's change goes through the setter of its
+    /// field (setLength, setMethod, …), which writes it here and then shows it on every control that
+    /// displays it; requests, history, sessions and exports read this, never the widgets.
+    SessionState m_state;
+    /// Puts every field of m_state on its controls (signals of the controls are ignored meanwhile).
+    void showState();
+    void showMethod();
+    void showCompareList();
+    /// Runs f with m_updatingControls set (restored after, so that it nests).
+    template <class F>
+    void quietly(F &&f)
+    {
+        const bool was = m_updatingControls;
+        m_updatingControls = true;
+        f();
+        m_updatingControls = was;
+    }
     std::optional<SessionState> m_pendingState;
     quint64 m_pendingGeneration = 0;
     bool m_resultShown = false;
@@ -262,7 +277,6 @@ private:
     LayerOverview *m_overview = nullptr;
     CompareView *m_compareView = nullptr;
     TokenInspectorView *m_tokenView = nullptr;
-    int64_t m_inspectQuery = -1; ///< the query the token inspector shows (-1: none picked)
 
     QLabel *m_modelLabel = nullptr;
     QPlainTextEdit *m_textEdit = nullptr;
@@ -270,7 +284,6 @@ private:
     QLabel *m_tokenLabel = nullptr;
     QLabel *m_formulaLabel = nullptr;
     QComboBox *m_referenceCombo = nullptr;
-    QString m_reference; ///< the compared method the difference and JS use (empty: the first compared)
     void updateReferenceChoices();
     void recordHistory();
     void updateUndoActions();

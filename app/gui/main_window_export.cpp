@@ -211,7 +211,7 @@ QJsonObject MainWindow::provenance(int index) const
     o[QStringLiteral("length")] = double(res->request.length);
     o[QStringLiteral("train_length")] = double(res->trainLength);
     o[QStringLiteral("fill")] = res->request.fill;
-    o[QStringLiteral("layer")] = m_layerSpin->value();
+    o[QStringLiteral("layer")] = m_state.layer;
     o[QStringLiteral("head")] = head();
     if (m_controller->headCount() > 1 && head() == kHeadMean)
         o[QStringLiteral("head_mean_of")] = m_controller->headCount();

@@ -20,7 +20,9 @@ struct SessionState
     qint64 length = 64;
     QString fill = QStringLiteral("tile");
     QString method = QStringLiteral("native"); ///< preset name or "temperature,qk,position"
-    QStringList compareMethods;                 ///< extra methods compared with `method` (0–3)
+    /// The ticked methods of the compare list, in the order they were ticked (0–3). The primary `method`
+    /// is never compared with itself: ticked and then made primary, it waits here until it is not.
+    QStringList compareMethods;
     QString compareReference; ///< which compared method the difference and JS use (empty: the first)
     qint64 trainLength = 0;                     ///< 0 = the model's T
     int layer = 0;
