@@ -5,7 +5,7 @@
 set(ENTROSCOPE_APP_DIR ${CMAKE_CURRENT_SOURCE_DIR}/gui)
 add_library(entroscope_app STATIC
   ${ENTROSCOPE_APP_DIR}/analysis_controller.cpp ${ENTROSCOPE_APP_DIR}/analysis_controller.h
-  ${ENTROSCOPE_APP_DIR}/main_window.cpp ${ENTROSCOPE_APP_DIR}/main_window_export.cpp ${ENTROSCOPE_APP_DIR}/main_window.h
+  ${ENTROSCOPE_APP_DIR}/main_window.cpp ${ENTROSCOPE_APP_DIR}/main_window_export.cpp ${ENTROSCOPE_APP_DIR}/main_window_views.cpp ${ENTROSCOPE_APP_DIR}/main_window.h
   ${ENTROSCOPE_APP_DIR}/method_editor.cpp ${ENTROSCOPE_APP_DIR}/method_editor.h
   ${ENTROSCOPE_APP_DIR}/session_state.cpp ${ENTROSCOPE_APP_DIR}/session_state.h
   ${PROJECT_SOURCE_DIR}/resources/entroscope.qrc)

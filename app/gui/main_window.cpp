@@ -67,26 +67,6 @@ namespace entroscope {
 
 namespace {
 
-// Per (layer, head) values (layer-major, heads inner) → one per layer: head `head`'s, or with kHeadMean the
-// mean of the layer's heads. One head per layer: the values as they are.
-std::vector<double> jsOfHead(const std::vector<double> &perLayerHead, int heads, int head)
-{
-    if (heads <= 1 || perLayerHead.size() % size_t(heads) != 0)
-        return perLayerHead;
-    std::vector<double> out;
-    for (size_t l = 0; l < perLayerHead.size() / size_t(heads); ++l) {
-        double v = 0;
-        if (head == kHeadMean) {
-            for (int h = 0; h < heads; ++h)
-                v += perLayerHead[l * size_t(heads) + size_t(h)] / double(heads);
-        } else {
-            v = perLayerHead[l * size_t(heads) + size_t(std::clamp(head, 0, heads - 1))];
-        }
-        out.push_back(v);
-    }
-    return out;
-}
-
 // The controls dock scrolls at its preferred height (its labels wrap, so QScrollArea lays it out by
 // height-for-width); QPlainTextEdit's default preferred height (192 px) would push the method controls
 // off a 1280×720 screen. The editor still grows with the dock in taller windows (stretch 1).
@@ -97,57 +77,6 @@ public:
 };
 
 constexpr int kMaxRecent = 8;
-
-/// One entry per view, in MainWindow::View order: the name its files and `--screenshot` PNGs use, and its
-/// title (tab, View menu, messages).
-struct ViewInfo
-{
-    const char *name;
-    const char *title;
-};
-constexpr ViewInfo kViews[] = {
-    {"attention-map", QT_TRANSLATE_NOOP("entroscope::MainWindow", "Attention map")},
-    {"entropy", QT_TRANSLATE_NOOP("entroscope::MainWindow", "Entropy")},
-    {"dilution", QT_TRANSLATE_NOOP("entroscope::MainWindow", "Score dilution")},
-    {"distance-profile", QT_TRANSLATE_NOOP("entroscope::MainWindow", "Distance profile")},
-    {"layers", QT_TRANSLATE_NOOP("entroscope::MainWindow", "Layers")},
-    {"compare", QT_TRANSLATE_NOOP("entroscope::MainWindow", "Compare")},
-    {"token", QT_TRANSLATE_NOOP("entroscope::MainWindow", "Token")},
-    {"heads", QT_TRANSLATE_NOOP("entroscope::MainWindow", "Heads")},
-};
-static_assert(std::size(kViews) == MainWindow::ViewCount, "one kViews entry per MainWindow::View");
-// The exact rows of ExactRows ([heads, rows, cols]) of head `head`, or with kHeadMean the mean of the heads:
-// rows × cols values.
-std::vector<float> exactRowOfHead(const ExactRows &rows, int head)
-{
-    const size_t n = size_t(rows.rows) * size_t(rows.cols), heads = size_t(std::max(1, rows.heads));
-    if (heads == 1 || rows.data.size() != heads * n)
-        return rows.data;
-    if (head != kHeadMean)
-        return std::vector<float>(rows.data.begin() + ptrdiff_t(size_t(std::clamp(head, 0, int(heads) - 1)) * n),
-                                  rows.data.begin() + ptrdiff_t((size_t(std::clamp(head, 0, int(heads) - 1)) + 1) * n));
-    std::vector<float> mean(n, 0.f);
-    for (size_t h = 0; h < heads; ++h)
-        for (size_t j = 0; j < n; ++j)
-            mean[j] += rows.data[h * n + j];
-    for (float &v : mean)
-        v /= float(heads);
-    return mean;
-}
-
-const AttentionMap *mapFor(const AnalysisResult &r, int layer)
-{
-    const AttentionMap *pooled = nullptr;
-    for (const auto &m : r.maps) {
-        if (m.layer != layer || m.head != 0)
-            continue;
-        if (m.pool == 1)
-            return &m;
-        if (m.pooling == AttentionMap::Pooling::Max && (!pooled || m.pool < pooled->pool))
-            pooled = &m;
-    }
-    return pooled;
-}
 
 QStringList demoTextNames()
 {
@@ -762,11 +691,6 @@ void MainWindow::buildMenus()
     });
 }
 
-QString MainWindow::viewTitle(int index)
-{
-    return index >= 0 && index < ViewCount ? tr(kViews[index].title) : QString();
-}
-
 QList<QPair<QString, QString>> MainWindow::shortcutList() const
 {
     // Every menu action with a shortcut, as the menus define them (so the list cannot drift from them).
@@ -798,16 +722,6 @@ void MainWindow::showShortcuts()
     box->setAttribute(Qt::WA_DeleteOnClose);
     box->setTextFormat(Qt::RichText);
     box->open();
-}
-
-QString MainWindow::viewName(int index)
-{
-    return index >= 0 && index < ViewCount ? QString::fromLatin1(kViews[index].name) : QString();
-}
-
-PlotView *MainWindow::view(int index) const
-{
-    return qobject_cast<PlotView *>(m_tabs->widget(index));
 }
 
 int MainWindow::currentViewIndex() const { return m_tabs->currentIndex(); }
@@ -1256,7 +1170,7 @@ void MainWindow::showResult()
     // Each view takes the result when it is shown (or before an export), the one on screen in an event of
     // its own: filling every view with 1024² maps and thumbnails in one go kept the GUI thread busy for
     // 30-40 ms per result while the worker competed for the cores.
-    m_dirtyViews = kResultViews;
+    m_dirtyViews = resultViews();
     if (!m_viewUpdateQueued) {
         m_viewUpdateQueued = true;
         QTimer::singleShot(0, this, [this] {
@@ -1267,152 +1181,6 @@ void MainWindow::showResult()
     m_resultShown = true;
     updateStatus();
     Q_EMIT viewsUpdated();
-}
-
-void MainWindow::applyExactRegion() const
-{
-    const auto res = m_controller->lastResult();
-    if (!m_regionRows || !res || res->results.empty() || m_regionRows->source != res->results[0]) {
-        m_regionRows.reset(); // rows of an analysis no longer shown: let its layer inputs go
-        return;
-    }
-    const AttentionMap &shown = m_mapView->map();
-    if (shown.empty() || shown.pool <= 1 || shown.layer != m_regionRows->layer)
-        return;
-    const ExactRows &r = *m_regionRows;
-    m_mapView->setExactRegion({r.row0, r.rows, r.col0, r.cols}, exactRowOfHead(r, head()));
-}
-
-void MainWindow::updateView(int index) const
-{
-    const unsigned bit = 1u << unsigned(index);
-    if (index < 0 || !(m_dirtyViews & bit))
-        return;
-    m_dirtyViews &= ~bit;
-    const auto res = m_controller->lastResult();
-    if (!res || res->results.empty() || !res->results[0])
-        return;
-    // Every view but the heatmap sees one head (or the mean of the heads) as a one-map-per-layer result.
-    const int selHead = head();
-    const int heads = m_controller->headCount();
-    std::vector<std::shared_ptr<const AnalysisResult>> proj;
-    for (const auto &r : res->results)
-        proj.push_back(projectHead(r, selHead));
-    const AnalysisResult &p = *proj[0];
-    const int layer = std::clamp(m_state.layer, 0, int(p.layers.size()) - 1);
-    const int64_t T = res->trainLength;
-    const QString headText = heads <= 1 ? QString()
-                             : selHead == kHeadMean ? tr(" · mean of %1 heads").arg(heads)
-                                                    : tr(" · head %1").arg(selHead);
-    switch (index) {
-    case HeadsTab:
-        m_heatmap->setResult(*res->results[0], res->labels.value(0));
-        m_heatmap->setSelected(layer, heads <= 1 ? 0 : selHead);
-        break;
-    case AttentionTab:
-        if (const AttentionMap *m = mapFor(p, layer)) {
-            m_mapView->setTitlePrefix(res->labels.value(0) + headText);
-            m_mapView->setMap(*m, p.tokenTexts, T);
-            applyExactRegion();
-        } else {
-            m_mapView->clear();
-        }
-        break;
-    case EntropyTab: {
-        // entropyAtT is per (layer, head), heads inner: the selected head's, or the mean of the layer's.
-        std::optional<double> hT;
-        const size_t h = size_t(std::max(heads, 1));
-        if (!res->entropyAtT.empty() && (size_t(layer) + 1) * h <= res->entropyAtT[0].size()) {
-            const auto &et = res->entropyAtT[0];
-            if (selHead == kHeadMean) {
-                double sum = 0;
-                for (size_t k = 0; k < h; ++k)
-                    sum += et[size_t(layer) * h + k];
-                hT = sum / double(h);
-            } else {
-                hT = et[size_t(layer) * h + size_t(std::max(selHead, 0))];
-            }
-        }
-        m_entropyView->setData(p, layer, hT);
-        {
-            std::vector<EntropyView::Compared> compared;
-            for (size_t i = 1; i < proj.size(); ++i)
-                if (proj[i])
-                    compared.push_back({res->labels.value(int(i)), proj[i]->layers});
-            m_entropyView->setCompared(std::move(compared));
-        }
-        break;
-    }
-    case DistanceTab: {
-        std::vector<DistanceProfileView::Profile> profiles;
-        for (size_t i = 0; i < proj.size(); ++i)
-            if (proj[i] && size_t(layer) < proj[i]->layers.size())
-                profiles.emplace_back(res->labels.value(int(i)), proj[i]->layers[size_t(layer)].distanceProfile);
-        m_distanceView->setProfiles(profiles);
-        m_distanceView->setSubtitle(tr("layer %1%2 · n = %3").arg(layer).arg(headText).arg(p.length));
-        break;
-    }
-    case LayersTab:
-        // One thumbnail per (layer, head): a row per layer, a column per head (GAU-α: one per layer).
-        m_overview->setResult(*res->results[0]);
-        m_overview->setSelected(layer, heads <= 1 ? -1 : selHead);
-        break;
-    case TokenTab:
-        if (const AttentionMap *m = mapFor(p, layer);
-            m && m_state.inspectQuery >= 0 && m_state.inspectQuery < p.length) {
-            const int64_t query = m_state.inspectQuery;
-            // A pooled map's row is a cell row: the exact row is recomputed from the analysis's layer inputs
-            // (one layer, one query) and replaces it when it arrives.
-            // The rows hold every head of the layer: the selected head's, or their mean, is shown.
-            const auto &exact = m_controller->lastExactRows();
-            const auto &source = res->results[0];
-            if (m->pool > 1 && exact && exact->source == source && exact->layer == layer
-                && exact->row0 == query && exact->rows == 1) {
-                m_tokenView->setExactRow(exactRowOfHead(*exact, selHead), layer, query, p.tokenTexts, T,
-                                         res->labels.value(0) + headText);
-            } else {
-                m_tokenView->setRow(*m, query, p.tokenTexts, T, res->labels.value(0) + headText);
-                const auto key = std::make_tuple(static_cast<const void *>(source.get()), layer, query);
-                if (m->pool > 1 && source->layerInputs && key != m_exactAsked) {
-                    m_exactAsked = key;
-                    m_controller->requestExactRows(layer, query, 1);
-                }
-            }
-        } else {
-            m_tokenView->clear();
-        }
-        break;
-    case CompareTab:
-        if (res->results.size() >= 2) {
-            std::vector<CompareView::LabelledMap> maps;
-            for (size_t i = 0; i < proj.size(); ++i)
-                if (const AttentionMap *m = proj[i] ? mapFor(*proj[i], layer) : nullptr)
-                    maps.emplace_back(res->labels.value(int(i)) + headText, *m);
-            m_compareView->setMaps(std::move(maps), p.tokenTexts, T);
-            // The JS divergence comes from kept layer inputs (GAU-α at any n, the other families above the
-            // full-map length while they fit) or from the full maps. Per (layer, head) → the selected head's
-            // per layer, or the mean of the layer's heads.
-            m_compareView->setJsNote(m_controller->jsAvailableAt(p.length)
-                                         ? QString()
-                                         : tr("%1 models: not computed at n = %2 (the layer inputs would exceed %3)")
-                                               .arg(m_controller->modelFamily())
-                                               .arg(p.length)
-                                               .arg(locale().formattedDataSize(AnalysisController::kLayerInputsMaxBytes)));
-            m_compareView->setJsDivergence(jsOfHead(res->jsPerLayer, heads, selHead),
-                                           res->labels.value(0) + tr(" vs ") + res->labels.value(1) + headText);
-        } else {
-            m_compareView->clear();
-        }
-        break;
-    default:
-        break;
-    }
-}
-
-void MainWindow::updateAllViews() const
-{
-    for (int i = 0; i < m_tabs->count(); ++i)
-        updateView(i);
 }
 
 void MainWindow::updateStatus()

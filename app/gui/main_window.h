@@ -264,9 +264,27 @@ private:
     QString m_lastError;
     QString m_currentSessionPath;
 
-    static constexpr unsigned kResultViews = (1u << AttentionTab) | (1u << EntropyTab) | (1u << DistanceTab)
-                                             | (1u << LayersTab) | (1u << CompareTab) | (1u << TokenTab)
-                                             | (1u << HeadsTab);
+    /// What a view's update takes from the shown result (main_window.cpp).
+    struct ViewInput;
+    using ViewUpdate = void (MainWindow::*)(const ViewInput &) const;
+    /// One entry per view, in View order: the name its files and `--screenshot` PNGs use, its title (tab,
+    /// View menu, messages) and its update from the shown result (null: fed otherwise).
+    struct ViewEntry
+    {
+        const char *name;
+        const char *title;
+        ViewUpdate update;
+    };
+    static const ViewEntry kViews[];
+    /// The views with an update (bit per View).
+    static unsigned resultViews();
+    void updateMapView(const ViewInput &in) const;
+    void updateEntropyView(const ViewInput &in) const;
+    void updateDistanceView(const ViewInput &in) const;
+    void updateLayersView(const ViewInput &in) const;
+    void updateCompareView(const ViewInput &in) const;
+    void updateTokenView(const ViewInput &in) const;
+    void updateHeadsView(const ViewInput &in) const;
     mutable unsigned m_dirtyViews = 0; ///< bit per tab: the view has not taken the last result yet
     bool m_viewUpdateQueued = false;
     QTabWidget *m_tabs = nullptr;
