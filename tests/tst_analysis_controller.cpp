@@ -391,6 +391,60 @@ private Q_SLOTS:
         QCOMPARE(c.cacheHitCount(), 1);
     }
 
+    void oneRequestIsPlannedOnce()
+    {
+        // The window asks isCached (to skip the debounce) and then request with the same values: one plan.
+        AnalysisController c;
+        c.setBackgroundEnabled(false);
+        QVERIFY(c.loadModelNow(kNeko));
+        QVERIFY(c.setText(kText) > 0);
+        QSignalSpy ready(&c, &AnalysisController::resultReady);
+        const ViewRequest r64 = makeRequest(64, {"native", "infoscale"});
+        QVERIFY(!c.isCached(r64));
+        QCOMPARE(c.planCount(), 1);
+        c.request(r64);
+        QCOMPARE(c.planCount(), 1); // the uncached plan's tasks were reused
+        QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, 20000);
+        QVERIFY(!c.lastResult()->fromCache);
+        QCOMPARE(c.lastResult()->results.size(), size_t(2));
+        QVERIFY(c.isCached(r64));
+        c.request(r64);
+        QCOMPARE(c.planCount(), 2);
+        QTRY_COMPARE(ready.count(), 2);
+        QVERIFY(c.lastResult()->fromCache);
+        QCOMPARE(c.lastResult()->generation, c.lastGeneration()); // the reused plan's result is this request's
+        // A plan is used once: the next request plans again.
+        c.request(r64);
+        QCOMPARE(c.planCount(), 3);
+        QTRY_COMPARE(ready.count(), 3);
+        // A plan made before the cache changed is not reused: r96 was uncached when planned, computed since.
+        const ViewRequest r96 = makeRequest(96, {"native"});
+        QVERIFY(!c.isCached(r96));
+        c.request(makeRequest(96, {"native"}));
+        QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 4, 20000);
+        const int plans = c.planCount();
+        QVERIFY(!c.isCached(makeRequest(128, {"native"})));
+        c.request(r96); // another request than the planned one
+        QCOMPARE(c.planCount(), plans + 2);
+        QTRY_COMPARE(ready.count(), 5);
+        QVERIFY(c.lastResult()->fromCache);
+        // … nor one made before the cache was emptied.
+        QVERIFY(c.isCached(r96));
+        c.clearCache();
+        c.request(r96);
+        QCOMPARE(c.planCount(), plans + 4);
+        QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 6, 20000);
+        QVERIFY(!c.lastResult()->fromCache);
+        // … nor one made for another text.
+        QVERIFY(c.isCached(r96));
+        QVERIFY(c.setText(kText + kText) > 0);
+        const int before = c.planCount();
+        c.request(r96);
+        QCOMPARE(c.planCount(), before + 1);
+        QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 7, 20000);
+        QVERIFY(!c.lastResult()->fromCache);
+    }
+
     void staleResultsDropped()
     {
         AnalysisController c;

@@ -212,6 +212,8 @@ struct AnalysisController::Engine
     std::map<std::string, std::vector<double>> jsCache;
     size_t cacheBytes = 0;
     quint64 tick = 0;
+    /// Bumped by every change of cache or jsCache: a plan made before may be stale.
+    quint64 epoch = 0;
 
     std::shared_ptr<const AnalysisResult> find(const std::string &key)
     {
@@ -223,6 +225,7 @@ struct AnalysisController::Engine
     }
     void insert(const std::string &key, std::shared_ptr<const AnalysisResult> r)
     {
+        ++epoch;
         auto &e = cache[key];
         cacheBytes -= e.bytes;
         e.bytes = resultBytes(*r);
@@ -569,31 +572,28 @@ void AnalysisController::clearCache()
     m_engine->cache.clear();
     m_engine->jsCache.clear();
     m_engine->cacheBytes = 0;
+    ++m_engine->epoch;
 }
 
-quint64 AnalysisController::request(const ViewRequest &req)
+std::shared_ptr<AnalysisController::Job> AnalysisController::makeViewJob(const ViewRequest &req, QString *error) const
 {
-    const quint64 generation = ++m_generation;
-    auto fail = [this, generation](const QString &message) {
-        QMetaObject::invokeMethod(
-            this, [this, generation, message] { Q_EMIT errorOccurred(generation, message); }, Qt::QueuedConnection);
-        return generation;
+    auto refuse = [error](const QString &message) {
+        *error = message;
+        return nullptr;
     };
     // A pending model load goes first; this request then refers to the old model and is dropped.
     if (m_foreground && m_foreground->kind == Job::Kind::Load)
-        return fail(tr("a model is being loaded"));
+        return refuse(tr("a model is being loaded"));
     if (!m_engine->model)
-        return fail(tr("no model loaded"));
+        return refuse(tr("no model loaded"));
     if (m_tokens.empty())
-        return fail(tr("the text has no tokens"));
+        return refuse(tr("the text has no tokens"));
     if (req.methods.isEmpty())
-        return fail(tr("no method selected"));
+        return refuse(tr("no method selected"));
     if (req.length < 1)
-        return fail(tr("the length must be at least 1"));
-
+        return refuse(tr("the length must be at least 1"));
     auto job = std::make_shared<Job>();
     job->kind = Job::Kind::View;
-    job->generation = generation;
     job->request = req;
     job->tokens = m_tokens;
     job->trainLength = req.trainLength > 0 ? req.trainLength : m_engine->info.trainLength;
@@ -604,8 +604,43 @@ quint64 AnalysisController::request(const ViewRequest &req)
             job->labels << methodLabel(m);
         }
     } catch (const std::exception &e) {
-        return fail(QString::fromStdString(e.what()));
+        return refuse(QString::fromStdString(e.what()));
     }
+    return job;
+}
+
+std::shared_ptr<AnalysisController::Job> AnalysisController::planView(const ViewRequest &req,
+                                                                      std::shared_ptr<ViewResult> *done, QString *error)
+{
+    if (m_planned.job && m_planned.epoch == m_engine->epoch && m_planned.job->request == req
+        && m_planned.context == contextKey(req) && !(m_foreground && m_foreground->kind == Job::Kind::Load)) {
+        *done = m_planned.done;
+        return m_planned.job;
+    }
+    auto job = makeViewJob(req, error);
+    if (!job)
+        return nullptr;
+    ++m_plans;
+    *done = planFromCache(job, -1);
+    m_planned = {job, *done, job->context, m_engine->epoch};
+    return job;
+}
+
+quint64 AnalysisController::request(const ViewRequest &req)
+{
+    const quint64 generation = ++m_generation;
+    auto fail = [this, generation](const QString &message) {
+        QMetaObject::invokeMethod(
+            this, [this, generation, message] { Q_EMIT errorOccurred(generation, message); }, Qt::QueuedConnection);
+        return generation;
+    };
+    QString error;
+    std::shared_ptr<ViewResult> done;
+    auto job = planView(req, &done, &error);
+    m_planned = {}; // this request takes the plan: a later one plans again
+    if (!job)
+        return fail(error);
+    job->generation = generation;
 
     m_lastRequest = req;
     m_haveLastRequest = true;
@@ -615,7 +650,9 @@ quint64 AnalysisController::request(const ViewRequest &req)
     if (m_running && m_running->kind != Job::Kind::Load)
         m_running->cancel.cancel();
 
-    if (tryServeFromCache(job, -1)) {
+    if (done) {
+        done->generation = generation;
+        serve(job, std::move(done));
         m_foreground.reset();
         ++m_cacheHits;
         return generation;
@@ -674,22 +711,9 @@ quint64 AnalysisController::requestExactRows(int layer, int64_t row0, int64_t ro
 
 bool AnalysisController::isCached(const ViewRequest &req)
 {
-    if (!m_engine->model || m_tokens.empty() || req.methods.isEmpty() || req.length < 1
-        || (m_foreground && m_foreground->kind == Job::Kind::Load))
-        return false;
-    auto job = std::make_shared<Job>();
-    job->kind = Job::Kind::View;
-    job->request = req;
-    job->tokens = m_tokens;
-    job->trainLength = req.trainLength > 0 ? req.trainLength : m_engine->info.trainLength;
-    job->context = contextKey(req);
-    try {
-        for (const QString &m : req.methods.mid(0, 4))
-            job->methods.push_back(resolveMethod(m, m_engine->model->methodDefaults(), job->trainLength));
-    } catch (const std::exception &) {
-        return false;
-    }
-    return planFromCache(job, -1) != nullptr;
+    QString error;
+    std::shared_ptr<ViewResult> done;
+    return planView(req, &done, &error) && done;
 }
 
 void AnalysisController::cancel()
@@ -717,7 +741,12 @@ bool AnalysisController::tryServeFromCache(const std::shared_ptr<Job> &job, doub
     auto result = planFromCache(job, seconds);
     if (!result)
         return false;
-    std::shared_ptr<const ViewResult> done = result;
+    serve(job, std::move(result));
+    return true;
+}
+
+void AnalysisController::serve(const std::shared_ptr<Job> &job, std::shared_ptr<const ViewResult> done)
+{
     const quint64 g = job->generation;
     QMetaObject::invokeMethod(
         this,
@@ -731,7 +760,6 @@ bool AnalysisController::tryServeFromCache(const std::shared_ptr<Job> &job, doub
             updateBusy();
         },
         Qt::QueuedConnection);
-    return true;
 }
 
 struct AnalysisController::Missing
@@ -1059,6 +1087,7 @@ void AnalysisController::finishJob(const std::shared_ptr<Job> &job, const std::s
         e.insert(key, r);
     if (!out->js.empty() && !job->jsKey.empty()) {
         e.jsCache[job->jsKey] = out->js;
+        ++e.epoch;
         job->js = out->js;
     }
     for (const auto &[key, r] : out->results)

@@ -68,6 +68,11 @@ struct ViewRequest
     /// strings ("infoscale,cosscale:8,rerope:16"). At most 4 are used.
     QStringList methods;
     int64_t trainLength = 0; ///< 0 = the model's T
+
+    bool operator==(const ViewRequest &o) const
+    {
+        return length == o.length && fill == o.fill && methods == o.methods && trainLength == o.trainLength;
+    }
 };
 
 /// What the views show for one request. Results are shared (immutable) with the cache.
@@ -196,8 +201,12 @@ public:
     int cacheHitCount() const { return m_cacheHits; }
     /// Bytes the result cache holds now (bounded by a 768 MiB budget). GUI thread only.
     size_t cacheBytes() const;
-    /// Whether request(req) would be answered from the cache alone (no worker job). GUI thread only.
+    /// Whether request(req) would be answered from the cache alone (no worker job). GUI thread only. Its
+    /// plan is kept: a request(req) that follows while the text, the model and the cache are unchanged
+    /// uses it instead of planning again.
     bool isCached(const ViewRequest &req);
+    /// How often a view request was planned against the cache (isCached and request together).
+    int planCount() const { return m_plans; }
     void clearCache();
 
     void setBackgroundEnabled(bool on) { m_backgroundEnabled = on; }
@@ -253,6 +262,22 @@ private:
     /// Fills job->tasks with what is missing; when nothing is, posts the result (seconds < 0: from the
     /// cache) and returns true.
     bool tryServeFromCache(const std::shared_ptr<Job> &job, double seconds);
+    /// Posts a complete result of `job` (resultReady when it is still the current generation).
+    void serve(const std::shared_ptr<Job> &job, std::shared_ptr<const ViewResult> done);
+    /// The view job of `req` (methods resolved, labels), or null and *error when it cannot be made now.
+    std::shared_ptr<Job> makeViewJob(const ViewRequest &req, QString *error) const;
+    /// makeViewJob + planFromCache, or the plan isCached kept for the same request while it is valid (same
+    /// context key, no cache change since). *done: the complete result when nothing is missing.
+    std::shared_ptr<Job> planView(const ViewRequest &req, std::shared_ptr<ViewResult> *done, QString *error);
+    struct Planned
+    {
+        std::shared_ptr<Job> job;
+        std::shared_ptr<ViewResult> done;
+        std::string context;
+        quint64 epoch = 0;
+    };
+    Planned m_planned;
+    int m_plans = 0;
     /// The planning half of tryServeFromCache: the assembled result, or nullptr with job->tasks set.
     std::shared_ptr<ViewResult> planFromCache(const std::shared_ptr<Job> &job, double seconds);
     /// The view result of what is known now (held by the job or cached), missing pieces nullptr; nullptr
