@@ -58,7 +58,7 @@ int analyze(const std::vector<std::string> &argv)
     const auto model = loadAttentionModel(modelDir(a));
     const ModelInfo info = model->info();
     const auto &defaults = model->methodDefaults();
-    const int64_t T = a.has("--train-length") ? trainLength(a, defaults) : info.trainLength;
+    const int64_t T = trainLength(a, info.trainLength);
     AnalysisRequest req;
     req.method = methodFromArgs(a, defaults, T);
     req.trainLength = T;

@@ -160,10 +160,10 @@ std::string modelDir(const Args &a)
     return ENTROSCOPE_DEFAULT_MODEL_DIR;
 }
 
-int64_t trainLength(const Args &a, const GauConfig &config)
+int64_t trainLength(const Args &a, int64_t modelT)
 {
     if (!a.has("--train-length"))
-        return config.trainLength();
+        return modelT;
     const int64_t T = parseInt("--train-length", a.get("--train-length"));
     if (T < 1)
         throw Error("--train-length: must be at least 1, got " + a.get("--train-length"));
@@ -179,7 +179,7 @@ std::string checkedFill(const Args &a)
     return fill;
 }
 
-Method methodFromArgs(const Args &a, const GauConfig &config, int64_t T)
+Method methodFromArgs(const Args &a, const MethodDefaults &config, int64_t T)
 {
     const bool axes = a.has("--temperature") || a.has("--qk") || a.has("--position");
     const std::string keyCount = a.get("--key-count");
@@ -195,7 +195,7 @@ Method methodFromArgs(const Args &a, const GauConfig &config, int64_t T)
     return Method::parse(a.get("--temperature"), a.get("--qk"), a.get("--position"), config, T, keyCount);
 }
 
-std::vector<NamedMethod> methodList(const Args &a, const GauConfig &config, int64_t T)
+std::vector<NamedMethod> methodList(const Args &a, const MethodDefaults &config, int64_t T)
 {
     std::vector<std::string> names;
     auto take = [&](const std::string &option) {

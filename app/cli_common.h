@@ -56,11 +56,11 @@ std::string readTextFile(const std::string &flag, const std::string &path);
 
 /// --model or $ENTROSCOPE_MODEL or the bundled demo model.
 std::string modelDir(const Args &a);
-/// --train-length or the checkpoint's T.
-int64_t trainLength(const Args &a, const GauConfig &config);
+/// --train-length, or modelT (the checkpoint's T) without it.
+int64_t trainLength(const Args &a, int64_t modelT);
 /// The method from --preset, --method (a preset or "temperature,qk,position") or the three axes (the
 /// checkpoint's own for missing axes), with --key-count.
-Method methodFromArgs(const Args &a, const GauConfig &config, int64_t T);
+Method methodFromArgs(const Args &a, const MethodDefaults &config, int64_t T);
 /// A method as given on the command line (its label in outputs) and resolved.
 struct NamedMethod
 {
@@ -69,7 +69,7 @@ struct NamedMethod
 };
 /// Every method of --preset (repeatable), --presets a,b, --method (repeatable) and --methods "m1;m2", in
 /// that order, with --key-count; each a preset name or "temperature,qk,position".
-std::vector<NamedMethod> methodList(const Args &a, const GauConfig &config, int64_t T);
+std::vector<NamedMethod> methodList(const Args &a, const MethodDefaults &config, int64_t T);
 /// The documents of a file (one per non-empty line), tokenised without special tokens, at most
 /// maxDocuments (< 0: all). Error when none is left.
 std::vector<std::vector<int64_t>> readDocuments(const std::string &flag, const std::string &path,

@@ -56,7 +56,7 @@ int sweep(const std::vector<std::string> &argv)
     setThreads(a);
     const auto model = loadAttentionModel(modelDir(a));
     const auto &defaults = model->methodDefaults();
-    const int64_t T = a.has("--train-length") ? trainLength(a, defaults) : model->info().trainLength;
+    const int64_t T = trainLength(a, model->info().trainLength);
     const auto methods = methodList(a, defaults, T);
     if (methods.empty())
         throw Error("--presets: required (e.g. --presets extrapolate,infoscale)");
@@ -182,7 +182,7 @@ int compare(const std::vector<std::string> &argv)
     const auto model = loadAttentionModel(modelDir(a));
     const ModelInfo info = model->info();
     const auto &defaults = model->methodDefaults();
-    const int64_t T = a.has("--train-length") ? trainLength(a, defaults) : info.trainLength;
+    const int64_t T = trainLength(a, info.trainLength);
     const auto methods = methodList(a, defaults, T);
     if (methods.size() < 2)
         throw Error("--preset: give at least two methods to compare");
@@ -301,7 +301,7 @@ int evaluate(const std::vector<std::string> &argv)
     setThreads(a);
     const auto loaded = loadAttentionModel(modelDir(a));
     const auto &defaults = loaded->methodDefaults();
-    const int64_t T = a.has("--train-length") ? trainLength(a, defaults) : loaded->info().trainLength;
+    const int64_t T = trainLength(a, loaded->info().trainLength);
     const auto methods = methodList(a, defaults, T);
     if (methods.empty())
         throw Error("--presets: required");

@@ -161,7 +161,7 @@ int main(int argc, char **argv)
     for (int64_t i = 0; i < n; ++i)
         ids[static_cast<size_t>(i)] = 106 + (i * 7919) % (c.vocabSize - 106);
     AnalysisRequest req;
-    req.method = Method::preset("extrapolate", c, c.trainLength());
+    req.method = Method::preset("extrapolate", c.methodDefaults(), c.trainLength());
     req.trainLength = c.trainLength();
     req.metrics = metrics;
     req.mlmTop1 = false;

@@ -188,8 +188,8 @@ private Q_SLOTS:
             QVERIFY(model);
             const int64_t T = c.modelTrainLength();
             const auto want = model->jsDivergence(
-                *r->results[0]->layerInputs, Method::preset("native", model->checkpoint().config, T),
-                *r->results[1]->layerInputs, Method::preset("infoscale", model->checkpoint().config, T), T);
+                *r->results[0]->layerInputs, Method::preset("native", model->methodDefaults(), T),
+                *r->results[1]->layerInputs, Method::preset("infoscale", model->methodDefaults(), T), T);
             QCOMPARE(inPass.size(), want.size());
             for (size_t l = 0; l < want.size(); ++l)
                 QVERIFY2(std::fabs(inPass[l] - want[l]) < 1e-7 + 1e-5 * want[l],
@@ -240,7 +240,7 @@ private Q_SLOTS:
         auto ck = Checkpoint::load(kNeko.toStdString());
         const GauModel model(ck);
         AnalysisRequest req;
-        req.method = Method::fromString("infoscale", ck->config, ck->config.trainLength());
+        req.method = Method::fromString("infoscale", ck->config.methodDefaults(), ck->config.trainLength());
         req.trainLength = ck->config.trainLength();
         req.mlmTop1 = false;
         req.fullMapLayers = {1};
@@ -299,7 +299,7 @@ private Q_SLOTS:
         auto ck = Checkpoint::load(kNeko.toStdString());
         const GauModel model(ck);
         AnalysisRequest req;
-        req.method = Method::fromString("logn", ck->config, ck->config.trainLength());
+        req.method = Method::fromString("logn", ck->config.methodDefaults(), ck->config.trainLength());
         req.trainLength = ck->config.trainLength();
         req.mlmTop1 = false;
         req.fullMapLayers = {2};

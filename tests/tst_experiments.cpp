@@ -70,8 +70,8 @@ private Q_SLOTS:
         const int64_t T = ck->config.trainLength();
         const auto ids = fillToLength(testutil::toIds(spec["ids"].toArray()), spec["length"].toInt(), "tile");
         const GauModel model(ck);
-        const Method ma = Method::preset(spec["a"].toString().toStdString(), ck->config, T);
-        const Method mb = Method::preset(spec["b"].toString().toStdString(), ck->config, T);
+        const Method ma = Method::preset(spec["a"].toString().toStdString(), ck->config.methodDefaults(), T);
+        const Method mb = Method::preset(spec["b"].toString().toStdString(), ck->config.methodDefaults(), T);
         AnalysisRequest req;
         req.trainLength = T;
         req.mlmTop1 = false;
@@ -122,7 +122,7 @@ private Q_SLOTS:
         auto ck = Checkpoint::load(dataPath("models/tiny-neko").toStdString());
         const int64_t T = ck->config.trainLength();
         const GauModel model(ck);
-        const Method m = Method::fromString(method.toStdString(), ck->config, T);
+        const Method m = Method::fromString(method.toStdString(), ck->config.methodDefaults(), T);
         const int64_t n = 150;
         const auto ids = fillToLength({300, 400, 500, 600, 700, 800, 900}, n, "tile");
         AnalysisRequest req;
@@ -177,7 +177,7 @@ private Q_SLOTS:
         auto ck = Checkpoint::load(dataPath("models/" + spec["model"].toString()).toStdString());
         const int64_t T = ck->config.trainLength();
         const auto r = evaluateMlm(GauModel(ck), docsOf(spec["document_tokens"].toArray()), spec["length"].toInt(),
-                                   Method::preset(spec["preset"].toString().toStdString(), ck->config, T), T,
+                                   Method::preset(spec["preset"].toString().toStdString(), ck->config.methodDefaults(), T), T,
                                    spec["positions"].toInt(), spec["fill"].toString().toStdString(), 3);
         QCOMPARE(r.samples, static_cast<int64_t>(spec["samples"].toInt()));
         QCOMPARE(r.documents, static_cast<int64_t>(spec["documents"].toInt()));

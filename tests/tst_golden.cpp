@@ -51,7 +51,7 @@ private Q_SLOTS:
                                                         : static_cast<int64_t>(spec["train_length"].toDouble());
         AnalysisRequest req;
         req.method = Method::parse(spec["temperature"].toString().toStdString(), spec["qk"].toString().toStdString(),
-                                   spec["position"].toString().toStdString(), ck->config, T,
+                                   spec["position"].toString().toStdString(), ck->config.methodDefaults(), T,
                                    spec["key_count"].toString().toStdString());
         req.trainLength = T;
         for (int l = 0; l < ck->config.numLayers; ++l)
@@ -156,7 +156,7 @@ private Q_SLOTS:
         // Pooled cells must be the max / mean of the full map's cells, including the partial last cell.
         auto ck = model("tiny-neko");
         AnalysisRequest req;
-        req.method = Method::preset("extrapolate", ck->config, 16);
+        req.method = Method::preset("extrapolate", ck->config.methodDefaults(), 16);
         req.trainLength = 16;
         req.fullMapLayers = {1};
         req.pooledMaps = true;
@@ -197,7 +197,7 @@ private Q_SLOTS:
         // the pass ran on one thread while the second core waited.
         auto ck = model("tiny-neko");
         AnalysisRequest req;
-        req.method = Method::preset("extrapolate", ck->config, 16);
+        req.method = Method::preset("extrapolate", ck->config.methodDefaults(), 16);
         req.trainLength = 16;
         req.pooledMaps = true;
         const auto r = GauModel(ck).analyze(fillToLength({200, 300, 400}, 256, "tile"), req);
@@ -209,7 +209,7 @@ private Q_SLOTS:
     {
         auto ck = model("tiny-junnyu");
         AnalysisRequest req;
-        req.method = Method::preset("native", ck->config, 16);
+        req.method = Method::preset("native", ck->config.methodDefaults(), 16);
         req.trainLength = 16;
         req.blockRows = 4;
         CancelToken token;

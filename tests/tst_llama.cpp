@@ -454,7 +454,6 @@ private Q_SLOTS:
             const auto &d = m->methodDefaults();
             QVERIFY2(d.ropeScaling.has_value(), name);
             QCOMPARE(m->info().trainLength, int64_t{16});
-            QCOMPARE(d.trainLength(), int64_t{16});
             for (const Method &x : {Method::parse("", "", "", d, 16), Method::preset("native", d, 16),
                                     Method::parse("infoscale", "", "", d, 16)}) {
                 QCOMPARE(x.position.kind, PositionKind::Native);

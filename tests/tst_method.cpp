@@ -13,18 +13,17 @@ class TestMethod : public QObject
 {
     Q_OBJECT
 
-    static GauConfig plainConfig()
+    // What a softmax checkpoint without CosScale says about its methods (as GauConfig::methodDefaults gives).
+    static MethodDefaults plainConfig()
     {
-        GauConfig c;
-        c.keySize = 128;
-        c.maxPositionEmbeddings = 64;
+        MethodDefaults c;
         c.normalization = "softmax";
         return c;
     }
-    static GauConfig cosConfig()
+    static MethodDefaults cosConfig()
     {
-        GauConfig c = plainConfig();
-        c.normMethod = "CosScale";
+        MethodDefaults c = plainConfig();
+        c.cosScale = true;
         c.cosScaleValue = 32;
         return c;
     }
@@ -239,8 +238,7 @@ private Q_SLOTS:
 
     void formulasStateTheActiveConstants()
     {
-        GauConfig c = plainConfig();
-        c.keySize = 32;
+        const MethodDefaults c = plainConfig();
         const auto f = methodFormulas(Method::preset("infoscale", c, 64), 4096, 32, 64);
         QCOMPARE(f.size(), size_t{3});
         QVERIFY2(QString::fromStdString(f[0]).contains("= 1.3308 at n = 4096, d = 32, T = 64"), f[0].c_str());

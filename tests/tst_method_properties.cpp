@@ -24,7 +24,7 @@ std::vector<AttentionMap> maps(const std::string &t, const std::string &q, const
 {
     auto ck = neko();
     AnalysisRequest req;
-    req.method = Method::parse(t, q, p, ck->config, 16);
+    req.method = Method::parse(t, q, p, ck->config.methodDefaults(), 16);
     req.trainLength = 16;
     req.metrics = false;
     req.mlmTop1 = false;

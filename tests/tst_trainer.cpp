@@ -161,7 +161,7 @@ private Q_SLOTS:
 
         const auto ids = torch::tensor(std::vector<int64_t>(m_tokens.begin(), m_tokens.begin() + 40)).view({1, 40});
         // The loaded model with its native method (CosScale from config.json) = the in-memory model.
-        const Method native = Method::preset("native", loaded->config, 16);
+        const Method native = Method::preset("native", loaded->config.methodDefaults(), 16);
         QVERIFY(native.qk.cosScale);
         const auto a = GauModel(trainer->checkpoint()).logits(ids, trainer->method(), 16);
         const auto b = GauModel(loaded).logits(ids, native, 16);
@@ -317,7 +317,7 @@ private Q_SLOTS:
         const auto set = makeMlmEvalSet(tokens, T, options.value("eval_windows").toInteger(),
                                         static_cast<uint64_t>(options.value("seed").toInteger()),
                                         options.value("mask_prob").toDouble(), *ck->tokenizer);
-        const Method native = Method::preset("native", ck->config, T);
+        const Method native = Method::preset("native", ck->config.methodDefaults(), T);
         const auto [loss, accuracy] = evaluateMlmSet(GauModel(ck), native, T, set);
         qInfo("%s: held-out MLM at n=64: loss %.4f (card %.4f), accuracy %.4f (card %.4f)", qPrintable(name), loss,
               cardLoss, accuracy, cardAccuracy);

@@ -99,7 +99,7 @@ bool parseTokenIds(const QString &text, int64_t vocabSize, std::vector<int64_t> 
 }
 
 // The method string syntax (a preset or "temperature,qk,position[,visible]") is the engine's.
-Method resolveMethod(const QString &method, const GauConfig &config, int64_t trainLength)
+Method resolveMethod(const QString &method, const MethodDefaults &config, int64_t trainLength)
 {
     return Method::fromString(method.toStdString(), config, trainLength);
 }
@@ -376,10 +376,6 @@ int AnalysisController::nearestStopIndex(int64_t n)
 
 bool AnalysisController::hasModel() const { return bool(m_engine->model); }
 QString AnalysisController::modelDir() const { return m_engine->dir; }
-const GauConfig *AnalysisController::config() const
-{
-    return m_engine->model ? &m_engine->model->methodDefaults() : nullptr;
-}
 int AnalysisController::layerCount() const { return m_engine->model ? int(m_engine->info.numLayers) : 0; }
 int AnalysisController::headCount() const { return m_engine->model ? int(m_engine->info.numHeads) : 0; }
 int AnalysisController::kvHeadCount() const { return m_engine->model ? int(m_engine->info.numKvHeads) : 0; }

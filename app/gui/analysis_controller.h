@@ -55,7 +55,6 @@
 
 namespace entroscope {
 
-struct GauConfig;
 class AttentionModel;
 struct ModelInfo;
 
@@ -131,8 +130,6 @@ public:
     QString modelDir() const;
     /// A one-line description ("tiny-neko · 3 layers · d = 16 · T = 16 · wordpiece 12000").
     QString modelSummary() const;
-    /// The loaded model's config (nullptr without a model). Valid until the next model is loaded.
-    const GauConfig *config() const;
     int layerCount() const;
     /// Attention heads per layer (1 for GAU-α), key/value heads, causal visibility, the family name.
     int headCount() const;

@@ -2,7 +2,7 @@
 // SPDX-FileCopyrightText: 2026 EntroScope developers
 #pragma once
 
-#include "io/rope_scaling.h"
+#include "io/method_defaults.h"
 
 #include <cstdint>
 #include <optional>
@@ -31,13 +31,12 @@ struct GauConfig
     double layerNormEps = 1e-12;
     std::optional<int64_t> trainLen;      ///< my_info_dict.train_len
     std::optional<double> cosScaleValue;  ///< my_info_dict.train_norm_method.CosScale_value
-    /// The checkpoint's own rope_scaling (the Llama family's; set by LlamaConfig::methodDefaults, never by a
-    /// GAU-α config): what the `native` position applies. Without it `native` is plain `rope`.
-    std::optional<RopeScaling> ropeScaling;
 
     /// T of METHODS.md §2: my_info_dict.train_len, else max_position_embeddings.
     int64_t trainLength() const { return trainLen.value_or(maxPositionEmbeddings); }
     bool trainedWithCosScale() const { return normMethod == "CosScale"; }
+    /// What methods take from this config: normalization, CosScale and its S (no rope_scaling).
+    MethodDefaults methodDefaults() const { return {normalization, trainedWithCosScale(), cosScaleValue, std::nullopt}; }
 
     /// Parses and validates; throws Error naming `path` and the key on bad JSON, wrong types,
     /// or values this engine cannot run (e.g. use_bias, embedding_size != hidden_size).

@@ -98,19 +98,10 @@ std::optional<int64_t> LlamaConfig::windowOfLayer(int64_t layer) const
     return slidingWindow;
 }
 
-GauConfig LlamaConfig::methodDefaults() const
+MethodDefaults LlamaConfig::methodDefaults() const
 {
-    GauConfig g;
-    g.vocabSize = vocabSize;
-    g.hiddenSize = hiddenSize;
-    g.numLayers = numLayers;
-    g.keySize = headDim;
-    g.maxPositionEmbeddings = trainLength();
-    g.trainLen = trainLength();
-    g.normalization = "softmax";
-    g.normMethod = "";
-    g.ropeScaling = ropeScaling; // what `native` (the default position) applies
-    return g;
+    // softmax, plain q·k, and the checkpoint's rope_scaling as what `native` (the default position) applies.
+    return {"softmax", false, std::nullopt, ropeScaling};
 }
 
 LlamaConfig LlamaConfig::fromFile(const std::string &path)

@@ -5,7 +5,7 @@
 // config.json of a Hugging Face Llama-family checkpoint (model_type llama, mistral, qwen2): the fields the
 // forward of METHODS.md §6 needs, with each family's defaults (llama_family.md §1).
 
-#include "io/config.h"
+#include "io/method_defaults.h"
 #include "io/rope_scaling.h"
 
 #include <cstdint>
@@ -46,7 +46,7 @@ struct LlamaConfig
     std::optional<int64_t> windowOfLayer(int64_t layer) const;
     /// What Method::parse reads of a checkpoint (its `native` axes): softmax, plain q/k, key size head_dim,
     /// and its rope_scaling (the `native` position, the default of an empty --position; plain rope without).
-    GauConfig methodDefaults() const;
+    MethodDefaults methodDefaults() const;
 
     /// Parses and validates; throws Error naming `path` and the key for bad JSON, wrong types, an
     /// unsupported model_type or rope_scaling type (longrope, ...), a rope_scaling field that is missing or

@@ -68,7 +68,7 @@ public:
     virtual ~AttentionModel();
     virtual ModelInfo info() const = 0;
     /// What Method::parse reads of the checkpoint for its `native` axes.
-    virtual const GauConfig &methodDefaults() const = 0;
+    virtual const MethodDefaults &methodDefaults() const = 0;
     /// The folder's tokenizer, or null.
     virtual std::shared_ptr<const Tokenizer> tokenizer() const = 0;
     /// Runs the forward over `ids` (length n, no padding) and computes what `request` asks. Thread-safe

@@ -281,6 +281,7 @@ GauModel::GauModel(std::shared_ptr<const Checkpoint> checkpoint)
 {
     if (!m_ck)
         throw Error("GauModel: no checkpoint");
+    m_defaults = m_ck->config.methodDefaults();
 }
 
 torch::Tensor GauModel::forward(const torch::Tensor &ids, const Method &method, int64_t T, int64_t blockRowsIn,

@@ -38,7 +38,7 @@ public:
 
     const Checkpoint &checkpoint() const { return *m_ck; }
     ModelInfo info() const override;
-    const GauConfig &methodDefaults() const override { return m_ck->config; }
+    const MethodDefaults &methodDefaults() const override { return m_defaults; }
     std::shared_ptr<const Tokenizer> tokenizer() const override { return m_ck->tokenizer; }
     int64_t estimateAnalysisBytes(int64_t n, const AnalysisRequest &request) const override;
 
@@ -85,6 +85,7 @@ private:
                           LayerHooks *hooks, const CancelToken *cancel) const;
 
     std::shared_ptr<const Checkpoint> m_ck;
+    MethodDefaults m_defaults;
 };
 
 

@@ -23,7 +23,7 @@ public:
 
     const LlamaCheckpoint &checkpoint() const { return *m_ck; }
     ModelInfo info() const override;
-    const GauConfig &methodDefaults() const override { return m_defaults; }
+    const MethodDefaults &methodDefaults() const override { return m_defaults; }
     std::shared_ptr<const Tokenizer> tokenizer() const override { return m_ck->tokenizer; }
     AnalysisResult analyze(const std::vector<int64_t> &ids, const AnalysisRequest &request,
                            const ProgressFn &progress = {}, const CancelToken *cancel = nullptr) const override;
@@ -87,7 +87,7 @@ private:
                           const CancelToken *cancel, const Span *span = nullptr) const;
 
     std::shared_ptr<const LlamaCheckpoint> m_ck;
-    GauConfig m_defaults;
+    MethodDefaults m_defaults;
 };
 
 } // namespace entroscope

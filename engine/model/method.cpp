@@ -117,7 +117,7 @@ std::string knownValues(const std::string &axis)
 
 /// The value's parameters, parsed and checked against the table, defaults resolved.
 std::vector<double> parseParameters(const AxisValueInfo &info, const std::vector<std::string> &given,
-                                    const std::string &flag, const std::string &text, const GauConfig &config,
+                                    const std::string &flag, const std::string &text, const MethodDefaults &config,
                                     int64_t trainLength)
 {
     if (given.size() > info.parameters.size())
@@ -173,7 +173,7 @@ Enum enumOf(const std::string &name, std::initializer_list<std::pair<const char 
     throw Error("internal error: no enum for '" + name + "'");
 }
 
-void applyTemperature(Method &m, const std::string &text, const GauConfig &config, int64_t T)
+void applyTemperature(Method &m, const std::string &text, const MethodDefaults &config, int64_t T)
 {
     const auto parts = splitOn(text, ':');
     const auto &info = findValue("temperature", parts[0], "--temperature", text);
@@ -188,7 +188,7 @@ void applyTemperature(Method &m, const std::string &text, const GauConfig &confi
         m.ssmaxScale = params[0];
 }
 
-void applyQk(Method &m, const std::string &text, const GauConfig &config, int64_t T)
+void applyQk(Method &m, const std::string &text, const MethodDefaults &config, int64_t T)
 {
     const auto parts = splitOn(text, ':');
     const auto &info = findValue("qk", parts[0], "--qk", text);
@@ -199,7 +199,7 @@ void applyQk(Method &m, const std::string &text, const GauConfig &config, int64_
         m.qk.scale = params[0];
 }
 
-void applyPosition(Method &m, const std::string &text, const GauConfig &config, int64_t T)
+void applyPosition(Method &m, const std::string &text, const MethodDefaults &config, int64_t T)
 {
     const auto parts = splitOn(text, ':');
     const auto &info = findValue("position", parts[0], "--position", text);
@@ -247,8 +247,8 @@ KeyCount parseKeyCount(const std::string &s)
     throw Error("--key-count: unknown '" + s + "' (expected rows or visible)");
 }
 
-std::string nativeTemperature(const GauConfig &c) { return c.normalization; }
-std::string nativeQk(const GauConfig &c) { return c.trainedWithCosScale() ? "cosscale" : "plain"; }
+std::string nativeTemperature(const MethodDefaults &c) { return c.normalization; }
+std::string nativeQk(const MethodDefaults &c) { return c.cosScale ? "cosscale" : "plain"; }
 
 } // namespace
 
@@ -264,7 +264,7 @@ std::string formatNumber(double v)
 }
 
 Method Method::parse(const std::string &temperature, const std::string &qk, const std::string &position,
-                     const GauConfig &config, int64_t trainLength, const std::string &keyCount)
+                     const MethodDefaults &config, int64_t trainLength, const std::string &keyCount)
 {
     if (trainLength < 1)
         throw Error("--train-length: must be a positive integer, got " + std::to_string(trainLength));
@@ -276,7 +276,7 @@ Method Method::parse(const std::string &temperature, const std::string &qk, cons
     return m;
 }
 
-Method Method::preset(const std::string &name, const GauConfig &config, int64_t trainLength, const std::string &keyCount)
+Method Method::preset(const std::string &name, const MethodDefaults &config, int64_t trainLength, const std::string &keyCount)
 {
     for (const auto &p : kPresets)
         if (p.name == name)
@@ -287,7 +287,7 @@ Method Method::preset(const std::string &name, const GauConfig &config, int64_t 
     throw Error("--preset: unknown '" + name + "' (known: " + known + ")");
 }
 
-Method Method::fromString(const std::string &text, const GauConfig &config, int64_t trainLength,
+Method Method::fromString(const std::string &text, const MethodDefaults &config, int64_t trainLength,
                           const std::string &keyCount)
 {
     auto parts = splitOn(text, ',');
@@ -525,7 +525,7 @@ std::vector<std::string> methodFormulas(const Method &m, int64_t n, int64_t d, i
     return out;
 }
 
-std::vector<std::string> untrainedAxes(const Method &m, const GauConfig &config)
+std::vector<std::string> untrainedAxes(const Method &m, const MethodDefaults &config)
 {
     std::vector<std::string> out;
     const MethodSpec spec = m.spec();
@@ -537,8 +537,8 @@ std::vector<std::string> untrainedAxes(const Method &m, const GauConfig &config)
                       + (softmaxFamily ? " (a training-free rescaling of its logits)"
                                        : " (a different row normaliser: out of distribution)"));
     }
-    if (m.qk.cosScale != config.trainedWithCosScale()) {
-        if (config.trainedWithCosScale())
+    if (m.qk.cosScale != config.cosScale) {
+        if (config.cosScale)
             out.push_back("qk plain: the checkpoint was trained with cosscale:"
                           + formatNumber(config.cosScaleValue.value_or(infoOf("qk", "cosscale").parameters[0].fixedDefault))
                           + ", so this removes CosScale (an ablation, out of distribution)");

@@ -12,15 +12,13 @@
 // come from them; adding a method is one row there plus its computation in the model.
 
 #include "analysis/result_types.h"
-#include "io/rope_scaling.h"
+#include "io/method_defaults.h"
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
 namespace entroscope {
-
-struct GauConfig;
 
 enum class Temperature { Softmax, SoftmaxPlus, LogN, InfoScale, SquaredRelu, SsMax };
 /// Native: the checkpoint's own rope_scaling (Position::scaling); `native` without one parses as Rope.
@@ -56,15 +54,15 @@ struct Method
     /// keyCount: "" or "rows" or "visible". Throws Error naming the flag (--temperature/--qk/--position/
     /// --key-count) and the reason.
     static Method parse(const std::string &temperature, const std::string &qk, const std::string &position,
-                        const GauConfig &config, int64_t trainLength, const std::string &keyCount = {});
+                        const MethodDefaults &config, int64_t trainLength, const std::string &keyCount = {});
     /// A named preset of METHODS.md §4: it sets only the axes it names, the others are the checkpoint's
     /// own. Throws Error for an unknown name (listing the known ones).
-    static Method preset(const std::string &name, const GauConfig &config, int64_t trainLength,
+    static Method preset(const std::string &name, const MethodDefaults &config, int64_t trainLength,
                          const std::string &keyCount = {});
     /// A method string as the GUI, sessions and the CLI's --method take it: a preset name, or
     /// "temperature,qk,position" (an empty axis = the checkpoint's own), optionally followed by ",visible"
     /// (or ",rows") for the key count. `keyCount` applies when the string names none.
-    static Method fromString(const std::string &text, const GauConfig &config, int64_t trainLength,
+    static Method fromString(const std::string &text, const MethodDefaults &config, int64_t trainLength,
                              const std::string &keyCount = {});
 
     /// Canonical axis strings with parameters resolved, e.g. {"infoscale", "cosscale:128", "rerope:64"}.
@@ -100,7 +98,7 @@ std::vector<std::string> methodFormulas(const Method &method, int64_t n, int64_t
 /// Where a method departs from how the checkpoint was trained (its normalization and norm_method), one
 /// sentence per axis, e.g. "qk plain: the checkpoint was trained with cosscale:32, so this removes CosScale
 /// (an ablation, out of distribution)". Empty when every axis is the checkpoint's own.
-std::vector<std::string> untrainedAxes(const Method &method, const GauConfig &config);
+std::vector<std::string> untrainedAxes(const Method &method, const MethodDefaults &config);
 
 /// τ(n_i) of METHODS.md §1.3 (1 for softmax and squared_relu); ssmaxScale is s of ssmax:s.
 double temperatureFactor(Temperature t, int64_t n, int64_t trainLength, int64_t keySize, double ssmaxScale = 0);

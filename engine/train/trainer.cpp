@@ -206,7 +206,7 @@ Trainer::Trainer(const TrainOptions &options, std::string tokenizerFile, std::ve
         throw Error("corpus: " + std::to_string(m_train.size()) + " training tokens, fewer than one window of "
                     + std::to_string(T));
 
-    m_method = Method::parse("softmax", m_opt.qk, "rope", m_opt.config, T);
+    m_method = Method::parse("softmax", m_opt.qk, "rope", m_opt.config.methodDefaults(), T);
     deriveConfig(m_opt.config, m_method, T);
 
     // Initial parameters: N(0, initStd) for every matrix (HF's _init_weights with initializer_range),
@@ -460,7 +460,7 @@ void Trainer::resume(const std::string &dirIn, int64_t steps)
     } catch (const json::exception &e) {
         throw Error((dir / kStateFile).string() + ": not a trainer state (" + e.what() + ")");
     }
-    m_method = Method::parse("softmax", m_opt.qk, "rope", m_opt.config, m_opt.trainLength);
+    m_method = Method::parse("softmax", m_opt.qk, "rope", m_opt.config.methodDefaults(), m_opt.trainLength);
     deriveConfig(m_opt.config, m_method, m_opt.trainLength);
     buildModel(readTorchZip((dir / kWeightsFile).string()));
     try {
