@@ -10,7 +10,6 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
-#include <chrono>
 #include <cmath>
 #include <filesystem>
 
@@ -21,7 +20,6 @@ namespace entroscope {
 namespace {
 
 constexpr const char *kStateFile = "trainer_state.json";
-constexpr const char *kOptimizerFile = "optimizer.pt";
 constexpr const char *kWeightsFile = "model.safetensors";
 constexpr const char *kTokenizerFile = "tokenizer.model";
 constexpr const char *kFormat = "entroscope-causal-trainer-1";
@@ -271,55 +269,12 @@ double CausalTrainer::trainStep()
     loss.backward();
     torch::nn::utils::clip_grad_norm_(m_params, 1.0);
     m_optimizer->step();
-    const double value = loss.item<double>();
-    if (!std::isfinite(value))
-        throw Error("training: the loss became " + std::to_string(value) + " at step " + std::to_string(m_step)
-                    + " (lower --lr?)");
-    ++m_step;
-    m_lastLoss = value;
-    m_lossSum += value;
-    ++m_lossCount;
-    return value;
+    return finishStep(loss.item<double>());
 }
 
 std::pair<double, double> CausalTrainer::evaluateHeldOut() const
 {
     return evaluateCausalSet(*m_model, m_heldOutSet);
-}
-
-int64_t CausalTrainer::run(const TrainProgressFn &progress, const CancelToken *cancel)
-{
-    const auto t0 = std::chrono::steady_clock::now();
-    const double before = m_runSeconds;
-    int64_t done = 0;
-    while (m_step < m_opt.steps) {
-        if (cancel && cancel->isCancelled())
-            break;
-        trainStep();
-        ++done;
-        TrainProgress p;
-        p.step = m_step;
-        p.steps = m_opt.steps;
-        p.loss = m_lastLoss;
-        p.lr = learningRate(m_step - 1);
-        if ((m_opt.evalInterval > 0 && m_step % m_opt.evalInterval == 0) || m_step == m_opt.steps) {
-            std::tie(m_lastHeldOutLoss, m_lastHeldOutAccuracy) = evaluateHeldOut();
-            m_history.push_back({double(m_step), m_lossSum / double(std::max<int64_t>(1, m_lossCount)),
-                                 m_lastHeldOutLoss, m_lastHeldOutAccuracy});
-            m_lossSum = 0;
-            m_lossCount = 0;
-            p.evaluated = true;
-        }
-        p.heldOutLoss = m_lastHeldOutLoss;
-        p.heldOutAccuracy = m_lastHeldOutAccuracy;
-        m_runSeconds = before + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        p.elapsedSeconds = m_previousSeconds + m_runSeconds;
-        const double runTime = m_runSeconds - before;
-        p.tokensPerSecond = runTime > 0 ? double(done * m_opt.batchSize * m_opt.trainLength) / runTime : 0;
-        if (progress)
-            progress(p);
-    }
-    return done;
 }
 
 void CausalTrainer::save(const std::string &dirIn, bool withOptimizer) const
@@ -347,46 +302,25 @@ void CausalTrainer::save(const std::string &dirIn, bool withOptimizer) const
     }
     writeSafetensors((dir / kWeightsFile).string(), sd);
     writeFileAtomically(dir / "config.json", llamaConfigJsonText(m_opt.config));
-    const fs::path tok = dir / kTokenizerFile;
-    if (!fs::exists(tok, ec) || !fs::equivalent(tok, m_tokenizerFile, ec))
-        writeFileAtomically(tok, train::readFile(m_tokenizerFile));
-    const fs::path opt = dir / kOptimizerFile;
-    if (withOptimizer) {
-        const fs::path tmp = opt.string() + ".partial";
-        torch::save(*m_optimizer, tmp.string());
-        fs::rename(tmp, opt, ec);
-        if (ec)
-            throw Error(opt.string() + ": cannot rename the finished file into place (" + ec.message() + ")");
-    } else {
-        fs::remove(opt, ec);
-    }
-    json state = {{"format", kFormat},
-                  {"step", m_step},
-                  {"options", optionsToJson(m_opt)},
-                  {"train_tokens", m_train.size()},
-                  {"held_out_tokens", m_heldOut.size()},
-                  {"held_out_windows", m_heldOutSet.defined() ? m_heldOutSet.size(0) : 0},
-                  {"parameters", m_ck->parameterCount()},
-                  {"train_seconds", m_previousSeconds + m_runSeconds},
-                  {"last_train_loss", m_lastLoss},
-                  {"last_held_out_loss", m_lastHeldOutLoss},
-                  {"last_held_out_accuracy", m_lastHeldOutAccuracy},
-                  {"has_optimizer_state", withOptimizer},
-                  {"history_columns", {"step", "train_loss", "held_out_loss", "held_out_accuracy"}},
-                  {"history", m_history}};
-    writeFileAtomically(dir / kStateFile, state.dump(1) + "\n");
+    saveRun(dirIn, withOptimizer, *m_optimizer, m_tokenizerFile, kTokenizerFile,
+            {{"format", kFormat},
+             {"options", optionsToJson(m_opt)},
+             {"train_tokens", m_train.size()},
+             {"held_out_tokens", m_heldOut.size()},
+             {"held_out_windows", m_heldOutSet.defined() ? m_heldOutSet.size(0) : 0},
+             {"parameters", m_ck->parameterCount()}});
+}
+
+TrainLoop::Schedule CausalTrainer::schedule() const
+{
+    return {m_opt.steps, m_opt.evalInterval, m_opt.batchSize * m_opt.trainLength};
 }
 
 void CausalTrainer::resume(const std::string &dirIn, int64_t steps)
 {
     const fs::path dir(dirIn);
-    std::error_code ec;
-    for (const char *name : {kStateFile, kWeightsFile, "config.json", kOptimizerFile})
-        if (!fs::exists(dir / name, ec))
-            throw Error(dirIn + ": cannot resume, " + name + " is missing"
-                        + (std::string(name) == kOptimizerFile ? " (the folder was saved without optimizer state)" : ""));
+    const json state = readRunState(dirIn, kWeightsFile);
     try {
-        const json state = json::parse(train::readFile(dir / kStateFile));
         if (state.value("format", std::string()) != kFormat)
             throw Error((dir / kStateFile).string() + ": not a causal-LM trainer state (format "
                         + state.value("format", std::string("none")) + ")");
@@ -399,25 +333,12 @@ void CausalTrainer::resume(const std::string &dirIn, int64_t steps)
         if (steps > 0)
             o.steps = steps;
         m_opt = o;
-        m_step = state.at("step").get<int64_t>();
-        m_previousSeconds = state.value("train_seconds", 0.0);
-        m_runSeconds = 0;
-        m_lastLoss = state.value("last_train_loss", -1.0);
-        m_lastHeldOutLoss = state.value("last_held_out_loss", -1.0);
-        m_lastHeldOutAccuracy = state.value("last_held_out_accuracy", -1.0);
-        m_history = state.value("history", std::vector<std::vector<double>>{});
+        restoreRun(state);
     } catch (const json::exception &e) {
         throw Error((dir / kStateFile).string() + ": not a trainer state (" + e.what() + ")");
     }
     buildModel(readSafetensors((dir / kWeightsFile).string()));
-    try {
-        torch::load(*m_optimizer, (dir / kOptimizerFile).string());
-    } catch (const c10::Error &e) {
-        throw Error((dir / kOptimizerFile).string() + ": cannot load the optimizer state ("
-                    + std::string(e.what_without_backtrace()) + ")");
-    }
-    m_lossSum = 0;
-    m_lossCount = 0;
+    loadOptimizer(dirIn, *m_optimizer);
     m_heldOutSet = makeCausalEvalSet(m_heldOut, m_opt.trainLength, m_opt.evalWindows);
 }
 

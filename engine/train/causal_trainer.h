@@ -67,7 +67,7 @@ std::pair<double, double> evaluateCausalSet(const LlamaModel &model, const torch
 /// reads (no rope_scaling).
 std::string llamaConfigJsonText(const LlamaConfig &config);
 
-class CausalTrainer
+class CausalTrainer : public TrainLoop
 {
 public:
     /// As Trainer's constructor; throws Error for options that cannot work (heads not dividing hidden, KV
@@ -81,23 +81,24 @@ public:
     /// Restores parameters, optimizer state, step and history from a folder saved with optimizer state; its
     /// options win except `steps`. Throws Error naming the folder when incomplete or of another kind.
     void resume(const std::string &dir, int64_t steps = 0);
-    int64_t run(const TrainProgressFn &progress = {}, const CancelToken *cancel = nullptr);
-    double trainStep();
-    std::pair<double, double> evaluateHeldOut() const;
+    /// One optimizer step on the windows of step(); returns its loss and advances step().
+    double trainStep() override;
+    /// Mean next-token cross-entropy and top-1 accuracy over the fixed held-out windows (no grad).
+    std::pair<double, double> evaluateHeldOut() const override;
     void save(const std::string &dir, bool withOptimizer) const;
 
-    int64_t step() const { return m_step; }
     const CausalTrainOptions &options() const { return m_opt; }
     const LlamaConfig &config() const { return m_opt.config; }
     int64_t trainTokenCount() const { return static_cast<int64_t>(m_train.size()); }
     int64_t heldOutTokenCount() const { return static_cast<int64_t>(m_heldOut.size()); }
     std::shared_ptr<const LlamaCheckpoint> checkpoint() const { return m_ck; }
     const LlamaModel &model() const { return *m_model; }
-    double learningRate(int64_t step) const;
+    double learningRate(int64_t step) const override;
     /// The windows of a step [B, T + 1].
     torch::Tensor batch(int64_t step) const;
 
 private:
+    Schedule schedule() const override;
     void buildModel(const StateDict &tensors);
 
     CausalTrainOptions m_opt;
@@ -109,15 +110,6 @@ private:
     std::unique_ptr<LlamaModel> m_model;
     std::unique_ptr<torch::optim::Optimizer> m_optimizer;
     torch::Tensor m_heldOutSet;
-    int64_t m_step = 0;
-    double m_previousSeconds = 0;
-    double m_runSeconds = 0;
-    double m_lastLoss = -1;
-    double m_lastHeldOutLoss = -1;
-    double m_lastHeldOutAccuracy = -1;
-    double m_lossSum = 0;
-    int64_t m_lossCount = 0;
-    std::vector<std::vector<double>> m_history; ///< [step, mean train loss, held-out loss, held-out acc]
 };
 
 } // namespace entroscope

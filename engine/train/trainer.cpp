@@ -11,7 +11,6 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
-#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -25,7 +24,6 @@ namespace {
 
 constexpr const char *kPrefix = "gau_alpha.";
 constexpr const char *kStateFile = "trainer_state.json";
-constexpr const char *kOptimizerFile = "optimizer.pt";
 constexpr const char *kWeightsFile = "pytorch_model.bin";
 constexpr const char *kTokenizerFile = "tokenizer.model";
 constexpr int64_t kIgnore = -100;
@@ -34,7 +32,6 @@ using train::generator;
 using train::kBatch;
 using train::kHeldOut;
 using train::kInit;
-using train::readFile;
 
 json optionsToJson(const TrainOptions &o)
 {
@@ -333,15 +330,7 @@ double Trainer::trainStep()
     loss.backward();
     torch::nn::utils::clip_grad_norm_(m_params, 1.0);
     m_optimizer->step();
-    const double value = loss.item<double>();
-    if (!std::isfinite(value))
-        throw Error("training: the loss became " + std::to_string(value) + " at step " + std::to_string(m_step)
-                    + " (lower --lr?)");
-    ++m_step;
-    m_lastLoss = value;
-    m_lossSum += value;
-    ++m_lossCount;
-    return value;
+    return finishStep(loss.item<double>());
 }
 
 std::pair<double, double> Trainer::evaluateHeldOut() const
@@ -349,40 +338,9 @@ std::pair<double, double> Trainer::evaluateHeldOut() const
     return evaluateMlmSet(*m_model, m_method, m_opt.trainLength, m_heldOutSet);
 }
 
-int64_t Trainer::run(const TrainProgressFn &progress, const CancelToken *cancel)
+TrainLoop::Schedule Trainer::schedule() const
 {
-    const auto t0 = std::chrono::steady_clock::now();
-    const double before = m_runSeconds;
-    int64_t done = 0;
-    while (m_step < m_opt.steps) {
-        if (cancel && cancel->isCancelled())
-            break;
-        trainStep();
-        ++done;
-        TrainProgress p;
-        p.step = m_step;
-        p.steps = m_opt.steps;
-        p.loss = m_lastLoss;
-        p.lr = learningRate(m_step - 1);
-        if ((m_opt.evalInterval > 0 && m_step % m_opt.evalInterval == 0) || m_step == m_opt.steps) {
-            const auto [loss, accuracy] = evaluateHeldOut();
-            m_lastHeldOutLoss = loss;
-            m_lastHeldOutAccuracy = accuracy;
-            m_history.push_back({double(m_step), m_lossSum / double(std::max<int64_t>(1, m_lossCount)), loss, accuracy});
-            m_lossSum = 0;
-            m_lossCount = 0;
-            p.evaluated = true;
-        }
-        p.heldOutLoss = m_lastHeldOutLoss;
-        p.heldOutAccuracy = m_lastHeldOutAccuracy;
-        m_runSeconds = before + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        p.elapsedSeconds = m_previousSeconds + m_runSeconds;
-        const double runTime = m_runSeconds - before;
-        p.tokensPerSecond = runTime > 0 ? double(done * m_opt.batchSize * m_opt.trainLength) / runTime : 0;
-        if (progress)
-            progress(p);
-    }
-    return done;
+    return {m_opt.steps, m_opt.evalInterval, m_opt.batchSize * m_opt.trainLength};
 }
 
 void Trainer::save(const std::string &dirIn, bool withOptimizer) const
@@ -399,48 +357,20 @@ void Trainer::save(const std::string &dirIn, bool withOptimizer) const
             sd[key] = t.detach();
     writeTorchZip((dir / kWeightsFile).string(), sd);
     writeFileAtomically(dir / "config.json", m_opt.config.toJsonText());
-    const fs::path tok = dir / kTokenizerFile;
-    if (!fs::exists(tok, ec) || !fs::equivalent(tok, m_tokenizerFile, ec))
-        writeFileAtomically(tok, readFile(m_tokenizerFile));
-    const fs::path opt = dir / kOptimizerFile;
-    if (withOptimizer) {
-        const fs::path tmp = opt.string() + ".partial";
-        torch::save(*m_optimizer, tmp.string());
-        fs::rename(tmp, opt, ec);
-        if (ec)
-            throw Error(opt.string() + ": cannot rename the finished file into place (" + ec.message() + ")");
-    } else {
-        fs::remove(opt, ec); // a stale optimizer state would not match these weights
-    }
-
-    json state = {{"format", "entroscope-trainer-1"},
-                  {"step", m_step},
-                  {"options", optionsToJson(m_opt)},
-                  {"train_tokens", m_train.size()},
-                  {"held_out_tokens", m_heldOut.size()},
-                  {"held_out_windows", m_heldOutSet.ids.defined() ? m_heldOutSet.ids.size(0) : 0},
-                  {"parameters", m_ck->parameterCount()},
-                  {"train_seconds", m_previousSeconds + m_runSeconds},
-                  {"last_train_loss", m_lastLoss},
-                  {"last_held_out_loss", m_lastHeldOutLoss},
-                  {"last_held_out_accuracy", m_lastHeldOutAccuracy},
-                  {"has_optimizer_state", withOptimizer},
-                  {"history_columns", {"step", "train_loss", "held_out_loss", "held_out_accuracy"}},
-                  {"history", m_history}};
-    writeFileAtomically(dir / kStateFile, state.dump(1) + "\n");
+    saveRun(dirIn, withOptimizer, *m_optimizer, m_tokenizerFile, kTokenizerFile,
+            {{"format", "entroscope-trainer-1"},
+             {"options", optionsToJson(m_opt)},
+             {"train_tokens", m_train.size()},
+             {"held_out_tokens", m_heldOut.size()},
+             {"held_out_windows", m_heldOutSet.ids.defined() ? m_heldOutSet.ids.size(0) : 0},
+             {"parameters", m_ck->parameterCount()}});
 }
 
 void Trainer::resume(const std::string &dirIn, int64_t steps)
 {
     const fs::path dir(dirIn);
-    std::error_code ec;
-    for (const char *name : {kStateFile, kWeightsFile, "config.json", kOptimizerFile})
-        if (!fs::exists(dir / name, ec))
-            throw Error(dirIn + ": cannot resume, " + name + " is missing"
-                        + (std::string(name) == kOptimizerFile ? " (the folder was saved without optimizer state)" : ""));
-    json state;
+    const json state = readRunState(dirIn, kWeightsFile);
     try {
-        state = json::parse(readFile(dir / kStateFile));
         TrainOptions o = m_opt;
         optionsFromJson(state.at("options"), o);
         o.config = GauConfig::fromFile((dir / "config.json").string());
@@ -450,27 +380,14 @@ void Trainer::resume(const std::string &dirIn, int64_t steps)
         if (steps > 0)
             o.steps = steps;
         m_opt = o;
-        m_step = state.at("step").get<int64_t>();
-        m_previousSeconds = state.value("train_seconds", 0.0);
-        m_runSeconds = 0;
-        m_lastLoss = state.value("last_train_loss", -1.0);
-        m_lastHeldOutLoss = state.value("last_held_out_loss", -1.0);
-        m_lastHeldOutAccuracy = state.value("last_held_out_accuracy", -1.0);
-        m_history = state.value("history", std::vector<std::vector<double>>{});
+        restoreRun(state);
     } catch (const json::exception &e) {
         throw Error((dir / kStateFile).string() + ": not a trainer state (" + e.what() + ")");
     }
     m_method = Method::parse("softmax", m_opt.qk, "rope", m_opt.config.methodDefaults(), m_opt.trainLength);
     deriveConfig(m_opt.config, m_method, m_opt.trainLength);
     buildModel(readTorchZip((dir / kWeightsFile).string()));
-    try {
-        torch::load(*m_optimizer, (dir / kOptimizerFile).string());
-    } catch (const c10::Error &e) {
-        throw Error((dir / kOptimizerFile).string() + ": cannot load the optimizer state ("
-                    + std::string(e.what_without_backtrace()) + ")");
-    }
-    m_lossSum = 0;
-    m_lossCount = 0;
+    loadOptimizer(dirIn, *m_optimizer);
     prepareHeldOut();
 }
 

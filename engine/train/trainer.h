@@ -29,6 +29,7 @@
 #include "model/method.h"
 #include "analysis/result_types.h"
 #include "text/tokenizer.h"
+#include "train/train_loop.h"
 
 #include <torch/types.h>
 
@@ -82,22 +83,8 @@ MlmEvalSet makeMlmEvalSet(const std::vector<int64_t> &tokens, int64_t trainLengt
 std::pair<double, double> evaluateMlmSet(const GauModel &model, const Method &method, int64_t trainLength,
                                       const MlmEvalSet &set);
 
-/// One progress report.
-struct TrainProgress
-{
-    int64_t step = 0;            ///< steps done
-    int64_t steps = 0;           ///< target
-    double loss = 0;             ///< training loss of the last step
-    double heldOutLoss = -1;     ///< latest held-out loss (-1 before the first evaluation)
-    double heldOutAccuracy = -1; ///< top-1 accuracy on the held-out masked positions
-    bool evaluated = false;      ///< heldOutLoss was computed at this step
-    double lr = 0;
-    double tokensPerSecond = 0; ///< training tokens (B·T per step) per wall second in this run
-    double elapsedSeconds = 0;  ///< wall time in this run plus the time of the runs it resumes
-};
-using TrainProgressFn = std::function<void(const TrainProgress &)>;
 
-class Trainer
+class Trainer : public TrainLoop
 {
 public:
     /// Trains on `trainTokens` (the corpus, concatenated) and evaluates on `heldOutTokens`; when
@@ -119,20 +106,15 @@ public:
     /// Throws Error naming the folder when it is incomplete or of another architecture/tokenizer.
     void resume(const std::string &dir, int64_t steps = 0);
 
-    /// Trains from step() up to options().steps, or until cancel is set (checked between steps).
-    /// progress is called after every step. Returns the number of steps done by this call.
-    int64_t run(const TrainProgressFn &progress = {}, const CancelToken *cancel = nullptr);
-
     /// One optimizer step on the batch of step(); returns its loss and advances step().
-    double trainStep();
+    double trainStep() override;
 
     /// Mean masked-LM cross-entropy and top-1 accuracy over the fixed held-out windows (no grad).
-    std::pair<double, double> evaluateHeldOut() const;
+    std::pair<double, double> evaluateHeldOut() const override;
 
     /// Saves the folder described above (created if needed); optimizer.pt only if withOptimizer.
     void save(const std::string &dir, bool withOptimizer) const;
 
-    int64_t step() const { return m_step; }
     const TrainOptions &options() const { return m_opt; }
     const GauConfig &config() const { return m_opt.config; }
     const Method &method() const { return m_method; }
@@ -141,12 +123,13 @@ public:
     /// The current parameters as a checkpoint (shares the tensors: it changes as training goes on).
     std::shared_ptr<const Checkpoint> checkpoint() const { return m_ck; }
     /// Learning rate at a step (warm-up, then cosine).
-    double learningRate(int64_t step) const;
+    double learningRate(int64_t step) const override;
 
     /// The batch of a step: ids [B, T] after masking and labels [B, T] (-100 where not predicted).
     void batch(int64_t step, torch::Tensor &ids, torch::Tensor &labels) const;
 
 private:
+    Schedule schedule() const override;
     void buildModel(const StateDict &tensors);
     void prepareHeldOut();
 
@@ -161,15 +144,6 @@ private:
     std::unique_ptr<GauModel> m_model;
     std::unique_ptr<torch::optim::Optimizer> m_optimizer;
     MlmEvalSet m_heldOutSet;
-    int64_t m_step = 0;
-    double m_previousSeconds = 0; ///< wall time of earlier runs (from trainer_state.json)
-    double m_runSeconds = 0;
-    double m_lastLoss = -1;
-    double m_lastHeldOutLoss = -1;
-    double m_lastHeldOutAccuracy = -1;
-    double m_lossSum = 0; ///< training losses since the last evaluation
-    int64_t m_lossCount = 0;
-    std::vector<std::vector<double>> m_history; ///< [step, mean train loss, held-out loss, held-out acc]
 };
 
 } // namespace entroscope
