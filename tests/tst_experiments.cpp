@@ -5,6 +5,7 @@
 
 #include "errors.h"
 #include "analysis/experiments.h"
+#include "analysis/view_analysis.h"
 #include "test_util.h"
 
 #include <QDir>
@@ -98,6 +99,49 @@ private Q_SLOTS:
         for (int l = 0; l < want.size(); ++l)
             QVERIFY2(std::fabs(inPass[static_cast<size_t>(l)] - want[l].toDouble()) < 1e-5,
                      qPrintable(QString("in the pass, layer %1: %2 vs %3").arg(l).arg(inPass[static_cast<size_t>(l)]).arg(want[l].toDouble())));
+
+        // The workbench's view job (runViewTasks): both methods at n with the JS in b's pass, then with b known
+        // (cached) and only a to run, the JS in a pass of its own. Pieces arrive in task order; progress is the
+        // whole job's and never goes back.
+        ViewTasks job;
+        job.tokens = testutil::toIds(spec["ids"].toArray());
+        job.fill = "tile";
+        job.methods = {ma, mb};
+        job.trainLength = T;
+        job.length = spec["length"].toInt();
+        job.tasks = {{"a", 0, job.length, true}, {"b", 1, job.length, true}};
+        job.jsNeeded = true;
+        for (int known = 0; known < 2; ++known) {
+            std::vector<std::string> pieces;
+            std::shared_ptr<const AnalysisResult> b;
+            double last = 0;
+            bool monotone = true;
+            const auto viewJs = runViewTasks(
+                model, job,
+                [&](double f, const std::string &) {
+                    monotone = monotone && f >= last - 1e-12 && f <= 1 + 1e-12;
+                    last = f;
+                },
+                [&](const ViewTask &task, std::shared_ptr<const AnalysisResult> r) {
+                    pieces.push_back(task.key);
+                    QCOMPARE(r->length, job.length);
+                    QVERIFY(r->layerInputs); // GAU-α keeps them at every n
+                    if (task.key == "b")
+                        b = r;
+                },
+                nullptr);
+            QVERIFY(monotone);
+            const std::vector<std::string> wantPieces = known ? std::vector<std::string>{"a"}
+                                                              : std::vector<std::string>{"a", "b"};
+            QVERIFY(pieces == wantPieces);
+            QCOMPARE(static_cast<int>(viewJs.size()), want.size());
+            for (int l = 0; l < want.size(); ++l)
+                QVERIFY2(std::fabs(viewJs[static_cast<size_t>(l)] - want[l].toDouble()) < 1e-5,
+                         qPrintable(QString("view job (b %1), layer %2: %3 vs %4").arg(known ? "known" : "computed").arg(l)
+                                        .arg(viewJs[static_cast<size_t>(l)]).arg(want[l].toDouble())));
+            job.known[1] = b;
+            job.tasks = {{"a", 0, job.length, true}};
+        }
         // A method against itself diverges by nothing.
         const auto self = model.jsDivergence(*ra.layerInputs, ma, *ra.layerInputs, ma, T);
         for (double v : self)

@@ -3,10 +3,8 @@
 #include "analysis_controller.h"
 
 #include "errors.h"
-#include "analysis/experiments.h"
-#include "analysis/map_compare.h"
 #include "model/attention_model.h"
-#include "model/gau_model.h"
+#include "text/inputs.h"
 #include "text/tokenizer.h"
 #include "model/method.h"
 #include "analysis/metrics_table.h"
@@ -150,51 +148,16 @@ void deprioritiseComputeThreads()
 #endif
 }
 
-// Exact rows row0 .. row0+rows-1 of `layer`, key columns col0 .. col0+cols-1 of every head ([heads, rows,
-// cols]). Whole rows are computed at most ~64 MB at a time and cropped, so a zoomed region at n = 65536
-// never holds its rows' full width at once.
-std::vector<float> exactRowWindow(const AttentionModel &model, const LayerInputs &inputs, int layer,
-                                  const Method &method, int64_t T, int64_t row0, int64_t rows, int64_t col0,
-                                  int64_t cols, int64_t heads, const CancelToken *cancel)
-{
-    const int64_t n = inputs.length;
-    heads = std::max<int64_t>(heads, 1);
-    if (col0 == 0 && cols == n)
-        return model.attentionRows(inputs, layer, method, T, row0, rows, cancel);
-    constexpr int64_t kChunkBytes = int64_t{64} << 20;
-    const int64_t chunk = std::clamp<int64_t>(kChunkBytes / (heads * n * int64_t(sizeof(float))), 1, rows);
-    std::vector<float> out(size_t(heads * rows * cols));
-    for (int64_t r = 0; r < rows; r += chunk) {
-        const int64_t m = std::min(chunk, rows - r);
-        const std::vector<float> part = model.attentionRows(inputs, layer, method, T, row0 + r, m, cancel);
-        if (part.size() != size_t(heads * m * n))
-            throw Error("exact rows: " + std::to_string(part.size()) + " values for " + std::to_string(heads) +
-                        " heads × " + std::to_string(m) + " rows × " + std::to_string(n) + " keys");
-        for (int64_t h = 0; h < heads; ++h)
-            for (int64_t i = 0; i < m; ++i) {
-                const float *src = part.data() + size_t((h * m + i) * n + col0);
-                std::copy(src, src + cols, out.begin() + ptrdiff_t((h * rows + r + i) * cols));
-            }
-        if (cancel && cancel->isCancelled())
-            break;
-    }
-    return out;
-}
-
 } // namespace
 
 struct AnalysisController::Engine
 {
     std::shared_ptr<const AttentionModel> model;
-    /// The same model when it is GAU-α: exact rows and the one-pass JS divergence need its kept layer
-    /// inputs, which only GauModel has (the Llama family analyses without them).
-    std::shared_ptr<const GauModel> gau;
     ModelInfo info;
     std::shared_ptr<const Tokenizer> tokenizer;
     void set(std::shared_ptr<const AttentionModel> m)
     {
         model = std::move(m);
-        gau = std::dynamic_pointer_cast<const GauModel>(model);
         info = model->info();
         tokenizer = model->tokenizer();
     }
@@ -261,13 +224,7 @@ struct AnalysisController::Job
     QStringList labels;
     bool maps = true; // Background: a precomputed stop (maps) or a sweep point (metrics only)
 
-    struct Task
-    {
-        std::string key;
-        size_t method = 0;
-        int64_t length = 0;
-        bool maps = false;
-    };
+    using Task = ViewTask; // key = the cache key
     std::vector<Task> tasks;
     std::string jsKey;                                           // empty: no JS wanted
     bool jsNeeded = false;                                       // the JS pair is not cached yet
@@ -305,30 +262,6 @@ std::string resultKey(const std::string &context, int64_t n, const MethodSpec &s
     return context + "|" + std::to_string(n) + "|" + spec.label() + (maps ? "|view" : "|metrics");
 }
 
-// What a view needs of one analysis: up to kFullMapMaxLength every layer's full map (and 128² thumbnails
-// above 128), beyond it the pooled maps at 1024² only; the layer inputs, for the JS divergence and the
-// exact rows asked for later. A metrics-only piece (the reference at T, a sweep point) keeps nothing.
-AnalysisRequest viewAnalysisRequest(const ModelInfo &info, bool keepInputs, const Method &method, int64_t T, int64_t n,
-                                    bool maps)
-{
-    AnalysisRequest req;
-    req.method = method;
-    req.trainLength = T;
-    req.mlmTop1 = false;
-    if (maps) {
-        if (n <= AnalysisController::kFullMapMaxLength) {
-            for (int l = 0; l < int(info.numLayers); ++l)
-                req.fullMapLayers.push_back(l);
-            req.pooledMaps = n > 128;
-            req.maxPooledSize = 128;
-        } else {
-            req.pooledMaps = true;
-            req.maxPooledSize = int(AnalysisController::kFullMapMaxLength);
-        }
-        req.keepLayerInputs = keepInputs;
-    }
-    return req;
-}
 
 } // namespace
 
@@ -384,21 +317,12 @@ QString AnalysisController::modelFamily() const
 {
     return m_engine->model ? QString::fromStdString(m_engine->info.family) : QString();
 }
-bool AnalysisController::hasLayerInputs() const { return bool(m_engine->gau); } // the one-pass JS's
-
-bool AnalysisController::jsAvailableAt(int64_t n) const
+bool AnalysisController::hasLayerInputs() const
 {
-    return m_engine->model && (keepsLayerInputs(m_engine->info, n) || n <= kFullMapMaxLength);
+    return m_engine->model && keepsLayerInputs(m_engine->info, 1); // GAU-α: at every n
 }
 
-bool AnalysisController::keepsLayerInputs(const ModelInfo &info, int64_t n)
-{
-    // GAU-α's always (its JS divergence and exact rows read them); the other families' where the maps are
-    // pooled, when they fit kLayerInputsMaxBytes.
-    return info.family == "gau_alpha"
-           || (n > kFullMapMaxLength
-               && double(info.numLayers) * double(n) * double(info.hiddenSize) * 4.0 <= double(kLayerInputsMaxBytes));
-}
+bool AnalysisController::jsAvailableAt(int64_t n) const { return m_engine->model && jsAvailable(m_engine->info, n); }
 bool AnalysisController::hasTokenizer() const { return bool(m_engine->tokenizer); }
 std::shared_ptr<const AttentionModel> AnalysisController::model() const { return m_engine->model; }
 int64_t AnalysisController::modelTrainLength() const { return m_engine->model ? m_engine->info.trainLength : 0; }
@@ -669,7 +593,7 @@ quint64 AnalysisController::requestExactRows(int layer, int64_t row0, int64_t ro
         return fail(tr("no result is shown"));
     const auto &source = m_last->results[0];
     if (!source->layerInputs)
-        return fail(m_engine->gau || source->length <= kFullMapMaxLength
+        return fail(hasLayerInputs() || source->length <= kFullMapMaxLength
                         ? tr("the shown analysis kept no layer inputs")
                         : tr("the layer inputs of this model at n = %1 would take more than %2, so they are not kept")
                               .arg(source->length)
@@ -809,7 +733,7 @@ std::shared_ptr<ViewResult> AnalysisController::partialResult(const Job &jobRef,
     }
     // The JS divergence: from both analyses' layer inputs where they keep them, else (other families up to
     // kFullMapMaxLength) from the full maps of every (layer, head).
-    if (job->methods.size() >= 2 && (keepsLayerInputs(e.info, n) || n <= kFullMapMaxLength)) {
+    if (job->methods.size() >= 2 && jsAvailable(e.info, n)) {
         miss.jsKey = job->context + "|" + std::to_string(n) + "|" + job->methods[0].spec().label() + "|"
                      + job->methods[1].spec().label() + "|js";
         auto it = e.jsCache.find(miss.jsKey);
@@ -917,29 +841,13 @@ void AnalysisController::startNext()
         setBusy(true);
 
     std::shared_ptr<const AttentionModel> model = m_engine->model;
-    std::shared_ptr<const GauModel> gau = m_engine->gau;
-    const ModelInfo info = m_engine->info;
     const bool reportProgress = job->kind != Job::Kind::Background;
-    m_engine->pool.start([this, job, model, gau, info, reportProgress] {
+    m_engine->pool.start([this, job, model, reportProgress] {
         deprioritiseComputeThreads();
         auto out = std::make_shared<JobOutput>();
         QElapsedTimer timer;
         timer.start();
         auto lastReport = std::chrono::steady_clock::now() - std::chrono::seconds(1);
-        // The JS pair's divergence is accumulated inside the second method's analysis when the first one's
-        // layer inputs exist by then (AnalysisRequest::jsInputs); else it is a step of its own after them.
-        auto pairSecond = [&](const Job::Task &task) { // the second method's analysis at the shown n
-            return task.maps && task.method == 1 && task.length == job->request.length;
-        };
-        auto jsInline = [&](const Job::Task &task, const std::shared_ptr<const AnalysisResult> &first) {
-            return job->jsNeeded && pairSecond(task) && first && first->layerInputs;
-        };
-        const bool firstKept = job->known.size() > 0 && job->known[0] ? bool(job->known[0]->layerInputs)
-                                                                      : keepsLayerInputs(info, job->request.length);
-        const bool jsStep = job->jsNeeded
-                            && !(firstKept && std::any_of(job->tasks.begin(), job->tasks.end(), pairSecond));
-        const double taskCount = std::max<double>(1.0, double(job->tasks.size()) + (jsStep ? 1.0 : 0.0));
-        size_t taskIndex = 0;
         ProgressFn progress = [&](double f, const std::string &label) {
             if (!reportProgress)
                 return;
@@ -947,10 +855,8 @@ void AnalysisController::startNext()
             if (now - lastReport < std::chrono::milliseconds(50) && f < 1.0)
                 return;
             lastReport = now;
-            const double total = (double(taskIndex) + f) / taskCount;
             const QString text = QString::fromStdString(label);
-            QMetaObject::invokeMethod(
-                this, [this, total, text] { Q_EMIT progressChanged(total, text); }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(this, [this, f, text] { Q_EMIT progressChanged(f, text); }, Qt::QueuedConnection);
         };
         try {
             if (job->kind == Job::Kind::Load) {
@@ -961,58 +867,27 @@ void AnalysisController::startNext()
                                   + std::to_string(job->layer));
                 out->rows = exactRowWindow(*model, *job->source->layerInputs, job->layer, job->methods[0],
                                            job->trainLength, job->row0, job->rows, job->col0, job->cols,
-                                           info.numHeads, &job->cancel);
+                                           model->info().numHeads, &job->cancel);
             } else {
-                std::map<int64_t, std::vector<int64_t>> idsByLength;
-                auto idsFor = [&](int64_t n) -> const std::vector<int64_t> & {
-                    auto it = idsByLength.find(n);
-                    if (it == idsByLength.end())
-                        it = idsByLength.emplace(n, fillToLength(job->tokens, n, job->request.fill.toStdString()))
-                                 .first;
-                    return it->second;
-                };
-                // The results at n of the JS pair: cached ones (known) or computed here.
-                std::shared_ptr<const AnalysisResult> pair[2] = {job->known.size() > 0 ? job->known[0] : nullptr,
-                                                                 job->known.size() > 1 ? job->known[1] : nullptr};
-                for (const auto &task : job->tasks) {
-                    const bool keepInputs = keepsLayerInputs(info, task.length);
-                    AnalysisRequest req = viewAnalysisRequest(info, keepInputs, job->methods[task.method],
-                                                              job->trainLength, task.length, task.maps);
-                    const bool jsHere = jsInline(task, pair[0]);
-                    if (jsHere) {
-                        req.jsInputs = pair[0]->layerInputs;
-                        req.jsMethod = job->methods[0];
-                    }
-                    checkAnalysisMemory(*model, task.length, req);
-                    auto r = std::make_shared<const AnalysisResult>(
-                        model->analyze(idsFor(task.length), req, progress, &job->cancel));
+                ViewTasks in;
+                in.tokens = job->tokens;
+                in.fill = job->request.fill.toStdString();
+                in.methods = job->methods;
+                in.trainLength = job->trainLength;
+                in.length = job->request.length;
+                in.tasks = job->tasks;
+                for (size_t i = 0; i < 2 && i < job->known.size(); ++i)
+                    in.known[i] = job->known[i];
+                in.jsNeeded = job->jsNeeded;
+                // Each piece is shown as soon as it exists (progressive results).
+                auto piece = [&](const ViewTask &task, std::shared_ptr<const AnalysisResult> r) {
                     out->results.emplace_back(task.key, r);
-                    if (task.maps && task.length == job->request.length && task.method < 2)
-                        pair[task.method] = r;
-                    if (jsHere)
-                        out->js = r->jsDivergence;
-                    ++taskIndex;
-                    // Each piece is shown as soon as it exists (progressive results).
                     const double seconds = timer.nsecsElapsed() * 1e-9;
-                    const std::string key = task.key;
                     QMetaObject::invokeMethod(
-                        this, [this, job, key, r, seconds] { takePiece(job, key, r, seconds); }, Qt::QueuedConnection);
-                }
-                if (job->jsNeeded && out->js.empty()) {
-                    // Not accumulated above (the second method's result was cached): from both analyses' layer
-                    // inputs, block by block (GAU-α at any n, the other families above the full-map length);
-                    // else from the full maps of every (layer, head).
-                    if (!pair[0] || !pair[1])
-                        throw Error("internal: the compared analyses are missing");
-                    if (pair[0]->layerInputs && pair[1]->layerInputs) {
-                        out->js = model->jsDivergence(*pair[0]->layerInputs, job->methods[0], *pair[1]->layerInputs,
-                                                      job->methods[1], job->trainLength, progress, &job->cancel);
-                    } else {
-                        out->js = jsDivergenceFromFullMaps(*pair[0], *pair[1]);
-                        if (out->js.empty())
-                            throw Error("internal: the compared analyses kept neither layer inputs nor full maps");
-                    }
-                }
+                        this, [this, job, key = task.key, r, seconds] { takePiece(job, key, r, seconds); },
+                        Qt::QueuedConnection);
+                };
+                out->js = runViewTasks(*model, in, progress, piece, &job->cancel);
             }
         } catch (const Cancelled &) {
             out->cancelled = true;

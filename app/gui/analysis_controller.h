@@ -34,8 +34,10 @@
 // AttentionModel::analyze; results then hold one LayerMetrics and one map per (layer, head), layer-major.
 // Exact rows of a pooled map come from the layer inputs an analysis keeps: GAU-α's always, the other
 // families' above kFullMapMaxLength when they fit kLayerInputsMaxBytes (requestExactRows otherwise fails
-// with the reason). The one-pass JS divergence is GAU-α's (hasLayerInputs()); for the other families a
-// comparison's jsPerLayer comes from the full maps of every (layer, head), so only up to kFullMapMaxLength.
+// with the reason). A comparison's jsPerLayer comes from the layer inputs where they are kept (inside the
+// second analysis), else from the full maps of every (layer, head), so for the other families not above
+// kFullMapMaxLength when the layer inputs do not fit (jsAvailableAt). What is computed for a view, and how,
+// is the engine's (analysis/view_analysis.h); the controller plans against its cache and schedules.
 // A folder without a tokenizer takes its input as token ids (setText).
 //
 // Shutdown: the destructor cancels the running job and waits for the worker.
@@ -43,6 +45,7 @@
 // No LibTorch in this header: engine objects are behind a pimpl.
 
 #include "analysis/result_types.h"
+#include "analysis/view_analysis.h"
 
 #include <QObject>
 #include <QString>
@@ -136,11 +139,9 @@ public:
     int kvHeadCount() const;
     bool isCausal() const;
     QString modelFamily() const;
-    /// Whether every view analysis keeps its layer inputs and the JS divergence comes from them in one pass at
-    /// any n (GAU-α). The other families keep them only above kFullMapMaxLength, for exact rows.
+    /// Whether every view analysis keeps its layer inputs, at any n (GAU-α). The other families keep them
+    /// only above kFullMapMaxLength while they fit kLayerInputsMaxBytes (keepsLayerInputs).
     bool hasLayerInputs() const;
-    /// Whether a view analysis of this model at length n keeps its layer inputs (exact rows, the JS divergence).
-    static bool keepsLayerInputs(const ModelInfo &info, int64_t n);
     /// Whether a comparison at length n gets its JS divergence (from layer inputs or from full maps).
     bool jsAvailableAt(int64_t n) const;
     bool hasTokenizer() const;
@@ -215,9 +216,9 @@ public:
     void setSweepMaxLength(int64_t n) { m_sweepMax = n; }
     int64_t sweepMaxLength() const { return m_sweepMax; }
     /// Largest length a full map is kept for; above it the views get the pooled max map.
-    static constexpr int64_t kFullMapMaxLength = 1024;
-    /// The most bytes of layer inputs a non-GAU analysis keeps for exact rows (L · n · H floats).
-    static constexpr int64_t kLayerInputsMaxBytes = int64_t{512} << 20;
+    static constexpr int64_t kFullMapMaxLength = entroscope::kFullMapMaxLength;
+    /// The most bytes of layer inputs a non-GAU analysis keeps (L · n · H floats).
+    static constexpr int64_t kLayerInputsMaxBytes = entroscope::kLayerInputsMaxBytes;
 
     /// The slider's stops: log-spaced 16, 24, 32, 48, … 65536.
     static const std::vector<int64_t> &lengthStops();
