@@ -13,7 +13,9 @@
 #include "model/llama_model.h"
 #include "test_util.h"
 
+#include <QDateTime>
 #include <QDir>
+#include <QTemporaryDir>
 #include <QtTest>
 
 #include <cmath>
@@ -155,6 +157,56 @@ private Q_SLOTS:
         for (size_t k = 0; k < a.layers.size(); ++k) {
             QVERIFY(std::fabs(a.layers[k].entropyMean - b.layers[k].entropyMean) < 1e-9);
             QVERIFY(std::fabs(a.layers[k].localMassMean - b.layers[k].localMassMean) < 1e-9);
+        }
+    }
+
+    void weightsChangedOnDiskAreRefused()
+    {
+        // The forward reads mapped weights from the files again (their pages are dropped after each layer): a
+        // file rewritten or truncated after loading is refused with its name, never read as if loaded.
+        QTemporaryDir tmp;
+        QVERIFY(tmp.isValid());
+        for (const char *name : {"llama-gqa2", "llama-gqa4-bf16-sharded"}) {
+            const QString src = dataPath(QStringLiteral("llama/models/") + name);
+            const QString dir = tmp.filePath(name);
+            QVERIFY(QDir().mkpath(dir));
+            for (const QString &f : QDir(src).entryList(QDir::Files))
+                QVERIFY(QFile::copy(QDir(src).filePath(f), QDir(dir).filePath(f)));
+            const auto ck = LlamaCheckpoint::load(dir.toStdString());
+            QCOMPARE(ck->mappedFiles.size(), std::string(name).find("sharded") != std::string::npos ? size_t(2) : size_t(1));
+            const LlamaModel m(ck);
+            AnalysisRequest req;
+            req.method = Method::preset("native", m.methodDefaults(), 16);
+            req.trainLength = 16;
+            const std::vector<int64_t> ids{1, 5, 9, 13, 17, 21, 25, 29};
+            const double before = m.analyze(ids, req).layers.at(0).entropyMean;
+            // The same bytes written again (a new modification time), then one byte more.
+            const std::string victim = ck->mappedFiles.back().path;
+            QFile f(QString::fromStdString(victim));
+            QVERIFY(f.open(QIODevice::ReadOnly));
+            const QByteArray bytes = f.readAll();
+            f.close();
+            QTest::qWait(20); // a later modification time on file systems with coarse clocks
+            for (const QByteArray &content : {bytes, bytes + QByteArray(1, '\0')}) {
+                QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+                QCOMPARE(f.write(content), qint64(content.size()));
+                f.flush();
+                QVERIFY(f.setFileTime(QDateTime::currentDateTime().addSecs(content.size() == bytes.size() ? 5 : 10),
+                                      QFileDevice::FileModificationTime));
+                f.close();
+                try {
+                    m.analyze(ids, req);
+                    QFAIL("an analysis read weights that changed on disk");
+                } catch (const Error &e) {
+                    QVERIFY2(QString(e.what()).contains(QString::fromStdString(victim)) &&
+                                 QString(e.what()).contains("changed on disk"),
+                             e.what());
+                }
+            }
+            // Opened again, the file is read as it is now (the byte appended after the data is outside every tensor).
+            QFile(QString::fromStdString(victim)).resize(bytes.size());
+            const LlamaModel again(LlamaCheckpoint::load(dir.toStdString()));
+            QCOMPARE(again.analyze(ids, req).layers.at(0).entropyMean, before);
         }
     }
 

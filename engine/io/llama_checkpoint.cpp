@@ -13,6 +13,8 @@
 #include <set>
 #include <sstream>
 
+#include <sys/stat.h>
+
 namespace fs = std::filesystem;
 
 namespace entroscope {
@@ -89,7 +91,20 @@ private:
 
 /// The shards of model.safetensors.index.json, read and merged; each tensor must be in the file its
 /// weight_map names, and only there.
-StateDict readShards(const fs::path &dir, const std::string &indexPath)
+// size and modification time (ns) of a file; false when it cannot be read.
+bool fileStamp(const std::string &path, uint64_t *size, int64_t *mtimeNs)
+{
+    struct stat st
+    {
+    };
+    if (::stat(path.c_str(), &st) != 0)
+        return false;
+    *size = static_cast<uint64_t>(st.st_size);
+    *mtimeNs = int64_t(st.st_mtim.tv_sec) * 1000000000 + int64_t(st.st_mtim.tv_nsec);
+    return true;
+}
+
+StateDict readShards(const fs::path &dir, const std::string &indexPath, std::vector<std::string> *files)
 {
     using namespace json_fields;
     const json j = parseObject(readFileText(indexPath, "model.safetensors.index.json"), indexPath);
@@ -113,6 +128,7 @@ StateDict readShards(const fs::path &dir, const std::string &indexPath)
         if (!fs::exists(shard, ec))
             throw Error(shard.string() + ": missing (named in " + fs::path(indexPath).filename().string() + ")");
         StateDict sd = readSafetensors(shard.string(), HalfTensors::Keep);
+        files->push_back(shard.string());
         for (const auto &name : names) {
             auto it = sd.find(name);
             if (it == sd.end())
@@ -191,6 +207,20 @@ std::shared_ptr<const LlamaCheckpoint> LlamaCheckpoint::fromStateDict(const Llam
     return ck;
 }
 
+void LlamaCheckpoint::checkFilesUnchanged() const
+{
+    for (const MappedFile &f : mappedFiles) {
+        uint64_t size = 0;
+        int64_t mtime = 0;
+        if (!fileStamp(f.path, &size, &mtime))
+            throw Error(f.path + ": no longer readable since the model was loaded; open the model again");
+        if (size != f.size || mtime != f.mtimeNs)
+            throw Error(f.path + ": changed on disk since the model was loaded (" + std::to_string(f.size) + " → "
+                        + std::to_string(size) + " bytes" + (size == f.size ? ", modified" : "")
+                        + "); its weights are read from the file again, so open the model again");
+    }
+}
+
 std::shared_ptr<const LlamaCheckpoint> LlamaCheckpoint::load(const std::string &dirIn)
 {
     std::error_code ec;
@@ -206,12 +236,14 @@ std::shared_ptr<const LlamaCheckpoint> LlamaCheckpoint::load(const std::string &
 
     StateDict sd;
     std::string weights;
+    std::vector<std::string> mapped;
     if (fs::exists(dir / "model.safetensors", ec)) {
         weights = (dir / "model.safetensors").string();
         sd = readSafetensors(weights, HalfTensors::Keep);
+        mapped.push_back(weights);
     } else if (fs::exists(dir / "model.safetensors.index.json", ec)) {
         weights = (dir / "model.safetensors.index.json").string();
-        sd = readShards(dir, weights);
+        sd = readShards(dir, weights, &mapped);
     } else if (fs::exists(dir / "pytorch_model.bin", ec)) {
         weights = (dir / "pytorch_model.bin").string();
         sd = readTorchZip(weights);
@@ -222,6 +254,11 @@ std::shared_ptr<const LlamaCheckpoint> LlamaCheckpoint::load(const std::string &
     auto ck = std::const_pointer_cast<LlamaCheckpoint>(fromStateDict(config, sd, weights));
     ck->dir = dirIn;
     ck->weightsFile = weights;
+    for (const std::string &file : mapped) {
+        MappedFile f{file};
+        if (fileStamp(file, &f.size, &f.mtimeNs))
+            ck->mappedFiles.push_back(f);
+    }
     bool hasTokenizer = fs::exists(dir / "vocab.txt", ec) || fs::exists(dir / "tokenizer.json", ec);
     for (const auto &e : fs::directory_iterator(dir, ec))
         hasTokenizer = hasTokenizer || e.path().extension() == ".model";

@@ -39,6 +39,19 @@ struct LlamaCheckpoint
     torch::Tensor lmHead; ///< [V, H]; the embedding itself when tied
     std::vector<Layer> layers;
     std::shared_ptr<const Tokenizer> tokenizer; ///< null when the folder has none
+    /// The memory-mapped weight files (safetensors, every shard) as they were when loaded: the forward drops
+    /// their pages after each layer and reads them again from the file next time.
+    struct MappedFile
+    {
+        std::string path;
+        uint64_t size = 0;
+        int64_t mtimeNs = 0;
+    };
+    std::vector<MappedFile> mappedFiles;
+    /// Throws Error naming the first mapped file whose size or modification time differs from when it was
+    /// loaded: the weights read again would not be the loaded ones (or, truncated, not be there at all). The
+    /// forward checks before each pass; a file replaced during one pass is not caught.
+    void checkFilesUnchanged() const;
 
     /// Loads and validates config, weights and tokenizer. Throws Error naming the folder, file or tensor and
     /// the reason: missing or mis-shaped tensors, unexpected ones, a shard that is absent or lacks a tensor

@@ -398,6 +398,7 @@ torch::Tensor LlamaModel::forward(torch::Tensor h, const Method &method, int64_t
     const Span span = spanIn ? *spanIn : Span();
     const auto &c = m_ck->config;
     const int64_t n = h.size(0);
+    m_ck->checkFilesUnchanged(); // the mapped weights are read from the files again below
     // The span: every layer and row (an analysis), or one layer's rows qa .. qa + qn − 1 from its input h
     // (exact rows): then only those rows' queries and the keys they can see are projected, and the layer's
     // output (values, MLP) is not computed.
