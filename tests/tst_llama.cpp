@@ -216,6 +216,7 @@ private Q_SLOTS:
         QTest::addColumn<int>("dtype");
         QTest::newRow("bf16 sharded") << "llama-gqa4-bf16-sharded" << int(torch::kBFloat16);
         QTest::newRow("fp16 qwen2 biases") << "qwen2-bias-fp16" << int(torch::kHalf);
+        QTest::newRow("bf16 pytorch_model.bin") << "llama-bf16-bin" << int(torch::kBFloat16);
     }
 
     void sixteenBitMatricesStayResident()
@@ -238,6 +239,8 @@ private Q_SLOTS:
         for (const QString &file : QDir(dir).entryList({QStringLiteral("*.safetensors")}, QDir::Files))
             for (auto &[key, t] : readSafetensors(QDir(dir).filePath(file).toStdString()))
                 f32[key] = t;
+        if (QFile::exists(QDir(dir).filePath("pytorch_model.bin")))
+            f32 = readTorchZip(QDir(dir).filePath("pytorch_model.bin").toStdString());
         QVERIFY(!f32.empty());
         QCOMPARE(f32.begin()->second.scalar_type(), torch::kFloat32);
         const auto ck32 = LlamaCheckpoint::fromStateDict(ck->config, f32, "float32 copy");

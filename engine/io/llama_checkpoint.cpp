@@ -246,7 +246,7 @@ std::shared_ptr<const LlamaCheckpoint> LlamaCheckpoint::load(const std::string &
         sd = readShards(dir, weights, &mapped);
     } else if (fs::exists(dir / "pytorch_model.bin", ec)) {
         weights = (dir / "pytorch_model.bin").string();
-        sd = readTorchZip(weights);
+        sd = readTorchZip(weights, HalfTensors::Keep); // 16-bit matrices stay 16-bit, as from safetensors
     } else {
         throw Error(dirIn + ": no weights (expected model.safetensors, model.safetensors.index.json with its "
                             "shards, or pytorch_model.bin)");

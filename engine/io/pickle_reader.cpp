@@ -77,12 +77,13 @@ class RestrictedUnpickler
 {
 public:
     RestrictedUnpickler(const std::string &path, const uint8_t *data, size_t size,
-                        caffe2::serialize::PyTorchStreamReader &reader)
+                        caffe2::serialize::PyTorchStreamReader &reader, HalfTensors half)
         : m_path(path)
         , m_p(data)
         , m_end(data + size)
         , m_begin(data)
         , m_reader(reader)
+        , m_keepHalf(half == HalfTensors::Keep)
     {
     }
 
@@ -442,8 +443,12 @@ private:
                 fail("tensor view has more elements than its storage (" + std::to_string(storage.numel())
                      + "): expanded views are not supported");
             auto n = make(Node::Kind::Tensor);
-            n->tensor = empty ? torch::empty(size, torch::kFloat32)
-                              : storage.as_strided(size, stride, offset).to(torch::kFloat32).contiguous();
+            // F16/BF16 kept as stored when asked (a view of the record, or a contiguous copy of a strided
+            // view): the caller converts them where it computes, so a 16-bit file is not held at twice its size.
+            const bool keep = m_keepHalf && (storage.scalar_type() == torch::kHalf || storage.scalar_type() == torch::kBFloat16);
+            n->tensor = empty  ? torch::empty(size, keep ? storage.scalar_type() : torch::kFloat32)
+                        : keep ? storage.as_strided(size, stride, offset).contiguous()
+                               : storage.as_strided(size, stride, offset).to(torch::kFloat32).contiguous();
             push(n);
             return;
         }
@@ -464,6 +469,7 @@ private:
     const uint8_t *m_end;
     const uint8_t *m_begin;
     caffe2::serialize::PyTorchStreamReader &m_reader;
+    bool m_keepHalf = false;
     std::vector<NodePtr> m_stack;
     std::vector<NodePtr> m_memo;
     std::map<std::string, NodePtr> m_storages;
@@ -486,7 +492,7 @@ void checkReadable(const std::string &path)
 
 } // namespace
 
-StateDict readTorchZip(const std::string &path)
+StateDict readTorchZip(const std::string &path, HalfTensors half)
 {
     checkReadable(path);
     {
@@ -513,7 +519,7 @@ StateDict readTorchZip(const std::string &path)
         if (!reader->hasRecord("data.pkl"))
             throw Error(path + ": a zip file but not a PyTorch checkpoint (no data.pkl)");
         auto [ptr, size] = reader->getRecord("data.pkl");
-        RestrictedUnpickler up(path, static_cast<const uint8_t *>(ptr.get()), size, *reader);
+        RestrictedUnpickler up(path, static_cast<const uint8_t *>(ptr.get()), size, *reader, half);
         auto root = up.run();
         if (root->kind != Node::Kind::Dict)
             throw Error(path + ": the checkpoint holds no dict of tensors at the top level");

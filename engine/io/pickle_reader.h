@@ -16,20 +16,22 @@ namespace entroscope {
 /// but no longer share memory.
 using StateDict = std::map<std::string, torch::Tensor>;
 
+/// How the readers hand out 16-bit floating-point tensors.
+enum class HalfTensors
+{
+    ToFloat32, ///< converted to float32 copies (safetensors: the mapped pages dropped once converted)
+    Keep,      ///< kept in their stored dtype (F16/BF16), converted by the caller
+};
+
 /// Reads a `torch.save` zip file (PyTorch >= 1.6) with a restricted protocol-2..5 unpickler over
 /// caffe2's PyTorchStreamReader. Only the globals a state dict needs are accepted
 /// (collections.OrderedDict, torch._utils._rebuild_tensor_v2 / _rebuild_parameter, torch.*Storage);
 /// any other global (os.system, builtins.eval, ...) is refused before anything runs. The top-level
 /// object must be a dict; non-tensor values are skipped. Throws Error naming `path` and the reason
-/// (legacy format, truncated zip, forbidden global, out-of-bounds view, ...).
-StateDict readTorchZip(const std::string &path);
-
-/// How readSafetensors hands out 16-bit floating-point tensors.
-enum class HalfTensors
-{
-    ToFloat32, ///< converted to float32 copies (the mapped pages dropped once converted)
-    Keep,      ///< kept in their stored dtype (F16/BF16) as views of the mapping, converted by the caller
-};
+/// (legacy format, truncated zip, forbidden global, out-of-bounds view, ...). Tensors are float32 (F16/BF16/F64
+/// storages converted) or, with HalfTensors::Keep, F16/BF16 ones keep their dtype. The records are read into
+/// memory (not mapped); float32 and kept 16-bit tensors share them without a copy.
+StateDict readTorchZip(const std::string &path, HalfTensors half = HalfTensors::ToFloat32);
 
 /// Reads a `model.safetensors` file (F32/F16/BF16/F64 tensors). F32 tensors are views of the memory-mapped
 /// file; F16/BF16 ones are converted to float32 or, with HalfTensors::Keep, views too; F64 is converted to
