@@ -329,6 +329,54 @@ private Q_SLOTS:
         }
     }
 
+    void layerInputsCapDecidesExactRowsAndJs()
+    {
+        // Above n = 1024 a Llama-family view analysis keeps its layer inputs while they fit the cap (by default a
+        // sixteenth of the machine's memory); past it the comparison's JS and the exact rows are refused with the
+        // figure, never made up.
+        const int64_t n = 1536;
+        AnalysisController c;
+        c.setBackgroundEnabled(false);
+        QVERIFY(c.layerInputsMaxBytes() >= kLayerInputsMinBytes);
+        QString error;
+        QVERIFY2(c.loadModelNow(kLlama, &error), qPrintable(error));
+        QCOMPARE(c.setText(kIds), int(parseIds(kIds).size()));
+        const ModelInfo info = loadAttentionModel(kLlama.toStdString())->info();
+        const int64_t need = info.numLayers * n * info.hiddenSize * 4; // L · n · H floats
+        auto pair = [&] {
+            ViewRequest r;
+            r.length = n;
+            r.methods = {QStringLiteral("native"), QStringLiteral("infoscale")};
+            return r;
+        };
+        c.setLayerInputsMaxBytes(need - 1);
+        QVERIFY(!c.jsAvailableAt(n));
+        QVERIFY(c.jsAvailableAt(kFullMapMaxLength)); // from the full maps
+        c.request(pair());
+        QTRY_VERIFY_WITH_TIMEOUT(c.lastResult() && c.lastResult()->complete, 120000);
+        QVERIFY(!c.lastResult()->results[0]->layerInputs);
+        QVERIFY(c.lastResult()->jsPerLayer.empty());
+        QSignalSpy failed(&c, &AnalysisController::exactRowsFailed);
+        c.requestExactRows(1, 1200, 1);
+        QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 10000);
+        QVERIFY2(failed.at(0).at(1).toString().contains(QLatin1String("would take more than")),
+                 qPrintable(failed.at(0).at(1).toString()));
+        // At the cap they are kept (the cache, made under the old cap, was emptied): JS and exact rows exist.
+        c.setLayerInputsMaxBytes(need);
+        QVERIFY(c.jsAvailableAt(n));
+        const quint64 g = c.request(pair());
+        QTRY_VERIFY_WITH_TIMEOUT(c.lastGeneration() == g && c.lastResult() && c.lastResult()->generation == g
+                                     && c.lastResult()->complete,
+                                 120000);
+        QVERIFY(!c.lastResult()->fromCache);
+        QVERIFY(c.lastResult()->results[0]->layerInputs);
+        QCOMPARE(int(c.lastResult()->jsPerLayer.size()), c.layerCount() * c.headCount());
+        QSignalSpy rowsReady(&c, &AnalysisController::exactRowsReady);
+        c.requestExactRows(1, 1200, 1);
+        QTRY_COMPARE_WITH_TIMEOUT(rowsReady.count(), 1, 30000);
+        QCOMPARE(c.lastExactRows()->data.size(), size_t(c.headCount() * n));
+    }
+
     void heatmapCellsAndClick()
     {
         MainWindow w;

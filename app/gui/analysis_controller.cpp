@@ -319,10 +319,21 @@ QString AnalysisController::modelFamily() const
 }
 bool AnalysisController::hasLayerInputs() const
 {
-    return m_engine->model && keepsLayerInputs(m_engine->info, 1); // GAU-α: at every n
+    return m_engine->model && keepsLayerInputs(m_engine->info, 1, m_layerInputsMax); // GAU-α: at every n
 }
 
-bool AnalysisController::jsAvailableAt(int64_t n) const { return m_engine->model && jsAvailable(m_engine->info, n); }
+bool AnalysisController::jsAvailableAt(int64_t n) const
+{
+    return m_engine->model && jsAvailable(m_engine->info, n, m_layerInputsMax);
+}
+
+void AnalysisController::setLayerInputsMaxBytes(int64_t bytes)
+{
+    if (bytes == m_layerInputsMax)
+        return;
+    m_layerInputsMax = std::max<int64_t>(bytes, 0);
+    clearCache();
+}
 bool AnalysisController::hasTokenizer() const { return bool(m_engine->tokenizer); }
 std::shared_ptr<const AttentionModel> AnalysisController::model() const { return m_engine->model; }
 int64_t AnalysisController::modelTrainLength() const { return m_engine->model ? m_engine->info.trainLength : 0; }
@@ -597,7 +608,7 @@ quint64 AnalysisController::requestExactRows(int layer, int64_t row0, int64_t ro
                         ? tr("the shown analysis kept no layer inputs")
                         : tr("the layer inputs of this model at n = %1 would take more than %2, so they are not kept")
                               .arg(source->length)
-                              .arg(QString::fromStdString(formatBytes(double(kLayerInputsMaxBytes)))));
+                              .arg(QString::fromStdString(formatBytes(double(m_layerInputsMax)))));
     auto job = std::make_shared<Job>();
     job->kind = Job::Kind::Rows;
     job->generation = m_generation; // a view request made later makes these rows stale: they are dropped
@@ -733,7 +744,7 @@ std::shared_ptr<ViewResult> AnalysisController::partialResult(const Job &jobRef,
     }
     // The JS divergence: from both analyses' layer inputs where they keep them, else (other families up to
     // kFullMapMaxLength) from the full maps of every (layer, head).
-    if (job->methods.size() >= 2 && jsAvailable(e.info, n)) {
+    if (job->methods.size() >= 2 && jsAvailable(e.info, n, m_layerInputsMax)) {
         miss.jsKey = job->context + "|" + std::to_string(n) + "|" + job->methods[0].spec().label() + "|"
                      + job->methods[1].spec().label() + "|js";
         auto it = e.jsCache.find(miss.jsKey);
@@ -842,7 +853,8 @@ void AnalysisController::startNext()
 
     std::shared_ptr<const AttentionModel> model = m_engine->model;
     const bool reportProgress = job->kind != Job::Kind::Background;
-    m_engine->pool.start([this, job, model, reportProgress] {
+    const int64_t layerInputsMax = m_layerInputsMax;
+    m_engine->pool.start([this, job, model, reportProgress, layerInputsMax] {
         deprioritiseComputeThreads();
         auto out = std::make_shared<JobOutput>();
         QElapsedTimer timer;
@@ -879,6 +891,7 @@ void AnalysisController::startNext()
                 for (size_t i = 0; i < 2 && i < job->known.size(); ++i)
                     in.known[i] = job->known[i];
                 in.jsNeeded = job->jsNeeded;
+                in.layerInputsMaxBytes = layerInputsMax;
                 // Each piece is shown as soon as it exists (progressive results).
                 auto piece = [&](const ViewTask &task, std::shared_ptr<const AnalysisResult> r) {
                     out->results.emplace_back(task.key, r);

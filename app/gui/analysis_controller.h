@@ -33,7 +33,7 @@
 // Model families. Any folder loadAttentionModel opens (GAU-α, llama, mistral, qwen2) is analysed through
 // AttentionModel::analyze; results then hold one LayerMetrics and one map per (layer, head), layer-major.
 // Exact rows of a pooled map come from the layer inputs an analysis keeps: GAU-α's always, the other
-// families' above kFullMapMaxLength when they fit kLayerInputsMaxBytes (requestExactRows otherwise fails
+// families' above kFullMapMaxLength when they fit layerInputsMaxBytes() (requestExactRows otherwise fails
 // with the reason). A comparison's jsPerLayer comes from the layer inputs where they are kept (inside the
 // second analysis), else from the full maps of every (layer, head), so for the other families not above
 // kFullMapMaxLength when the layer inputs do not fit (jsAvailableAt). What is computed for a view, and how,
@@ -140,8 +140,13 @@ public:
     bool isCausal() const;
     QString modelFamily() const;
     /// Whether every view analysis keeps its layer inputs, at any n (GAU-α). The other families keep them
-    /// only above kFullMapMaxLength while they fit kLayerInputsMaxBytes (keepsLayerInputs).
+    /// only above kFullMapMaxLength while they fit layerInputsMaxBytes() (keepsLayerInputs).
     bool hasLayerInputs() const;
+    /// The cap on the layer inputs a non-GAU view analysis keeps (L · n · H floats); by default
+    /// defaultLayerInputsMaxBytes() (a sixteenth of physical memory, at least 512 MB). Setting it empties the
+    /// cache, whose results were made under the old cap.
+    int64_t layerInputsMaxBytes() const { return m_layerInputsMax; }
+    void setLayerInputsMaxBytes(int64_t bytes);
     /// Whether a comparison at length n gets its JS divergence (from layer inputs or from full maps).
     bool jsAvailableAt(int64_t n) const;
     bool hasTokenizer() const;
@@ -217,8 +222,6 @@ public:
     int64_t sweepMaxLength() const { return m_sweepMax; }
     /// Largest length a full map is kept for; above it the views get the pooled max map.
     static constexpr int64_t kFullMapMaxLength = entroscope::kFullMapMaxLength;
-    /// The most bytes of layer inputs a non-GAU analysis keeps (L · n · H floats).
-    static constexpr int64_t kLayerInputsMaxBytes = entroscope::kLayerInputsMaxBytes;
 
     /// The slider's stops: log-spaced 16, 24, 32, 48, … 65536.
     static const std::vector<int64_t> &lengthStops();
@@ -310,6 +313,7 @@ private:
     int64_t m_sweepMax = 4096;
     int m_workerJobs = 0;
     int m_cacheHits = 0;
+    int64_t m_layerInputsMax = defaultLayerInputsMaxBytes();
 };
 
 } // namespace entroscope

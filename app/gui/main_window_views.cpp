@@ -280,7 +280,7 @@ void MainWindow::updateCompareView(const ViewInput &in) const
                                  : tr("%1 models: not computed at n = %2 (the layer inputs would exceed %3)")
                                        .arg(m_controller->modelFamily())
                                        .arg(n)
-                                       .arg(locale().formattedDataSize(AnalysisController::kLayerInputsMaxBytes)));
+                                       .arg(locale().formattedDataSize(m_controller->layerInputsMaxBytes())));
     m_compareView->setJsDivergence(jsOfHead(in.res.jsPerLayer, in.heads, in.head),
                                    in.res.labels.value(0) + tr(" vs ") + in.res.labels.value(1) + in.headText);
 }

@@ -9,19 +9,31 @@
 #include <algorithm>
 #include <map>
 
+#include <unistd.h>
+
 namespace entroscope {
 
-bool keepsLayerInputs(const ModelInfo &info, int64_t n)
+int64_t defaultLayerInputsMaxBytes()
+{
+    const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
+    const double physical = pages > 0 && page > 0 ? double(pages) * double(page) : 0.0;
+    return std::max<int64_t>(kLayerInputsMinBytes, int64_t(physical / 16));
+}
+
+bool keepsLayerInputs(const ModelInfo &info, int64_t n, int64_t maxBytes)
 {
     return info.family == "gau_alpha"
            || (n > kFullMapMaxLength
-               && double(info.numLayers) * double(n) * double(info.hiddenSize) * 4.0 <= double(kLayerInputsMaxBytes));
+               && double(info.numLayers) * double(n) * double(info.hiddenSize) * 4.0 <= double(maxBytes));
 }
 
-bool jsAvailable(const ModelInfo &info, int64_t n) { return keepsLayerInputs(info, n) || n <= kFullMapMaxLength; }
+bool jsAvailable(const ModelInfo &info, int64_t n, int64_t maxBytes)
+{
+    return keepsLayerInputs(info, n, maxBytes) || n <= kFullMapMaxLength;
+}
 
 AnalysisRequest viewAnalysisRequest(const ModelInfo &info, const Method &method, int64_t trainLength, int64_t n,
-                                    bool maps)
+                                    bool maps, int64_t layerInputsMaxBytes)
 {
     AnalysisRequest req;
     req.method = method;
@@ -37,7 +49,7 @@ AnalysisRequest viewAnalysisRequest(const ModelInfo &info, const Method &method,
             req.pooledMaps = true;
             req.maxPooledSize = int(kFullMapMaxLength);
         }
-        req.keepLayerInputs = keepsLayerInputs(info, n);
+        req.keepLayerInputs = keepsLayerInputs(info, n, layerInputsMaxBytes);
     }
     return req;
 }
@@ -50,7 +62,8 @@ std::vector<double> runViewTasks(const AttentionModel &model, const ViewTasks &i
     // The JS pair's divergence is accumulated inside the second method's analysis when the first one's
     // layer inputs exist by then; else it is a step of its own after both.
     auto pairSecond = [&](const ViewTask &task) { return task.maps && task.method == 1 && task.length == in.length; };
-    const bool firstKept = in.known[0] ? bool(in.known[0]->layerInputs) : keepsLayerInputs(info, in.length);
+    const bool firstKept = in.known[0] ? bool(in.known[0]->layerInputs)
+                                       : keepsLayerInputs(info, in.length, in.layerInputsMaxBytes);
     const bool jsStep = in.jsNeeded && !(firstKept && std::any_of(in.tasks.begin(), in.tasks.end(), pairSecond));
     const double steps = std::max<double>(1.0, double(in.tasks.size()) + (jsStep ? 1.0 : 0.0));
     size_t step = 0;
@@ -70,7 +83,8 @@ std::vector<double> runViewTasks(const AttentionModel &model, const ViewTasks &i
     std::shared_ptr<const AnalysisResult> pair[2] = {in.known[0], in.known[1]};
     std::vector<double> js;
     for (const auto &task : in.tasks) {
-        AnalysisRequest req = viewAnalysisRequest(info, in.methods.at(task.method), in.trainLength, task.length, task.maps);
+        AnalysisRequest req = viewAnalysisRequest(info, in.methods.at(task.method), in.trainLength, task.length,
+                                                  task.maps, in.layerInputsMaxBytes);
         const bool jsHere = in.jsNeeded && pairSecond(task) && pair[0] && pair[0]->layerInputs;
         if (jsHere) {
             req.jsInputs = pair[0]->layerInputs;

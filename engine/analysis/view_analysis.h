@@ -22,20 +22,24 @@ namespace entroscope {
 
 /// Up to this length a view analysis keeps every layer's full map; beyond it pooled maps only.
 inline constexpr int64_t kFullMapMaxLength = 1024;
-/// The layer inputs a view analysis of a family other than GAU-α keeps at most (L · n · hidden floats).
-inline constexpr int64_t kLayerInputsMaxBytes = int64_t{512} << 20;
+/// The least cap on the layer inputs a view analysis of a family other than GAU-α keeps (L · n · hidden floats).
+inline constexpr int64_t kLayerInputsMinBytes = int64_t{512} << 20;
+/// The default cap: a sixteenth of the machine's physical memory, at least kLayerInputsMinBytes (1.5 GB on a
+/// 24 GB machine: a 22-layer, 2048-wide model keeps them up to n ≈ 8700). The memory guard still refuses an
+/// analysis whose whole estimate does not fit.
+int64_t defaultLayerInputsMaxBytes();
 
 /// Whether a view analysis at n keeps the layer inputs (the in-pass JS divergence and exact rows read
-/// them): GAU-α's always; the other families' where the maps are pooled, when they fit kLayerInputsMaxBytes.
-bool keepsLayerInputs(const ModelInfo &info, int64_t n);
+/// them): GAU-α's always; the other families' where the maps are pooled, when they fit `maxBytes`.
+bool keepsLayerInputs(const ModelInfo &info, int64_t n, int64_t maxBytes);
 /// The JS divergence of a compared pair exists at n: from kept layer inputs or from full maps.
-bool jsAvailable(const ModelInfo &info, int64_t n);
+bool jsAvailable(const ModelInfo &info, int64_t n, int64_t maxBytes);
 
 /// What a view needs of one analysis (maps: a shown piece; else the metrics only, e.g. the reference at
 /// T or a sweep point): up to kFullMapMaxLength every layer's full map (and 128² thumbnails above 128),
 /// beyond it pooled maps at kFullMapMaxLength² only; the layer inputs where keepsLayerInputs says so.
 AnalysisRequest viewAnalysisRequest(const ModelInfo &info, const Method &method, int64_t trainLength, int64_t n,
-                                    bool maps);
+                                    bool maps, int64_t layerInputsMaxBytes);
 
 /// One analysis of a view job.
 struct ViewTask
@@ -58,6 +62,7 @@ struct ViewTasks
     /// The JS pair's results at n that exist already (cached), else null.
     std::shared_ptr<const AnalysisResult> known[2];
     bool jsNeeded = false; ///< compute the pair's JS divergence
+    int64_t layerInputsMaxBytes = kLayerInputsMinBytes; ///< keepsLayerInputs's cap
 };
 
 /// Runs `in.tasks` in order; each result goes to `piece` as soon as it exists (progressive views). With
