@@ -19,7 +19,6 @@ using json = nlohmann::json;
 namespace entroscope {
 namespace {
 
-constexpr const char *kStateFile = "trainer_state.json";
 constexpr const char *kWeightsFile = "model.safetensors";
 constexpr const char *kTokenizerFile = "tokenizer.model";
 constexpr const char *kFormat = "entroscope-causal-trainer-1";

@@ -17,11 +17,6 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 namespace entroscope {
-namespace {
-constexpr const char *kStateFile = "trainer_state.json";
-constexpr const char *kOptimizerFile = "optimizer.pt";
-} // namespace
-
 TrainLoop::~TrainLoop() = default;
 
 int64_t TrainLoop::run(const TrainProgressFn &progress, const CancelToken *cancel)

@@ -66,6 +66,10 @@ protected:
     };
     virtual Schedule schedule() const = 0;
 
+    /// The files of a saved folder that TrainLoop writes (besides the tokenizer copy).
+    static constexpr const char *kStateFile = "trainer_state.json";
+    static constexpr const char *kOptimizerFile = "optimizer.pt";
+
     /// Records the loss of the optimizer step just made and advances step(). Throws Error when the loss is
     /// not finite (naming the step).
     double finishStep(double loss);

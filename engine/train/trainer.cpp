@@ -23,7 +23,6 @@ namespace entroscope {
 namespace {
 
 constexpr const char *kPrefix = "gau_alpha.";
-constexpr const char *kStateFile = "trainer_state.json";
 constexpr const char *kWeightsFile = "pytorch_model.bin";
 constexpr const char *kTokenizerFile = "tokenizer.model";
 constexpr int64_t kIgnore = -100;
